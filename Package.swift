@@ -1,0 +1,47 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "OptimaGym",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "optima-gym", targets: ["GymCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGSL",
+            pkgConfig: "gsl",
+            providers: [.apt(["libgsl-dev"])]
+        ),
+        .target(name: "GymRandom", dependencies: ["CGSL"]),
+        .target(name: "GymLinalg", dependencies: []),
+        .target(name: "GymCore", dependencies: ["GymRandom"]),
+        .target(name: "GymSim", dependencies: ["GymCore", "GymRandom"]),
+        .target(name: "GymAgents", dependencies: ["GymCore", "GymLinalg", "GymRandom"]),
+        .target(name: "GymEval", dependencies: ["GymCore", "GymRandom"]),
+        .target(name: "GymGate", dependencies: ["GymEval"]),
+        .target(name: "GymReports", dependencies: ["GymEval", "GymGate"]),
+        .target(name: "GymScenario", dependencies: [
+            "GymRandom", "GymSim", "GymAgents", "GymEval", "GymGate",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "GymRunner", dependencies: [
+            "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore",
+        ]),
+        .executableTarget(name: "GymCLI", dependencies: [
+            "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "GymTestSupport", dependencies: ["GymCore", "GymSim", "GymRandom"]),
+        .testTarget(name: "GymRandomTests", dependencies: ["GymRandom", "GymTestSupport"]),
+        .testTarget(name: "GymSimTests", dependencies: ["GymSim", "GymCore", "GymAgents", "GymTestSupport"]),
+        .testTarget(name: "GymAgentsTests", dependencies: ["GymAgents", "GymLinalg", "GymSim", "GymTestSupport"]),
+        .testTarget(name: "GymEvalTests", dependencies: ["GymEval", "GymGate", "GymReports", "GymTestSupport"]),
+        .testTarget(name: "GymScenarioTests", dependencies: ["GymScenario", "GymTestSupport"]),
+        .testTarget(name: "GymCLITests", dependencies: ["GymTestSupport"]),
+    ]
+)

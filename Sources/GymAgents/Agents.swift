@@ -1,0 +1,166 @@
+import GymCore
+import GymLinalg
+import GymRandom
+
+/// Uniform over the allowed actions. Propensity 1 / |allowed|.
+public final class RandomAgent: Policy {
+    public let name = "random"
+    public let isUpperBound = false
+    public var learning = true
+    let stream: RandomStream
+    var predictor: ResonancePredictor
+    var allowed: [Int] = []
+
+    public init(layout: ObservationLayout, actions: ActionLayout, stream: RandomStream) {
+        self.stream = stream
+        predictor = ResonancePredictor(layout: layout, actions: actions)
+    }
+
+    public func act(observation: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice {
+        allowed.removeAll(keepingCapacity: true)
+        for i in 0..<mask.count where mask[i] { allowed.append(i) }
+        let a = allowed[stream.uniformInt(allowed.count)]
+        let pred = predictor.predict(observation, action: a)
+        if learning && pred != nil { predictor.record(observation, action: a, episode: decision) }
+        return ActionChoice(action: a, propensity: 1 / Double(allowed.count), predictedResonance: pred)
+    }
+
+    public func observe(_ feedback: [Feedback]) {
+        if learning { predictor.observe(feedback) }
+    }
+}
+
+/// Reads the hidden truth and takes the action with the highest true expected reward (ties: the
+/// lowest index). It is an upper bound, not a deployable policy, and reports label it so.
+public final class OracleAgent: Policy {
+    public let name = "oracle"
+    public let isUpperBound = true
+    public var learning = false
+    var values: [Double] = []
+
+    public init() {}
+
+    public func act(observation: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice {
+        guard let truth else { preconditionFailure("the oracle needs the environment's hidden truth") }
+        truth.trueExpectedRewards(into: &values)
+        var best = 0
+        var bestValue = -Double.infinity
+        for a in 0..<mask.count where mask[a] && values[a] > bestValue { best = a; bestValue = values[a] }
+        return ActionChoice(action: best, propensity: 1, predictedResonance: truth.trueResonance(action: best))
+    }
+
+    public func observe(_ feedback: [Feedback]) {}
+}
+
+/// Epsilon-greedy contextual bandit: one ridge-regression reward model per action family over
+/// `JourneyFeatures`. With probability epsilon it explores uniformly over the allowed actions,
+/// otherwise it takes the allowed action with the highest predicted reward. Epsilon follows the
+/// configured schedule over training decisions (blueprint: 0.3 -> 0.05).
+///
+/// Delayed rewards: the design row phi phi^T of a decision enters the family's Gram matrix when
+/// the action is taken; each signal's weighted contribution w * v enters b = sum y phi when it
+/// arrives. Signals not yet arrived count as zero until they do. Feature rows are kept in a ring
+/// of `ringCapacity` decisions; signals for older decisions are dropped (counted in `droppedSignals`).
+public final class EpsilonGreedyAgent: Policy {
+    public let name = "epsilon_greedy"
+    public let isUpperBound = false
+    public var learning = true
+    public let config: EpsilonGreedyConfig
+    public private(set) var trainingSteps = 0
+    public private(set) var droppedSignals = 0
+    let features: JourneyFeatures
+    var models: [RidgeRegression]
+    let stream: RandomStream
+    var predictor: ResonancePredictor
+    let maxDim: Int
+    let ringCapacity: Int
+    var ring: [Double]
+    var ringEpisode: [Int]
+    var ringFamily: [Int32]
+    var scratch: [Double]
+    var allowed: [Int] = []
+    var sinceRefit = 0
+
+    public init(config: EpsilonGreedyConfig, layout: ObservationLayout, actions: ActionLayout, stream: RandomStream,
+                ringCapacity: Int = 1 << 16) {
+        self.config = config
+        self.stream = stream
+        features = JourneyFeatures(layout: layout, actions: actions)
+        models = features.dimensions.map { RidgeRegression(dimension: $0, lambda: config.ridgeLambda) }
+        predictor = ResonancePredictor(layout: layout, actions: actions)
+        maxDim = features.dimensions.max() ?? 1
+        self.ringCapacity = ringCapacity
+        ring = [Double](repeating: 0, count: ringCapacity * maxDim)
+        ringEpisode = [Int](repeating: -1, count: ringCapacity)
+        ringFamily = [Int32](repeating: -1, count: ringCapacity)
+        scratch = [Double](repeating: 0, count: maxDim)
+    }
+
+    /// Epsilon at the current point of training (or the evaluation epsilon when frozen).
+    public var epsilon: Double { learning ? config.epsilon(at: trainingSteps) : config.evaluationEpsilon }
+
+    /// Predicted reward of an action.
+    func predict(_ o: [Double], _ a: Int) -> Double {
+        scratch.withUnsafeMutableBufferPointer { buf in
+            let f = features.features(o, action: a, into: buf)
+            return models[f].predict(UnsafeBufferPointer(rebasing: buf[0..<features.dimensions[f]]))
+        }
+    }
+
+    public func act(observation o: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice {
+        allowed.removeAll(keepingCapacity: true)
+        var greedy = -1
+        var best = -Double.infinity
+        for a in 0..<mask.count where mask[a] {
+            allowed.append(a)
+            let v = predict(o, a)
+            if v > best { best = v; greedy = a }
+        }
+        let eps = epsilon
+        let explore = stream.uniform() < eps
+        let action = explore ? allowed[stream.uniformInt(allowed.count)] : greedy
+        let p = (action == greedy ? 1 - eps : 0) + eps / Double(allowed.count)
+        let pred = predictor.predict(o, action: action)
+        if learning {
+            let slot = decision % ringCapacity
+            ring.withUnsafeMutableBufferPointer { r in
+                let row = UnsafeMutableBufferPointer(rebasing: r[(slot * maxDim)..<(slot * maxDim + maxDim)])
+                let f = features.features(o, action: action, into: row)
+                ringFamily[slot] = Int32(f)
+                models[f].addDesign(UnsafeBufferPointer(rebasing: row[0..<features.dimensions[f]]))
+            }
+            ringEpisode[slot] = decision
+            if pred != nil { predictor.record(o, action: action, episode: decision) }
+            trainingSteps += 1
+            sinceRefit += 1
+            if sinceRefit >= config.refitEvery {
+                for i in models.indices { models[i].refit() }
+                sinceRefit = 0
+            }
+        }
+        return ActionChoice(action: action, propensity: p, predictedResonance: pred)
+    }
+
+    public func observe(_ feedback: [Feedback]) {
+        guard learning else { return }
+        predictor.observe(feedback)
+        ring.withUnsafeBufferPointer { r in
+            for fb in feedback {
+                let slot = fb.episode % ringCapacity
+                guard ringEpisode[slot] == fb.episode else { droppedSignals += 1; continue }
+                let f = Int(ringFamily[slot])
+                let row = UnsafeBufferPointer(rebasing: r[(slot * maxDim)..<(slot * maxDim + features.dimensions[f])])
+                models[f].addTarget(row, fb.contribution)
+            }
+        }
+    }
+}
+
+/// Builds the policy an `AgentSpec` describes, with its own random stream.
+public func makePolicy(_ spec: AgentSpec, layout: ObservationLayout, actions: ActionLayout, stream: RandomStream) -> Policy {
+    switch spec {
+    case .random: return RandomAgent(layout: layout, actions: actions, stream: stream)
+    case .oracle: return OracleAgent()
+    case .epsilonGreedy(let c): return EpsilonGreedyAgent(config: c, layout: layout, actions: actions, stream: stream)
+    }
+}

@@ -1,0 +1,168 @@
+import GymCore
+import GymLinalg
+
+/// Builds per-action feature vectors phi(s, a) from the observation, reading it only through the
+/// environment's published layout (segment and family names), never through simulator internals.
+///
+/// Families and their features:
+/// - `no_action`: the context block c = [1, stress, heart rate, hrv, hour sin/cos, days since last
+///   session, recent load, active connections, pending matches].
+/// - `suggest_pairing` slot k: c, the slot's candidate features, similarity^2 and similarity x complementarity.
+/// - `recommend_hive` slot k: c, the slot's event features, match^2.
+/// - `intervention` tone t: onehot(t) (x) [1, stress, stress^2, five trait estimates], recent load,
+///   days since last session.
+/// - any other family: c and a one-hot of the action within the family.
+public struct JourneyFeatures: Sendable {
+    public let layout: ObservationLayout
+    public let actions: ActionLayout
+    /// Feature dimension per family.
+    public let dimensions: [Int]
+    let contextIdx: [Int]   // -1 = constant 1
+    let stressIdx: Int, loadIdx: Int, sinceIdx: Int
+    let profile: ObservationSegment?
+    let familyKind: [Kind]
+    enum Kind: Sendable { case context, pairing(ObservationSegment), hive(ObservationSegment), intervention(Int), other(Int) }
+
+    public init(layout: ObservationLayout, actions: ActionLayout) {
+        self.layout = layout
+        self.actions = actions
+        func idx(_ seg: String, _ f: String) -> Int { layout.segment(seg)?.index(named: f) ?? -2 }
+        var ctx = [-1]
+        for (s, f) in [("pulse", "stress"), ("pulse", "heart_rate"), ("pulse", "hrv"), ("time", "hour_sin"), ("time", "hour_cos"),
+                       ("user", "days_since_last"), ("user", "recent_load"), ("social", "active_connections"), ("social", "pending_matches")] {
+            let i = idx(s, f)
+            if i >= 0 { ctx.append(i) }
+        }
+        contextIdx = ctx
+        stressIdx = idx("pulse", "stress")
+        loadIdx = idx("user", "recent_load")
+        sinceIdx = idx("user", "days_since_last")
+        profile = layout.segment("profile")
+        var kinds: [Kind] = []
+        var dims: [Int] = []
+        for fam in actions.families {
+            switch fam.name {
+            case "no_action":
+                kinds.append(.context); dims.append(ctx.count)
+            case "suggest_pairing":
+                if let s = fam.slotSegment.flatMap({ layout.segment($0) }) {
+                    kinds.append(.pairing(s)); dims.append(ctx.count + s.width + 2)
+                } else { kinds.append(.other(fam.range.count)); dims.append(ctx.count + fam.range.count) }
+            case "recommend_hive":
+                if let s = fam.slotSegment.flatMap({ layout.segment($0) }) {
+                    kinds.append(.hive(s)); dims.append(ctx.count + s.width + 1)
+                } else { kinds.append(.other(fam.range.count)); dims.append(ctx.count + fam.range.count) }
+            case "intervention":
+                let per = 3 + (profile?.width ?? 0)
+                kinds.append(.intervention(fam.range.count)); dims.append(fam.range.count * per + 2)
+            default:
+                kinds.append(.other(fam.range.count)); dims.append(ctx.count + fam.range.count)
+            }
+        }
+        familyKind = kinds
+        dimensions = dims
+    }
+
+    /// Writes phi(obs, action) into `out` (capacity >= dimensions[family]); returns the family index.
+    @discardableResult
+    public func features(_ o: [Double], action: Int, into out: UnsafeMutableBufferPointer<Double>) -> Int {
+        let f = actions.family(of: action)
+        let within = action - actions.families[f].range.lowerBound
+        var n = 0
+        @inline(__always) func put(_ x: Double) { out[n] = x; n += 1 }
+        func context() { for i in contextIdx { put(i < 0 ? 1 : o[i]) } }
+        switch familyKind[f] {
+        case .context:
+            context()
+        case .pairing(let s):
+            context()
+            let base = s.offset + within * s.width
+            for j in 0..<s.width { put(o[base + j]) }
+            put(o[base] * o[base]); put(o[base] * o[base + 1])
+        case .hive(let s):
+            context()
+            let base = s.offset + within * s.width
+            for j in 0..<s.width { put(o[base + j]) }
+            put(o[base] * o[base])
+        case .intervention(let count):
+            let stress = stressIdx >= 0 ? o[stressIdx] : 0
+            let per = 3 + (profile?.width ?? 0)
+            for i in 0..<(count * per) { out[i] = 0 }
+            let b = within * per
+            out[b] = 1; out[b + 1] = stress; out[b + 2] = stress * stress
+            if let p = profile { for j in 0..<p.width { out[b + 3 + j] = o[p.offset + j] } }
+            n = count * per
+            put(loadIdx >= 0 ? o[loadIdx] : 0); put(sinceIdx >= 0 ? o[sinceIdx] : 0)
+        case .other(let count):
+            context()
+            for j in 0..<count { put(j == within ? 1 : 0) }
+        }
+        return f
+    }
+}
+
+/// Predicts the resonance (in [0, 1]) of a suggested pairing from the candidate's observed
+/// features, by ridge regression on the resonance signals that have arrived. Every agent that
+/// suggests pairings owns one, so that `resonance_rmse` can be measured.
+public struct ResonancePredictor: Sendable {
+    var model: RidgeRegressionBox
+    let segment: ObservationSegment?
+    let stressIdx: Int
+    let pairingRange: Range<Int>?
+    var pendingFeatures: [Int: [Double]] = [:]
+    var sinceRefit = 0
+    public static let dimension = 7
+
+    public init(layout: ObservationLayout, actions: ActionLayout) {
+        model = RidgeRegressionBox(dimension: ResonancePredictor.dimension, lambda: 1)
+        segment = layout.segment("candidates")
+        stressIdx = layout.segment("pulse")?.index(named: "stress") ?? -1
+        pairingRange = actions.familyIndex("suggest_pairing").map { actions.families[$0].range }
+    }
+
+    func features(_ o: [Double], action: Int) -> [Double]? {
+        guard let s = segment, let r = pairingRange, r.contains(action) else { return nil }
+        let base = s.offset + (action - r.lowerBound) * s.width
+        let sim = o[base], comp = s.width > 1 ? o[base + 1] : 0, cs = s.width > 2 ? o[base + 2] : 0
+        let st = stressIdx >= 0 ? o[stressIdx] : 0
+        return [1, sim, comp, cs, st, sim * comp, sim * sim]
+    }
+
+    /// Prediction for a pairing action (nil for other actions), clamped to [0, 1].
+    public func predict(_ o: [Double], action: Int) -> Double? {
+        guard let x = features(o, action: action) else { return nil }
+        if model.ridge.observations == 0 { return 0.5 }
+        let p = x.withUnsafeBufferPointer { model.ridge.predict($0) }
+        return min(1, max(0, p))
+    }
+
+    /// Remembers the features of a suggested pairing until its resonance signal arrives.
+    public mutating func record(_ o: [Double], action: Int, episode: Int) {
+        guard let x = features(o, action: action) else { return }
+        pendingFeatures[episode] = x
+    }
+
+    /// Learns from arrived resonance signals (value v in [-1, 1] -> (v + 1) / 2).
+    public mutating func observe(_ feedback: [Feedback]) {
+        for f in feedback where f.kind == .resonance {
+            guard let x = pendingFeatures.removeValue(forKey: f.episode) else { continue }
+            x.withUnsafeBufferPointer {
+                model.ridge.addDesign($0)
+                model.ridge.addTarget($0, (f.value + 1) / 2)
+            }
+            sinceRefit += 1
+            if sinceRefit >= 50 { model.ridge.refit(); sinceRefit = 0 }
+        }
+        // Pairings whose resonance never comes (declined) are forgotten after a while.
+        if pendingFeatures.count > 50_000 {
+            let cutoff = (pendingFeatures.keys.max() ?? 0) - 40_000
+            pendingFeatures = pendingFeatures.filter { $0.key >= cutoff }
+        }
+    }
+}
+
+/// Value box so the predictor can be a struct with a mutating ridge model inside.
+struct RidgeRegressionBox: Sendable {
+    var ridge: RidgeRegression
+    init(dimension: Int, lambda: Double) { ridge = RidgeRegression(dimension: dimension, lambda: lambda) }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import GymAgents
+import GymCore
+import GymRandom
+import GymScenario
+import GymSim
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (build with -c release).",
+        subcommands: [BenchSim.self]
+    )
+}
+
+struct BenchSim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Simulated decisions per second: random agent, one thread, then all threads; and the GSL Gaussian ceiling.",
+        discussion: "Each thread runs its own world (seeds sim.bench/<thread>), so the multi-thread figure is the aggregate throughput. World resets (population generation) inside the timed loop are included."
+    )
+
+    @Option(help: "Scenario whose world is simulated.")
+    var scenario: String = "scenarios/baseline.yaml"
+
+    @Option(help: "Decisions per thread.")
+    var decisions: Int = 1_000_000
+
+    @Option(help: "Root seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Threads for the second measurement (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard decisions >= 1000 else { throw ValidationError("--decisions must be at least 1000, got \(decisions)") }
+        guard threads >= 1 && threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+    }
+
+    /// Runs `n` decisions with the random agent; returns (seconds, gaussian draws).
+    static func simulate(_ cfg: SimConfig, seeds: SeedTree, n: Int) -> (Double, Int) {
+        let world = JourneyWorld(config: cfg)
+        world.recording = false
+        let agent = RandomAgent(layout: world.observationLayout, actions: world.actionLayout, stream: seeds.child("agent").stream())
+        agent.learning = false
+        world.reset(seed: seeds.child("world", 0))
+        var resets = 0
+        var draws = 0
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<n {
+            if world.isDone {
+                draws += world.gaussianDraws
+                resets += 1
+                world.reset(seed: seeds.child("world", resets))
+            }
+            let c = agent.act(observation: world.observation, mask: world.actionMask, decision: world.decisionIndex, truth: nil)
+            _ = world.step(c)
+        }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        draws += world.gaussianDraws
+        return (Double(t1 - t0) / 1e9, draws)
+    }
+
+    func run() throws {
+        let cfg: SimConfig
+        do { cfg = try ScenarioLoader.load(path: scenario).sim } catch let e as ScenarioError {
+            printError(e.description)
+            throw Exit.dataError
+        }
+        // GSL ceiling: raw ziggurat Gaussians from mt19937.
+        let s = RandomStream(seed: seed)
+        let g = 50_000_000
+        var acc = 0.0
+        let g0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<g { acc += s.standardNormal() }
+        let gs = Double(DispatchTime.now().uptimeNanoseconds - g0) / 1e9
+        let gaussPerSec = Double(g) / gs
+        print(String(format: "%.0f gaussian draws/s (GSL %@ gsl_ran_gaussian_ziggurat, mt19937, 1 thread; checksum %.3f)", gaussPerSec, GSL.version as NSString, acc / Double(g)))
+        let root = SeedTree(root: seed).child("sim.bench")
+        let (t1, draws) = BenchSim.simulate(cfg, seeds: root.child("t", 0), n: decisions)
+        let rate1 = Double(decisions) / t1
+        let perDecision = Double(draws) / Double(decisions)
+        print(String(format: "%.0f decisions/s (random agent, %@, 1 thread, %d decisions in %.2f s)", rate1, scenario as NSString, decisions, t1))
+        print(String(format: "%.1f gaussian draws/decision; RNG ceiling %.0f decisions/s; at %.0f%% of it", perDecision, gaussPerSec / perDecision, 100 * rate1 / (gaussPerSec / perDecision)))
+        let lock = NSLock()
+        var total = 0
+        let w0 = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: threads) { i in
+            _ = BenchSim.simulate(cfg, seeds: root.child("t", i + 1), n: decisions)
+            lock.lock(); total += decisions; lock.unlock()
+        }
+        let tw = Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9
+        let rateN = Double(total) / tw
+        print(String(format: "%.0f decisions/s (random agent, %d threads, %d decisions in %.2f s; %.2fx one thread)", rateN, threads, total, tw, rateN / rate1))
+    }
+}

@@ -1,0 +1,95 @@
+import GymRandom
+
+/// The kind of a delayed reward signal (blueprint `reward_signals.signal_type`).
+public enum SignalKind: Int, Sendable, CaseIterable, Codable {
+    case engagement = 0, resonance = 1, explicitFeedback = 2
+    public var name: String {
+        switch self {
+        case .engagement: return "engagement"
+        case .resonance: return "resonance"
+        case .explicitFeedback: return "explicit_feedback"
+        }
+    }
+}
+
+/// A reward signal that has arrived: it belongs to the decision `episode` (the blueprint's
+/// training episode), and contributes `weight * value` to that episode's reward.
+public struct Feedback: Sendable, Equatable {
+    public var episode: Int
+    public var kind: SignalKind
+    public var value: Double
+    public var weight: Double
+    public var confidence: Double
+    public init(episode: Int, kind: SignalKind, value: Double, weight: Double, confidence: Double) {
+        self.episode = episode; self.kind = kind; self.value = value; self.weight = weight; self.confidence = confidence
+    }
+    public var contribution: Double { weight * value }
+}
+
+/// What a policy returns for one decision.
+public struct ActionChoice: Sendable, Equatable {
+    public var action: Int
+    /// The acting policy's probability of `action` given the observation (logged for off-policy evaluation).
+    public var propensity: Double
+    /// Predicted resonance in [0, 1] when the action suggests a pairing.
+    public var predictedResonance: Double?
+    public init(action: Int, propensity: Double, predictedResonance: Double? = nil) {
+        self.action = action; self.propensity = propensity; self.predictedResonance = predictedResonance
+    }
+}
+
+/// The result of `Environment.step`.
+///
+/// Terminology: the blueprint calls one decision and its outcome a *training episode*; a Gym-style
+/// run from `reset` to `terminated`/`truncated` spans many of them.
+public struct StepResult: Sendable {
+    /// Sum of the weighted contributions of the signals that arrived during this step.
+    public var reward: Double
+    /// The world ended (no active user is left).
+    public var terminated: Bool
+    /// The run was cut by a time limit; learners bootstrap from the value here.
+    public var truncated: Bool
+    /// Signals that arrived during this step, for any earlier decision.
+    public var feedback: [Feedback]
+    public init(reward: Double = 0, terminated: Bool = false, truncated: Bool = false, feedback: [Feedback] = []) {
+        self.reward = reward; self.terminated = terminated; self.truncated = truncated; self.feedback = feedback
+    }
+}
+
+/// Privileged access to the hidden truth of the current decision. Only the oracle (an upper
+/// bound, labelled as one) and evaluators may use it.
+public protocol HiddenTruth: AnyObject {
+    /// Expected episode reward of each action under the true response model (masked actions: -inf).
+    func trueExpectedRewards(into out: inout [Double])
+    /// True resonance of the pairing behind `action`, or nil when it is not a pairing.
+    func trueResonance(action: Int) -> Double?
+}
+
+/// A Gymnasium-style environment with a masked discrete action space.
+public protocol Environment: AnyObject {
+    var observationLayout: ObservationLayout { get }
+    var actionLayout: ActionLayout { get }
+    /// Starts a new run: the same seed gives the same trajectory for the same actions.
+    func reset(seed: SeedTree)
+    /// The current observation (valid until the next `step`/`reset`).
+    var observation: [Double] { get }
+    /// The current action mask: `mask[a]` is true when `a` may be taken.
+    var actionMask: [Bool] { get }
+    /// Index of the current decision (its training-episode number), from 0.
+    var decisionIndex: Int { get }
+    /// Applies an allowed action. Taking a masked action is a programming error.
+    func step(_ choice: ActionChoice) -> StepResult
+    /// The hidden truth, for the oracle only.
+    var hiddenTruth: HiddenTruth? { get }
+}
+
+/// A decision-making policy. Learning policies learn from `observe(_:)`; `learning = false`
+/// freezes them (used for evaluation).
+public protocol Policy: AnyObject {
+    var name: String { get }
+    /// Whether the policy reads hidden truth (reports label such agents as upper bounds).
+    var isUpperBound: Bool { get }
+    var learning: Bool { get set }
+    func act(observation: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice
+    func observe(_ feedback: [Feedback])
+}

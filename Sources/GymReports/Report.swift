@@ -1,0 +1,230 @@
+import Foundation
+import GymEval
+import GymGate
+
+/// Everything a run report shows for one agent.
+public struct AgentReport: Sendable {
+    public var name: String
+    public var isUpperBound: Bool
+    public var metrics: [MetricValue]
+    public var curve: [CurvePoint]
+    public var trainingEpisodes: Int
+    public var evaluationEpisodes: Int
+    public var notes: [String]
+    public init(name: String, isUpperBound: Bool, metrics: [MetricValue], curve: [CurvePoint],
+                trainingEpisodes: Int, evaluationEpisodes: Int, notes: [String] = []) {
+        self.name = name; self.isUpperBound = isUpperBound; self.metrics = metrics; self.curve = curve
+        self.trainingEpisodes = trainingEpisodes; self.evaluationEpisodes = evaluationEpisodes; self.notes = notes
+    }
+    /// "oracle (upper bound)" for agents that read the hidden truth.
+    public var displayName: String { isUpperBound ? "\(name) (upper bound: reads hidden truth)" : name }
+    public func metric(_ n: String) -> MetricValue? { metrics.first { $0.name == n } }
+}
+
+/// A whole run's report.
+public struct RunReport: Sendable {
+    public var scenario: String
+    public var scenarioFile: String
+    public var description: String
+    public var seed: UInt64
+    public var generator: String
+    public var gslVersion: String
+    public var projectVersion: String
+    public var wallTimeSeconds: Double
+    public var runID: String
+    public var agents: [AgentReport]
+    public var verdict: GateVerdict
+    public var targetPerformance: Double?
+    public var settings: [(String, String)]
+    public var files: [String]
+    public init(scenario: String, scenarioFile: String, description: String, seed: UInt64, generator: String,
+                gslVersion: String, projectVersion: String, wallTimeSeconds: Double, runID: String,
+                agents: [AgentReport], verdict: GateVerdict, targetPerformance: Double?,
+                settings: [(String, String)], files: [String]) {
+        self.scenario = scenario; self.scenarioFile = scenarioFile; self.description = description; self.seed = seed
+        self.generator = generator; self.gslVersion = gslVersion; self.projectVersion = projectVersion
+        self.wallTimeSeconds = wallTimeSeconds; self.runID = runID; self.agents = agents; self.verdict = verdict
+        self.targetPerformance = targetPerformance; self.settings = settings; self.files = files
+    }
+}
+
+/// Pure render functions: a report in, text out.
+public enum Render {
+    static func f(_ x: Double, _ digits: Int = 4) -> String {
+        x.isFinite ? String(format: "%.\(digits)f", x) : "n/a"
+    }
+    static func csvNumber(_ x: Double?) -> String {
+        guard let x, x.isFinite else { return "" }
+        return "\(x)"
+    }
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// `metrics.csv`: agent, metric, value, ci_low, ci_high, target, passed.
+    public static func metricsCSV(_ r: RunReport) -> String {
+        var out = "agent,metric,value,ci_low,ci_high,target,passed\n"
+        for a in r.agents {
+            for m in a.metrics {
+                let target = MetricCatalog.info(m.name)?.target
+                let passed = m.meetsTarget.map { $0 ? "true" : "false" } ?? ""
+                out += [csvField(a.name), m.name, csvNumber(m.value), csvNumber(m.ciLow), csvNumber(m.ciHigh),
+                        csvNumber(target), passed].joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// `learning_curve.csv`: agent, episodes, mean_reward, ci_low, ci_high, epsilon, pairing_accuracy.
+    public static func learningCurveCSV(_ r: RunReport) -> String {
+        var out = "agent,episodes,mean_reward,ci_low,ci_high,epsilon,pairing_accuracy\n"
+        for a in r.agents {
+            for p in a.curve {
+                out += [csvField(a.name), String(p.episodes), csvNumber(p.meanReward), csvNumber(p.ciLow), csvNumber(p.ciHigh),
+                        csvNumber(p.epsilon), csvNumber(p.pairingAccuracy)].joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
+    static func metricJSON(_ m: MetricValue) -> JSON {
+        var kv: [(String, JSON)] = [("name", .string(m.name)), ("value", .num(m.value)), ("ci_low", .num(m.ciLow)),
+                                    ("ci_high", .num(m.ciHigh)), ("n", .int(m.count))]
+        if let info = MetricCatalog.info(m.name) {
+            kv.append(("baseline", .num(info.baseline)))
+            kv.append(("target", .num(info.target)))
+            kv.append(("direction", .string(info.direction.rawValue)))
+        }
+        kv.append(("meets_target", m.meetsTarget.map { .bool($0) } ?? .null))
+        if let n = m.note { kv.append(("note", .string(n))) }
+        return .object(kv)
+    }
+
+    public static func verdictJSON(_ v: GateVerdict) -> JSON {
+        .object([
+            ("passed", .bool(v.passed)),
+            ("rules", .array(v.results.map { r in
+                .object([("metric", .string(r.rule.metric)), ("agent", .string(r.rule.agent)), ("min", .num(r.rule.min)),
+                         ("max", .num(r.rule.max)), ("on", .string(r.rule.on.rawValue)), ("measured", .num(r.measured)),
+                         ("passed", .bool(r.passed)), ("reason", .string(r.reason)),
+                         ("source", r.rule.source.map { .string($0) } ?? .null)])
+            })),
+        ])
+    }
+
+    /// `run.json`: everything machine-readable.
+    public static func runJSON(_ r: RunReport) -> String {
+        let agents: [JSON] = r.agents.map { a in
+            .object([
+                ("name", .string(a.name)), ("upper_bound", .bool(a.isUpperBound)),
+                ("training_episodes", .int(a.trainingEpisodes)), ("evaluation_episodes", .int(a.evaluationEpisodes)),
+                ("metrics", .array(a.metrics.map(metricJSON))),
+                ("learning_curve", .array(a.curve.map { p in
+                    .object([("episodes", .int(p.episodes)), ("mean_reward", .num(p.meanReward)), ("ci_low", .num(p.ciLow)),
+                             ("ci_high", .num(p.ciHigh)), ("epsilon", .num(p.epsilon)), ("pairing_accuracy", .num(p.pairingAccuracy))])
+                })),
+                ("notes", .array(a.notes.map { .string($0) })),
+            ])
+        }
+        let json: JSON = .object([
+            ("format", .string("optima-gym.run/1")),
+            ("scenario", .string(r.scenario)), ("scenario_file", .string(r.scenarioFile)),
+            ("description", .string(r.description)),
+            ("seed", .string(String(r.seed))), ("generator", .string(r.generator)), ("gsl_version", .string(r.gslVersion)),
+            ("project_version", .string(r.projectVersion)), ("run_id", .string(r.runID)),
+            ("wall_time_seconds", .num(r.wallTimeSeconds)),
+            ("target_performance", .num(r.targetPerformance)),
+            ("settings", .object(r.settings.map { ($0.0, .string($0.1)) })),
+            ("agents", .array(agents)),
+            ("gate", verdictJSON(r.verdict)),
+            ("files", .array(r.files.map { .string($0) })),
+        ])
+        return json.render() + "\n"
+    }
+
+    /// `report.md`.
+    public static func markdown(_ r: RunReport, chartFile: String = "learning_curve.svg") -> String {
+        var md = "# OptimaGym evaluation: \(r.scenario)\n\n"
+        if !r.description.isEmpty { md += "\(r.description)\n\n" }
+        md += "| | |\n|---|---|\n"
+        md += "| scenario | `\(r.scenarioFile)` |\n"
+        md += "| seed | \(r.seed) |\n"
+        md += "| generator | GSL `\(r.generator)` |\n"
+        md += "| GSL version | \(r.gslVersion) |\n"
+        md += "| project version | optima-gym \(r.projectVersion) |\n"
+        md += "| run id | \(r.runID) |\n"
+        md += "| wall time | \(String(format: "%.1f", r.wallTimeSeconds)) s |\n"
+        for (k, v) in r.settings { md += "| \(k) | \(v) |\n" }
+        md += "\n"
+        md += "## Release gate: \(r.verdict.passed ? "PASSED" : "FAILED")\n\n"
+        if r.verdict.results.isEmpty {
+            md += "The scenario defines no gate rules.\n\n"
+        } else {
+            md += "| rule | result | reason |\n|---|---|---|\n"
+            for res in r.verdict.results {
+                var rule = "\(res.rule.agent) `\(res.rule.metric)` (\(res.rule.on.rawValue))"
+                if let lo = res.rule.min { rule += " >= \(lo)" }
+                if let hi = res.rule.max { rule += " <= \(hi)" }
+                md += "| \(rule) | \(res.passed ? "pass" : "**FAIL**") | \(res.reason) |\n"
+            }
+            md += "\n"
+        }
+        md += "## Mean reward by agent\n\n"
+        md += "| agent | mean reward | 95% interval |\n|---|---|---|\n"
+        for a in r.agents.sorted(by: { ($0.metric("mean_reward")?.value ?? -.infinity) > ($1.metric("mean_reward")?.value ?? -.infinity) }) {
+            let m = a.metric("mean_reward")
+            md += "| \(a.displayName) | \(f(m?.value ?? .nan)) | [\(f(m?.ciLow ?? .nan)), \(f(m?.ciHigh ?? .nan))] |\n"
+        }
+        md += "\n" + separationSentence(r) + "\n\n"
+        md += "## Learning curves\n\n![Learning curves: mean reward per training window, with 95% bands](\(chartFile))\n\n"
+        md += "Each point is the mean reward of a window of training decisions; the band is mean +- 1.96 standard errors.\n\n"
+        if let t = r.targetPerformance {
+            md += "Target performance for `sample_efficiency`: \(f(t)) (the oracle's evaluated mean reward); threshold 80% of it.\n\n"
+        }
+        md += "## Success metrics per agent\n\n"
+        md += "Intervals are 95% percentile-bootstrap intervals (seeded from `eval.bootstrap`). Baselines and targets are the blueprint's (section 10).\n\n"
+        for a in r.agents {
+            md += "### \(a.displayName)\n\n"
+            if a.isUpperBound {
+                md += "> This agent reads the simulator's hidden truth. It is an upper bound for comparison, not a deployable policy.\n\n"
+            }
+            md += "Trained on \(a.trainingEpisodes) decisions, evaluated on \(a.evaluationEpisodes) held-out decisions.\n\n"
+            md += "| metric | baseline | target | measured | 95% interval | n | meets target |\n|---|---|---|---|---|---|---|\n"
+            for m in a.metrics {
+                let info = MetricCatalog.info(m.name)
+                let dir = info?.direction == .lowerIsBetter ? "<= " : ">= "
+                let base = info?.baseline.map { f($0, 2) } ?? "-"
+                let target = info?.target.map { dir + (m.name == "sample_efficiency" ? String(Int($0)) : f($0, 2)) } ?? "-"
+                let meets = m.meetsTarget.map { $0 ? "yes" : "no" } ?? "-"
+                let measured = m.name == "sample_efficiency" && m.value.isFinite ? String(Int(m.value)) : f(m.value)
+                let interval = m.name == "sample_efficiency" && m.ciLow.isFinite
+                    ? "[\(Int(m.ciLow)), \(m.ciHigh.isFinite ? String(Int(m.ciHigh)) : "not reached")]"
+                    : "[\(f(m.ciLow)), \(f(m.ciHigh))]"
+                md += "| `\(m.name)` | \(base) | \(target) | \(measured) | \(interval) | \(m.count) | \(meets) |\n"
+            }
+            let notes = a.metrics.compactMap { m in m.note.map { "- `\(m.name)`: \($0)" } } + a.notes.map { "- \($0)" }
+            if !notes.isEmpty { md += "\nNotes:\n\n" + notes.joined(separator: "\n") + "\n" }
+            md += "\n"
+        }
+        md += "## Metric definitions\n\n"
+        for info in MetricCatalog.all { md += "- `\(info.name)`: \(info.definition).\n" }
+        md += "\n## Files\n\n"
+        for file in r.files { md += "- [`\(file)`](\(file))\n" }
+        return md
+    }
+
+    /// States whether consecutive agents (by mean reward) are separated beyond their intervals.
+    static func separationSentence(_ r: RunReport) -> String {
+        let sorted = r.agents.compactMap { a in a.metric("mean_reward").map { (a, $0) } }.sorted { $0.1.value > $1.1.value }
+        guard sorted.count >= 2 else { return "" }
+        var parts: [String] = []
+        for i in 0..<(sorted.count - 1) {
+            let (a, ma) = sorted[i], (b, mb) = sorted[i + 1]
+            let separated = ma.ciLow > mb.ciHigh
+            parts.append("\(a.name) > \(b.name): " + (separated
+                ? "the intervals do not overlap (\(f(ma.ciLow)) > \(f(mb.ciHigh)))"
+                : "the intervals overlap (\(f(ma.ciLow)) <= \(f(mb.ciHigh))), the gap is not significant"))
+        }
+        return "Ordering by mean reward: " + parts.joined(separator: "; ") + "."
+    }
+}

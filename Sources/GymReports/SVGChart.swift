@@ -1,0 +1,128 @@
+import Foundation
+
+/// One series of a line chart, with an optional interval band.
+public struct ChartSeries: Sendable {
+    public var label: String
+    public var x: [Double]
+    public var y: [Double]
+    public var low: [Double]?
+    public var high: [Double]?
+    public var dashed: Bool
+    public init(label: String, x: [Double], y: [Double], low: [Double]? = nil, high: [Double]? = nil, dashed: Bool = false) {
+        self.label = label; self.x = x; self.y = y; self.low = low; self.high = high; self.dashed = dashed
+    }
+}
+
+/// A self-contained SVG line chart with bands, axes, ticks, labels and a legend. Deterministic:
+/// the same input gives the same bytes.
+public enum SVGChart {
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+
+    static func n(_ x: Double) -> String { String(format: "%.2f", x) }
+
+    /// "Nice" tick values covering [lo, hi] (1-2-5 steps).
+    static func ticks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
+        guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
+        let raw = (hi - lo) / Double(count)
+        let mag = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
+        var t = ceil(lo / step) * step
+        var out: [Double] = []
+        while t <= hi + step * 1e-9 { out.append(abs(t) < step * 1e-9 ? 0 : t); t += step }
+        return out
+    }
+
+    static func label(_ v: Double) -> String {
+        if abs(v) >= 1000 && v == v.rounded() {
+            return v >= 1_000_000 ? String(format: "%gM", v / 1_000_000) : String(format: "%gk", v / 1000)
+        }
+        return String(format: "%g", (v * 10000).rounded() / 10000)
+    }
+
+    static func esc(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    public static func lineChart(title: String, xLabel: String, yLabel: String, series: [ChartSeries],
+                                 width: Double = 760, height: Double = 420) -> String {
+        let left = 72.0, right = 20.0, top = 44.0, bottom = 96.0
+        let pw = width - left - right, ph = height - top - bottom
+        var xs: [Double] = [], ys: [Double] = []
+        for s in series {
+            xs += s.x
+            ys += s.y.filter { $0.isFinite } + (s.low ?? []).filter { $0.isFinite } + (s.high ?? []).filter { $0.isFinite }
+        }
+        var x0 = xs.min() ?? 0, x1 = xs.max() ?? 1
+        var y0 = ys.min() ?? 0, y1 = ys.max() ?? 1
+        if x1 <= x0 { x0 -= 1; x1 += 1 }
+        if y1 <= y0 { y0 -= 0.5; y1 += 0.5 }
+        let pad = (y1 - y0) * 0.08
+        y0 -= pad; y1 += pad
+        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * pw }
+        func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * ph }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+        svg += "<title>\(esc(title))</title>\n"
+        svg += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"#ffffff\"/>\n"
+        svg += "<text x=\"\(n(width / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(esc(title))</text>\n"
+        // Grid and ticks.
+        for t in ticks(y0, y1) {
+            let y = py(t)
+            svg += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + pw))\" y2=\"\(n(y))\" stroke=\"#e5e5e5\"/>\n"
+            svg += "<text x=\"\(n(left - 6))\" y=\"\(n(y + 4))\" text-anchor=\"end\" fill=\"#444\">\(label(t))</text>\n"
+        }
+        for t in ticks(x0, x1, count: 6) {
+            let x = px(t)
+            svg += "<line x1=\"\(n(x))\" y1=\"\(n(top + ph))\" x2=\"\(n(x))\" y2=\"\(n(top + ph + 5))\" stroke=\"#444\"/>\n"
+            svg += "<text x=\"\(n(x))\" y=\"\(n(top + ph + 18))\" text-anchor=\"middle\" fill=\"#444\">\(label(t))</text>\n"
+        }
+        svg += "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(pw))\" height=\"\(n(ph))\" fill=\"none\" stroke=\"#444\"/>\n"
+        if y0 < 0 && y1 > 0 {
+            svg += "<line x1=\"\(n(left))\" y1=\"\(n(py(0)))\" x2=\"\(n(left + pw))\" y2=\"\(n(py(0)))\" stroke=\"#999\" stroke-dasharray=\"2,3\"/>\n"
+        }
+        svg += "<text x=\"\(n(left + pw / 2))\" y=\"\(n(top + ph + 38))\" text-anchor=\"middle\" fill=\"#222\">\(esc(xLabel))</text>\n"
+        svg += "<text transform=\"translate(18 \(n(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222\">\(esc(yLabel))</text>\n"
+        // Bands, then lines.
+        for (i, s) in series.enumerated() {
+            guard let lo = s.low, let hi = s.high, lo.count == s.x.count, hi.count == s.x.count, s.x.count > 1 else { continue }
+            let color = palette[i % palette.count]
+            var pts: [String] = []
+            for j in 0..<s.x.count where hi[j].isFinite { pts.append("\(n(px(s.x[j]))),\(n(py(hi[j])))") }
+            for j in stride(from: s.x.count - 1, through: 0, by: -1) where lo[j].isFinite { pts.append("\(n(px(s.x[j]))),\(n(py(lo[j])))") }
+            svg += "<polygon points=\"\(pts.joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"none\"/>\n"
+        }
+        for (i, s) in series.enumerated() {
+            let color = palette[i % palette.count]
+            let pts = zip(s.x, s.y).filter { $0.1.isFinite }.map { "\(n(px($0.0))),\(n(py($0.1)))" }
+            let dash = s.dashed ? " stroke-dasharray=\"6,4\"" : ""
+            if pts.count == 1 {
+                let p = pts[0].split(separator: ",")
+                svg += "<circle cx=\"\(p[0])\" cy=\"\(p[1])\" r=\"3\" fill=\"\(color)\"/>\n"
+            } else if !pts.isEmpty {
+                svg += "<polyline points=\"\(pts.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
+            }
+        }
+        // Legend below the plot.
+        var lx = left
+        let ly = top + ph + 62
+        for (i, s) in series.enumerated() {
+            let color = palette[i % palette.count]
+            let dash = s.dashed ? " stroke-dasharray=\"6,4\"" : ""
+            svg += "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
+            svg += "<text x=\"\(n(lx + 28))\" y=\"\(n(ly + 4))\" fill=\"#222\">\(esc(s.label))</text>\n"
+            lx += 40 + Double(s.label.count) * 6.6
+        }
+        svg += "</svg>\n"
+        return svg
+    }
+
+    /// The learning-curve chart of a run report.
+    public static func learningCurves(_ r: RunReport) -> String {
+        let series = r.agents.map { a in
+            ChartSeries(label: a.isUpperBound ? "\(a.name) (upper bound)" : a.name,
+                        x: a.curve.map { Double($0.episodes) }, y: a.curve.map { $0.meanReward },
+                        low: a.curve.map { $0.ciLow }, high: a.curve.map { $0.ciHigh }, dashed: a.isUpperBound)
+        }
+        return lineChart(title: "Learning curves: \(r.scenario)", xLabel: "training episodes (decisions)",
+                         yLabel: "mean reward per window (-1 to 1)", series: series)
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import GymAgents
+import GymCore
+import GymEval
+import GymGate
+import GymRandom
+import GymReports
+import GymScenario
+import GymSim
+
+public let projectVersion = "0.1.0"
+
+/// What one agent produced: training rewards, the evaluation run and its metrics.
+public struct AgentRun: Sendable {
+    public var spec: AgentSpec
+    public var name: String
+    public var isUpperBound: Bool
+    public var trainingRewards: [Double]
+    public var trainingPairGood: [Bool?]
+    public var epsilons: [Double]?
+    public var evaluation: RunRecords
+    public var contexts: [String]
+    public var metrics: [MetricValue]
+    public var notes: [String]
+}
+
+/// Runs a scenario: each agent trains on the training world, then is evaluated with learning
+/// frozen on a held-out world with fresh seeds. Agents run in parallel on `threads` threads;
+/// each has its own streams, so the results do not depend on the thread count.
+///
+/// Seeds (children of the root): `sim.train` (training world, the same for every agent, so agents
+/// face common random numbers), `sim.train/<k>` for a fresh world if one ends early, `sim.eval`
+/// (evaluation world), `sim.survey`, `agent/<name>`, `eval.bootstrap/<name>`,
+/// `eval.sample_efficiency/<name>`.
+public enum Runner {
+    public static func runAgent(_ spec: AgentSpec, scenario: Scenario, seeds: SeedTree, generator: GeneratorKind,
+                                captureContexts: Bool, progress: Progress?) -> AgentRun {
+        let name = spec.name
+        let world = JourneyWorld(config: scenario.sim)
+        let policy = makePolicy(spec, layout: world.observationLayout, actions: world.actionLayout,
+                                stream: seeds.child("agent").child(name).stream(generator))
+        var notes: [String] = []
+        // Training.
+        let nTrain = scenario.training.episodes
+        var rewards: [Double] = []
+        var pairGood: [Bool?] = []
+        var epsilons: [Double]? = (policy as? EpsilonGreedyAgent) != nil ? [] : nil
+        rewards.reserveCapacity(nTrain)
+        policy.learning = true
+        var offset = 0
+        var worldIndex = 0
+        world.reset(seed: seeds.child("sim.train"))
+        var shifted: [Feedback] = []
+        let threshold = scenario.sim.pairing.matchThreshold
+        func harvest() {
+            for e in world.records.episodes {
+                rewards.append(e.reward)
+                pairGood.append(e.kind == .suggestPairing ? e.trueResonance >= threshold : nil)
+            }
+        }
+        var done = 0
+        while done < nTrain {
+            if world.isDone {
+                harvest()
+                offset += world.decisionIndex
+                worldIndex += 1
+                world.reset(seed: seeds.child("sim.train", worldIndex))
+                if worldIndex == 1 { notes.append("the training world ended before \(nTrain) decisions; training continued on fresh worlds") }
+                continue
+            }
+            let obs = world.observation
+            let choice = policy.act(observation: obs, mask: world.actionMask, decision: offset + world.decisionIndex,
+                                    truth: policy.isUpperBound ? world.hiddenTruth : nil)
+            if let eg = policy as? EpsilonGreedyAgent { epsilons?.append(eg.epsilon) }
+            let r = world.step(choice)
+            if !r.feedback.isEmpty {
+                if offset == 0 { policy.observe(r.feedback) } else {
+                    shifted = r.feedback.map { var f = $0; f.episode += offset; return f }
+                    policy.observe(shifted)
+                }
+            }
+            done += 1
+            if done % 2000 == 0 { progress?.update("\(name) training", done: done, total: nTrain) }
+        }
+        harvest()
+        rewards = Array(rewards.prefix(nTrain))
+        pairGood = Array(pairGood.prefix(nTrain))
+        progress?.update("\(name) training", done: nTrain, total: nTrain)
+        // Evaluation: learning frozen, fresh world.
+        policy.learning = false
+        let nEval = scenario.evaluation.episodes
+        world.reset(seed: seeds.child("sim.eval"))
+        var contexts: [String] = []
+        var k = 0
+        while k < nEval && !world.isDone {
+            if captureContexts { contexts.append(world.contextSnapshot()) }
+            let choice = policy.act(observation: world.observation, mask: world.actionMask, decision: world.decisionIndex,
+                                    truth: policy.isUpperBound ? world.hiddenTruth : nil)
+            let r = world.step(choice)
+            policy.observe(r.feedback)
+            k += 1
+            if k % 2000 == 0 { progress?.update("\(name) evaluation", done: k, total: nEval) }
+        }
+        if k < nEval { notes.append("the evaluation world ended after \(k) of \(nEval) decisions (no active user left or the time limit)") }
+        progress?.update("\(name) evaluation", done: nEval, total: nEval)
+        let records = world.finish(surveySeed: seeds.child("sim.survey"))
+        let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: threshold)
+        let metrics = evaluator.evaluate(records, stream: seeds.child("eval.bootstrap").child(name).stream(generator))
+        if let eg = policy as? EpsilonGreedyAgent, eg.droppedSignals > 0 {
+            notes.append("\(eg.droppedSignals) signals arrived after their decision left the learner's memory and were ignored")
+        }
+        return AgentRun(spec: spec, name: name, isUpperBound: policy.isUpperBound, trainingRewards: rewards,
+                        trainingPairGood: pairGood, epsilons: epsilons, evaluation: records, contexts: contexts,
+                        metrics: metrics, notes: notes)
+    }
+
+    /// Runs every agent (in parallel on `threads` threads), then adds `sample_efficiency`.
+    public static func run(_ scenario: Scenario, seed: UInt64, threads: Int, captureContexts: Bool,
+                           progress: Progress?) throws -> (runs: [AgentRun], target: Double?) {
+        let generator = try GeneratorKind.named(scenario.generator)
+        let seeds = SeedTree(root: seed)
+        let specs = scenario.agents
+        var results = [AgentRun?](repeating: nil, count: specs.count)
+        let lock = NSLock()
+        let workers = max(1, min(threads, specs.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < specs.count {
+                let r = runAgent(specs[i], scenario: scenario, seeds: seeds, generator: generator,
+                                 captureContexts: captureContexts, progress: progress)
+                lock.lock(); results[i] = r; lock.unlock()
+                i += workers
+            }
+        }
+        var runs = results.map { $0! }
+        // Target performance: the oracle's evaluated mean reward, else the best agent's.
+        let meanOf: (AgentRun) -> Double = { $0.metrics.first { $0.name == "mean_reward" }?.value ?? .nan }
+        let target = runs.first { $0.isUpperBound }.map(meanOf) ?? runs.map(meanOf).filter { $0.isFinite }.max()
+        let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: scenario.sim.pairing.matchThreshold)
+        for i in runs.indices {
+            let m: MetricValue
+            if let t = target, t.isFinite, t > 0 {
+                m = evaluator.sampleEfficiency(trainingRewards: runs[i].trainingRewards, window: scenario.training.curveWindow,
+                                               threshold: 0.8 * t,
+                                               stream: seeds.child("eval.sample_efficiency").child(runs[i].name).stream(generator))
+            } else {
+                m = MetricValue(name: "sample_efficiency", value: .nan, ciLow: .nan, ciHigh: .nan, count: runs[i].trainingRewards.count,
+                                note: "not measurable: the target performance is not positive")
+            }
+            runs[i].metrics.append(m)
+        }
+        return (runs, target)
+    }
+
+    /// The report model of a finished run.
+    public static func report(scenario: Scenario, scenarioFile: String, seed: UInt64, runs: [AgentRun], target: Double?,
+                              wallTime: Double, runID: String, files: [String]) -> RunReport {
+        let sets = runs.map { AgentMetricSet(agent: $0.name, metrics: $0.metrics) }
+        let verdict = Gate.evaluate(scenario.gate, on: sets)
+        let agents = runs.map { r in
+            AgentReport(name: r.name, isUpperBound: r.isUpperBound, metrics: r.metrics,
+                        curve: learningCurve(rewards: r.trainingRewards, pairingGood: r.trainingPairGood, epsilons: r.epsilons,
+                                             window: scenario.training.curveWindow),
+                        trainingEpisodes: r.trainingRewards.count, evaluationEpisodes: r.evaluation.episodes.count, notes: r.notes)
+        }
+        let settings: [(String, String)] = [
+            ("population", "\(scenario.sim.population.size) users, \(scenario.sim.population.groups.count) groups, \(scenario.sim.population.topics) topics"),
+            ("training", "\(scenario.training.episodes) decisions per agent (curve window \(scenario.training.curveWindow))"),
+            ("evaluation", "\(scenario.evaluation.episodes) held-out decisions per agent, \(scenario.evaluation.eval.bootstrapSamples) bootstrap resamples"),
+            ("reward weights", "engagement \(scenario.sim.rewards.engagementWeight), resonance \(scenario.sim.rewards.resonanceWeight), explicit \(scenario.sim.rewards.explicitWeight)"),
+        ]
+        return RunReport(scenario: scenario.name, scenarioFile: scenarioFile, description: scenario.description, seed: seed,
+                         generator: scenario.generator, gslVersion: GSL.version, projectVersion: projectVersion,
+                         wallTimeSeconds: wallTime, runID: runID, agents: agents, verdict: verdict, targetPerformance: target,
+                         settings: settings, files: files)
+    }
+}

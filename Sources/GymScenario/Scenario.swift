@@ -1,0 +1,45 @@
+import GymAgents
+import GymEval
+import GymGate
+import GymSim
+
+/// Training phase settings.
+public struct TrainingConfig: Sendable, Equatable {
+    /// Decisions (training episodes) each agent trains for.
+    public var episodes = 20_000
+    /// Window (decisions) of one learning-curve point.
+    public var curveWindow = 1_000
+    public init() {}
+}
+
+/// Evaluation phase settings.
+public struct EvaluationConfig: Sendable, Equatable {
+    /// Held-out decisions each agent is evaluated on (fresh seeds, learning frozen).
+    public var episodes = 20_000
+    public var eval = EvalConfig()
+    public init() {}
+}
+
+/// What a run writes besides the report.
+public struct LoggingConfig: Sendable, Equatable {
+    /// Write the evaluation episodes as JSONL (`training_episodes` and `reward_signals` schema).
+    public var episodes = true
+    public init() {}
+}
+
+/// A fully validated scenario.
+public struct Scenario: Sendable, Equatable {
+    public var name: String
+    public var description = ""
+    /// Root seed; nil means "take --seed, else draw a fresh one".
+    public var seed: UInt64?
+    /// GSL generator name (validated against GSL's table).
+    public var generator = "mt19937"
+    public var sim = SimConfig()
+    public var agents: [AgentSpec] = [.random, .oracle, .epsilonGreedy(EpsilonGreedyConfig())]
+    public var training = TrainingConfig()
+    public var evaluation = EvaluationConfig()
+    public var gate: [GateRule] = []
+    public var logging = LoggingConfig()
+    public init(name: String) { self.name = name }
+}

@@ -1,0 +1,376 @@
+import GymAgents
+import GymEval
+import GymGate
+import GymSim
+import Yams
+
+// The keys whose values are structures (population groups, intervention tones, agents, gate rules).
+// Each has a small dedicated reader, but the keys inside the structures are still `Schema` tables,
+// so they are validated and documented like every other key.
+
+extension ScenarioSchema {
+    /// Names of groups and tones: printable, 1 to 64 characters.
+    static func labelProblem(_ label: String, what: String) -> String? {
+        let scalars = label.unicodeScalars
+        if scalars.isEmpty || scalars.count > 64 { return "\(what) names must be 1 to 64 characters, got '\(label)'" }
+        if scalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "\(what) names must not contain control characters" }
+        return nil
+    }
+
+    // MARK: population.groups
+
+    static var groupSchema: Schema<GroupConfig> {
+        let trait = "openness, conscientiousness, extraversion, agreeableness, neuroticism"
+        return Schema(fields: [
+            Field.number("share", \GroupConfig.share, .closed(0, 1), "Share of the population in this group.").required(),
+            .numbers("trait_alpha", \.traitAlpha, count: 5, meaning: trait, element: .aboveUpTo(0, 1000),
+                     "Beta(alpha, beta) of each OCEAN trait: the alphas, in the order \(trait)."),
+            .numbers("trait_beta", \.traitBeta, count: 5, meaning: trait, element: .aboveUpTo(0, 1000),
+                     "The betas, same order. The trait mean is alpha / (alpha + beta)."),
+        ])
+    }
+
+    static var groupsField: Field<Scenario> {
+        Field(key: "population.groups", type: "mapping: group name -> group", allowed: "1 to 64 groups; shares sum to 1",
+              doc: "Demographic groups (used for `bias_parity`), in file order. See below.",
+              defaultText: { s in s.sim.population.groups.map { "\($0.name) \(formatNumber($0.share))" }.joined(separator: ", ") },
+              read: readGroups)
+            .withDetails(groupsDetails)
+    }
+
+    static func readGroups(_ node: Node, _ keyPath: String, _ root: inout Scenario, _ context: inout ReadContext) {
+        let here = node.location ?? .start
+        guard case let .mapping(mapping) = node else {
+            context.error(here, keyPath, "expected a mapping of group name to {share, trait_alpha, trait_beta}, got \(node.shortDescription)")
+            return
+        }
+        guard (1...64).contains(mapping.count) else {
+            context.error(here, keyPath, "expected 1 to 64 groups, got \(mapping.count)")
+            return
+        }
+        let schema = groupSchema
+        let before = context.sink.count
+        var groups: [GroupConfig] = []
+        for (keyNode, value) in mapping {
+            let keyLocation = keyNode.location ?? here
+            guard case let .scalar(scalar) = keyNode, !keyNode.isNull else {
+                context.error(keyLocation, keyPath, "group names must be plain names, got \(keyNode.shortDescription)")
+                continue
+            }
+            if let problem = labelProblem(scalar.string, what: "group") {
+                context.error(keyLocation, keyPath, problem)
+                continue
+            }
+            var group = GroupConfig(name: scalar.string, share: 0)
+            schema.read(value, into: &group, prefix: "\(keyPath).\(scalar.string)", context: &context, fallback: keyLocation)
+            groups.append(group)
+        }
+        if context.sink.count == before { root.sim.population.groups = groups }
+    }
+
+    static func groupsDetails() -> String {
+        let defaults = PopulationConfig().groups
+        var md = """
+            ### `population.groups`
+
+            A mapping from group name to the group's settings, for example:
+
+            ```yaml
+            population:
+              groups:
+                A: {share: 0.6}
+                B: {share: 0.4, trait_alpha: [5, 5, 5, 5, 6], trait_beta: [5, 5, 5, 5, 4]}
+            ```
+
+            Giving `groups` replaces all the default groups. Keys of each group:
+
+
+            """
+        md += markdownTable(groupSchema, defaults: GroupConfig(name: "", share: 0), prefix: "")
+        md += "\nDefault groups:\n\n| group | share | trait_alpha | trait_beta |\n|---|---|---|---|\n"
+        for g in defaults {
+            md += "| \(g.name) | \(formatNumber(g.share)) | \(formatNumbers(g.traitAlpha)) | \(formatNumbers(g.traitBeta)) |\n"
+        }
+        return md
+    }
+
+    // MARK: interventions.tones
+
+    static var toneSchema: Schema<ToneConfig> {
+        Schema(fields: [
+            Field.text("name", \ToneConfig.name, allowed: "1-64 characters, unique", "The tone's name, as reports show it.",
+                       validate: { labelProblem($0, what: "tone") }).required(),
+            Field.numbers("trait_loadings", \.traitLoadings, count: 5,
+                          meaning: "openness, conscientiousness, extraversion, agreeableness, neuroticism", element: .closed(-10, 10),
+                          "Loadings on the five traits: the tone's fit with a user is 2 * loadings . (traits - 0.5).").required(),
+        ])
+    }
+
+    static var tonesField: Field<Scenario> {
+        Field(key: "interventions.tones", type: "list of tones", allowed: "1 to 64 tones, unique names",
+              doc: "The intervention tones an agent can choose from. See below.",
+              defaultText: { s in s.sim.interventions.tones.map(\.name).joined(separator: ", ") },
+              read: readTones)
+            .withDetails(tonesDetails)
+    }
+
+    static func readTones(_ node: Node, _ keyPath: String, _ root: inout Scenario, _ context: inout ReadContext) {
+        let here = node.location ?? .start
+        guard case let .sequence(sequence) = node else {
+            context.error(here, keyPath, "expected a list of tones ({name, trait_loadings}), got \(node.shortDescription)")
+            return
+        }
+        guard (1...64).contains(sequence.count) else {
+            context.error(here, keyPath, "expected 1 to 64 tones, got \(sequence.count)")
+            return
+        }
+        let schema = toneSchema
+        let before = context.sink.count
+        var tones: [ToneConfig] = []
+        var firstLine: [String: Int] = [:]
+        for (i, item) in sequence.enumerated() {
+            let itemPath = "\(keyPath)[\(i)]"
+            var tone = ToneConfig(name: "", traitLoadings: [])
+            let errors = context.sink.count
+            schema.read(item, into: &tone, prefix: itemPath, context: &context, fallback: item.location ?? here)
+            guard context.sink.count == errors else { continue }
+            let nameLocation = context.locations["\(itemPath).name"] ?? item.location ?? here
+            if let line = firstLine[tone.name] {
+                context.error(nameLocation, "\(itemPath).name", "tone '\(tone.name)' is already defined at line \(line)")
+                continue
+            }
+            firstLine[tone.name] = nameLocation.line
+            tones.append(tone)
+        }
+        if context.sink.count == before { root.sim.interventions.tones = tones }
+    }
+
+    static func tonesDetails() -> String {
+        var md = """
+            ### `interventions.tones`
+
+            A list of tones, for example:
+
+            ```yaml
+            interventions:
+              tones:
+                - {name: supportive, trait_loadings: [0, 0, -0.5, 1, 1.5]}
+                - {name: playful, trait_loadings: [1, -0.5, 1, 0, -0.5]}
+            ```
+
+            Giving `tones` replaces all the default tones. Keys of each tone:
+
+
+            """
+        md += markdownTable(toneSchema, defaults: ToneConfig(name: "", traitLoadings: []), prefix: "")
+        md += "\nDefault tones:\n\n| tone | trait_loadings |\n|---|---|\n"
+        for t in InterventionConfig().tones { md += "| \(t.name) | \(formatNumbers(t.traitLoadings)) |\n" }
+        return md
+    }
+
+    // MARK: agents
+
+    /// The agent kinds a scenario can list, with their meaning.
+    static let agentKinds: [(name: String, doc: String)] = [
+        ("random", "Uniform over the allowed actions: a lower bound. Takes no settings."),
+        ("oracle", "Reads the hidden truth and picks the action with the highest true expected reward: an upper bound. Takes no settings."),
+        ("epsilon_greedy", "Ridge-regression reward models per action family, epsilon-greedy exploration. Settings below."),
+    ]
+
+    static var epsilonGreedySchema: Schema<EpsilonGreedyConfig> {
+        Schema(fields: [
+            Field.number("epsilon_start", \EpsilonGreedyConfig.epsilonStart, .closed(0, 1), "Exploration rate at the start of training."),
+            .number("epsilon_end", \.epsilonEnd, .closed(0, 1), "Exploration rate after `decay_episodes`."),
+            .integer("decay_episodes", \.decayEpisodes, 1...100_000_000, "Training decisions over which epsilon decays."),
+            .choice("schedule", \.schedule,
+                    "`linear`: start + (end - start) min(1, t / decay); `exponential`: end + (start - end) exp(-5 t / decay)."),
+            .number("evaluation_epsilon", \.evaluationEpsilon, .closed(0, 1), "Exploration rate while evaluating (learning frozen)."),
+            .number("ridge_lambda", \.ridgeLambda, .aboveUpTo(0, 1_000_000), "Ridge penalty lambda of each action family's reward model."),
+            .integer("refit_every", \.refitEvery, 1...1_000_000, "Refit the ridge models every this many decisions."),
+        ], rules: [
+            CrossRule(keys: ["epsilon_end", "epsilon_start"], doc: "`epsilon_end` must be at most `epsilon_start`.") { c in
+                c.epsilonEnd <= c.epsilonStart ? nil
+                    : "epsilon_end (\(formatNumber(c.epsilonEnd))) must be at most epsilon_start (\(formatNumber(c.epsilonStart)))"
+            },
+        ])
+    }
+
+    static var agentsField: Field<Scenario> {
+        Field(key: "agents", type: "list of agents", allowed: "1 or more, unique names",
+              doc: "The agents trained and evaluated, in report order. See [agents](#agents).",
+              defaultText: { s in s.agents.map(\.name).joined(separator: ", ") },
+              read: readAgents)
+            .withDetails(agentsDetails)
+    }
+
+    static func readAgents(_ node: Node, _ keyPath: String, _ root: inout Scenario, _ context: inout ReadContext) {
+        let here = node.location ?? .start
+        guard case let .sequence(sequence) = node else {
+            context.error(here, keyPath, "expected a list of agents (e.g. [random, oracle, epsilon_greedy]), got \(node.shortDescription)")
+            return
+        }
+        guard !sequence.isEmpty else {
+            context.error(here, keyPath, "a scenario needs at least one agent")
+            return
+        }
+        let known = agentKinds.map(\.name)
+        let before = context.sink.count
+        var agents: [AgentSpec] = []
+        var firstLine: [String: Int] = [:]
+        for (i, item) in sequence.enumerated() {
+            let itemPath = "\(keyPath)[\(i)]"
+            let itemLocation = item.location ?? here
+            // An agent is a bare name or a one-key mapping `name: settings`.
+            let nameNode: Node, settings: Node?
+            switch item {
+            case .scalar where !item.isNull:
+                nameNode = item; settings = nil
+            case let .mapping(mapping) where mapping.count == 1:
+                guard let pair = mapping.first else { continue }
+                nameNode = pair.key; settings = pair.value
+            default:
+                context.error(itemLocation, itemPath,
+                              "an agent is a name (`random`) or a one-key mapping (`epsilon_greedy: {epsilon_start: 0.3}`), got "
+                                + (item.mapping.map { "a mapping with \($0.count) keys" } ?? item.shortDescription))
+                continue
+            }
+            guard case let .value(name) = YAMLValues.string(nameNode) else {
+                context.error(nameNode.location ?? itemLocation, itemPath, "expected an agent name, got \(nameNode.shortDescription)")
+                continue
+            }
+            let nameLocation = nameNode.location ?? itemLocation
+            guard known.contains(name) else {
+                let hint = Suggestions.closest(to: name, among: known).map { "did you mean '\($0)'?" }
+                    ?? "known agents: " + known.joined(separator: ", ")
+                context.error(nameLocation, itemPath, "unknown agent '\(name)' (\(hint))")
+                continue
+            }
+            let spec: AgentSpec
+            switch name {
+            case "epsilon_greedy":
+                var config = EpsilonGreedyConfig()
+                if let settings {
+                    epsilonGreedySchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
+                }
+                spec = .epsilonGreedy(config)
+            default:
+                if let settings, !settings.isNull, settings.mapping?.isEmpty != true {
+                    context.error(settings.location ?? nameLocation, "\(itemPath).\(name)", "agent '\(name)' takes no settings")
+                    continue
+                }
+                spec = name == "random" ? .random : .oracle
+            }
+            if let line = firstLine[spec.name] {
+                context.error(nameLocation, itemPath, "agent '\(spec.name)' is already listed at line \(line); agent names must be unique")
+                continue
+            }
+            firstLine[spec.name] = nameLocation.line
+            agents.append(spec)
+        }
+        if context.sink.count == before { root.agents = agents }
+    }
+
+    static func agentsDetails() -> String {
+        var md = """
+            ## `agents`
+
+            A list; each item is an agent name, or a one-key mapping from the name to its settings:
+
+            ```yaml
+            agents:
+              - random
+              - oracle
+              - epsilon_greedy: {epsilon_start: 0.3, epsilon_end: 0.05, decay_episodes: 10000}
+            ```
+
+            Agent names must be unique. Without `agents:` a scenario runs
+            \(Scenario(name: "x").agents.map { "`\($0.name)`" }.joined(separator: ", ")) with default settings.
+
+            | agent | meaning |
+            |---|---|
+
+            """
+        for kind in agentKinds { md += "| `\(kind.name)` | \(escapeCell(kind.doc)) |\n" }
+        md += "\n### `epsilon_greedy` settings\n\n"
+        md += markdownTable(epsilonGreedySchema, defaults: EpsilonGreedyConfig(), prefix: "")
+        return md
+    }
+
+    // MARK: gate
+
+    static var gateRuleSchema: Schema<GateRule> {
+        Schema(fields: [
+            Field.choice("metric", \GateRule.metric, options: { MetricCatalog.names }, "The metric checked.").required(),
+            Field.text("agent", \.agent, allowed: "one of the scenario's agents", "The agent whose metric is checked.",
+                       validate: { $0.isEmpty ? "must not be empty" : nil }).required(),
+            .optionalNumber("min", \.min, .any, "The number must be >= this."),
+            .optionalNumber("max", \.max, .any, "The number must be <= this."),
+            .choice("on", \.on, "Which number is checked: `value` (the point estimate), `ci_low` or `ci_high` "
+                        + "(the ends of its bootstrap confidence interval)."),
+        ], rules: [
+            CrossRule(keys: ["min", "max"], doc: "A gate rule needs `min`, `max` or both; `min` must be at most `max`.") { r in
+                if r.min == nil, r.max == nil { return "a gate rule needs 'min', 'max' or both" }
+                if let lo = r.min, let hi = r.max, lo > hi { return "min (\(formatNumber(lo))) must be at most max (\(formatNumber(hi)))" }
+                return nil
+            },
+        ])
+    }
+
+    static var gateField: Field<Scenario> {
+        Field(key: "gate", type: "list of gate rules", allowed: "0 or more rules",
+              doc: "Release-gate rules checked after evaluation. See [gate](#gate).",
+              defaultText: { s in s.gate.isEmpty ? "no rules" : "\(s.gate.count) rules" },
+              read: { node, keyPath, root, context in
+                  if let rules = readGateRules(node, keyPath, &context) { root.gate = rules }
+              })
+            .withDetails(gateDetails)
+    }
+
+    /// Reads a list of gate rules (null is an empty list); nil when any rule is wrong.
+    /// Agent names are collected in `context.gateAgentReferences` for a later check.
+    static func readGateRules(_ node: Node, _ keyPath: String, _ context: inout ReadContext) -> [GateRule]? {
+        if node.isNull { return [] }
+        let here = node.location ?? .start
+        guard case let .sequence(sequence) = node else {
+            context.error(here, keyPath, "expected a list of gate rules ({metric, agent, min, max, on}), got \(node.shortDescription)")
+            return nil
+        }
+        let schema = gateRuleSchema
+        let before = context.sink.count
+        var rules: [GateRule] = []
+        for (i, item) in sequence.enumerated() {
+            let itemPath = "\(keyPath)[\(i)]"
+            let itemLocation = item.location ?? here
+            var rule = GateRule(metric: "", agent: "")
+            let errors = context.sink.count
+            schema.read(item, into: &rule, prefix: itemPath, context: &context, fallback: itemLocation)
+            if let location = context.locations["\(itemPath).agent"], !context.failed.contains("\(itemPath).agent") {
+                context.gateAgentReferences.append((rule.agent, "\(itemPath).agent", location))
+            }
+            guard context.sink.count == errors else { continue }
+            rule.source = "\(context.sink.file):\(itemLocation.line)"
+            rules.append(rule)
+        }
+        return context.sink.count == before ? rules : nil
+    }
+
+    static func gateDetails() -> String {
+        var md = """
+            ## `gate`
+
+            A list of release-gate rules. `optima-gym run` exits with 1 when a rule fails.
+
+            ```yaml
+            gate:
+              - {metric: mean_reward, agent: epsilon_greedy, min: 0.0, on: ci_low}
+              - {metric: intervention_fpr, agent: epsilon_greedy, max: 0.2}
+            ```
+
+            Keys of each rule:
+
+
+            """
+        md += markdownTable(gateRuleSchema, defaults: GateRule(metric: "", agent: ""), prefix: "")
+        return md
+    }
+}

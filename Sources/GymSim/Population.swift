@@ -1,0 +1,165 @@
+import Foundation
+import GymRandom
+
+@inline(__always) func logistic(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+@inline(__always) func logit(_ p: Double) -> Double { log(p / (1 - p)) }
+
+/// The static part of a synthetic population: who the users are. Built once per run from the
+/// `sim.population` stream; nothing in it changes during a run.
+public struct Population: Sendable {
+    public let size: Int
+    public let topics: Int
+    public let group: [Int32]
+    /// size x 5, OCEAN in (0, 1).
+    public let traits: [Double]
+    /// size x 5, the system's noisy estimates of the traits.
+    public let traitEstimates: [Double]
+    /// size x topics, Dirichlet.
+    public let interests: [Double]
+    /// Dominant topic (block of the social graph).
+    public let block: [Int32]
+    /// size x personaDimension, unit vectors, Float to halve memory.
+    public let persona: [Float]
+    public let personaDimension: Int
+    /// Sessions per day.
+    public let activity: [Double]
+    /// Preferred hour of day in [0, 24).
+    public let chronotype: [Double]
+    public let initialTrust: [Double]
+    /// Existing connections (adjacency lists, CSR): neighbours of u are `edges[edgeStart[u]..<edgeStart[u+1]]`.
+    public let edgeStart: [Int]
+    public let edges: [Int32]
+    /// Candidate pools (CSR like the graph) with the true persona similarity and complementarity of each pair.
+    public let poolSize: Int
+    public let pool: [Int32]
+    public let poolSimilarity: [Float]
+    public let poolComplementarity: [Float]
+
+    /// Trait complementarity: agreeable people pair well, similar conscientiousness and extraversion
+    /// help, and different openness adds novelty. Roughly in [-1, 1].
+    @inline(__always)
+    static func complementarity(_ t: UnsafeBufferPointer<Double>, _ u: Int, _ v: Int) -> Double {
+        let a = t[u * 5 + 3] + t[v * 5 + 3] - 1
+        let c = abs(t[u * 5 + 1] - t[v * 5 + 1])
+        let e = abs(t[u * 5 + 2] - t[v * 5 + 2])
+        let o = abs(t[u * 5 + 0] - t[v * 5 + 0])
+        return 1.5 * a - 1.5 * c - 1.5 * e + 0.5 * o + 0.3
+    }
+
+    public static func generate(_ cfg: PopulationConfig, seed: SeedTree) -> Population {
+        let s = seed.stream()
+        let n = cfg.size, T = cfg.topics, D = cfg.personaDimension, G = cfg.groups.count
+        let groupTable = try! Categorical(weights: cfg.groups.map { $0.share })
+        var group = [Int32](repeating: 0, count: n)
+        var traits = [Double](repeating: 0, count: n * 5)
+        var est = [Double](repeating: 0, count: n * 5)
+        var interests = [Double](repeating: 0, count: n * T)
+        var block = [Int32](repeating: 0, count: n)
+        var activity = [Double](repeating: 0, count: n)
+        var chrono = [Double](repeating: 0, count: n)
+        var trust = [Double](repeating: 0, count: n)
+        let alpha = [Double](repeating: cfg.interestConcentration, count: T)
+        var tmp = [Double](repeating: 0, count: T)
+        for u in 0..<n {
+            let g = groupTable.sample(s)
+            group[u] = Int32(g)
+            let gc = cfg.groups[g]
+            for k in 0..<5 {
+                let t = s.beta(gc.traitAlpha[k], gc.traitBeta[k])
+                traits[u * 5 + k] = t
+                est[u * 5 + k] = min(1, max(0, t + s.gaussian(sd: cfg.traitEstimateNoise)))
+            }
+            s.dirichlet(alpha, into: &tmp)
+            var best = 0
+            for k in 0..<T { interests[u * T + k] = tmp[k]; if tmp[k] > tmp[best] { best = k } }
+            block[u] = Int32(best)
+            activity[u] = s.gamma(shape: cfg.activityShape, scale: cfg.activityMean / cfg.activityShape)
+            var h = (cfg.chronotypeMeanHour + s.gaussian(sd: cfg.chronotypeSDHours)).truncatingRemainder(dividingBy: 24)
+            if h < 0 { h += 24 }
+            chrono[u] = h
+            trust[u] = s.beta(cfg.trustAlpha, cfg.trustBeta)
+        }
+        // Persona vectors: normalize(W z + noise), z = [traits - 0.5, interests - 1/T, onehot(group) - share].
+        let zDim = 5 + T + G
+        let wStream = seed.child("projection").stream()
+        var W = [Double](repeating: 0, count: D * zDim)
+        for i in 0..<W.count { W[i] = wStream.standardNormal() }
+        var persona = [Float](repeating: 0, count: n * D)
+        var z = [Double](repeating: 0, count: zDim)
+        var v = [Double](repeating: 0, count: D)
+        for u in 0..<n {
+            for k in 0..<5 { z[k] = traits[u * 5 + k] - 0.5 }
+            for k in 0..<T { z[5 + k] = interests[u * T + k] - 1 / Double(T) }
+            for g in 0..<G { z[5 + T + g] = (Int(group[u]) == g ? 1 : 0) - cfg.groups[g].share }
+            var norm = 0.0
+            for i in 0..<D {
+                var acc = 0.0
+                for j in 0..<zDim { acc += W[i * zDim + j] * z[j] }
+                acc += s.gaussian(sd: cfg.personaNoise)
+                v[i] = acc
+                norm += acc * acc
+            }
+            let inv = norm > 0 ? 1 / norm.squareRoot() : 0
+            for i in 0..<D { persona[u * D + i] = Float(v[i] * inv) }
+        }
+        // Members of each topic block, for the graph and the pools.
+        var members = [[Int32]](repeating: [], count: T)
+        for u in 0..<n { members[Int(block[u])].append(Int32(u)) }
+        // Social graph: Poisson numbers of within-block and across-block contacts, drawn by index.
+        var adj = [[Int32]](repeating: [], count: n)
+        let gs = seed.child("graph").stream()
+        for u in 0..<n {
+            let mine = members[Int(block[u])]
+            let kin = gs.poisson(cfg.degreeWithin / 2)
+            let kout = gs.poisson(cfg.degreeAcross / 2)
+            for _ in 0..<kin where mine.count > 1 {
+                let w = Int(mine[gs.uniformInt(mine.count)])
+                if w != u && !adj[u].contains(Int32(w)) { adj[u].append(Int32(w)); adj[w].append(Int32(u)) }
+            }
+            for _ in 0..<kout where n > 1 {
+                let w = gs.uniformInt(n)
+                if w != u && !adj[u].contains(Int32(w)) { adj[u].append(Int32(w)); adj[w].append(Int32(u)) }
+            }
+        }
+        var edgeStart = [Int](repeating: 0, count: n + 1)
+        var edges: [Int32] = []
+        edges.reserveCapacity(adj.reduce(0) { $0 + $1.count })
+        for u in 0..<n { edgeStart[u] = edges.count; edges.append(contentsOf: adj[u]) }
+        edgeStart[n] = edges.count
+        // Candidate pools: P distinct others, a share from the same block, the rest from anywhere.
+        let P = min(cfg.candidatePool, max(0, n - 1))
+        var pool = [Int32](repeating: -1, count: n * P)
+        var psim = [Float](repeating: 0, count: n * P)
+        var pcomp = [Float](repeating: 0, count: n * P)
+        let ps = seed.child("pools").stream()
+        traits.withUnsafeBufferPointer { tb in
+            persona.withUnsafeBufferPointer { pb in
+                for u in 0..<n {
+                    let mine = members[Int(block[u])]
+                    var filled = 0
+                    var attempts = 0
+                    while filled < P && attempts < P * 20 {
+                        attempts += 1
+                        let fromBlock = mine.count > 1 && ps.uniform() < cfg.poolSameTopicShare
+                        let w = fromBlock ? Int(mine[ps.uniformInt(mine.count)]) : ps.uniformInt(n)
+                        if w == u { continue }
+                        var dup = false
+                        for j in 0..<filled where pool[u * P + j] == Int32(w) { dup = true; break }
+                        if dup { continue }
+                        pool[u * P + filled] = Int32(w)
+                        var dot: Float = 0
+                        for i in 0..<D { dot += pb[u * D + i] * pb[w * D + i] }
+                        psim[u * P + filled] = dot
+                        pcomp[u * P + filled] = Float(complementarity(tb, u, w))
+                        filled += 1
+                    }
+                }
+            }
+        }
+        return Population(size: n, topics: T, group: group, traits: traits, traitEstimates: est,
+                          interests: interests, block: block, persona: persona, personaDimension: D,
+                          activity: activity, chronotype: chrono, initialTrust: trust,
+                          edgeStart: edgeStart, edges: edges, poolSize: P, pool: pool,
+                          poolSimilarity: psim, poolComplementarity: pcomp)
+    }
+}
