@@ -30,9 +30,22 @@ public struct ScenarioDiagnostic: Sendable, Equatable, CustomStringConvertible {
         let key = keyPath.isEmpty ? "" : "\(keyPath): "
         var text = "\(place): error: \(key)\(message)"
         if let source = sourceLine, line > 0 {
-            text += "\n" + source + "\n" + Self.caretLine(under: column, in: source)
+            let (shown, shownColumn) = Self.excerpt(of: source, around: column)
+            text += "\n" + shown + "\n" + Self.caretLine(under: shownColumn, in: shown)
         }
         return text
+    }
+
+    /// Very long lines are cut to a window around the column (marked with `...`).
+    static func excerpt(of source: String, around column: Int, width: Int = 120) -> (String, Int) {
+        let scalars = Array(source.unicodeScalars)
+        guard scalars.count > width else { return (source, column) }
+        let start = min(max(0, column - 1 - width / 2), scalars.count - width)
+        var shown = String(String.UnicodeScalarView(scalars[start..<(start + width)]))
+        var shownColumn = column - start
+        if start > 0 { shown = "..." + shown; shownColumn += 3 }
+        if start + width < scalars.count { shown += "..." }
+        return (shown, shownColumn)
     }
 
     /// Spaces up to `column` (tabs kept as tabs so the caret lines up however tabs are shown), then `^`.
@@ -70,10 +83,8 @@ struct DiagnosticSink {
 
     init(file: String, text: String) {
         self.file = file
-        // Split on "\n" only (libyaml counts lines the same way for "\n" and "\r\n" files); drop a trailing "\r".
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? line.dropLast() : line
-        }
+        // Line breaks as libyaml counts them: "\n", "\r\n", a lone "\r", NEL, LS and PS.
+        self.lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
     }
 
     var count: Int { diagnostics.count }

@@ -52,12 +52,12 @@ extension ScenarioSchema {
             // Top level
             .text("name", \.name, allowed: "letters, digits, `_`, `-`, `.`; 1-64 characters",
                   "The scenario's name; reports go to `reports/<name>/`.",
-                  defaultText: { _ in "file name without extension" }, validate: nameProblem),
+                  defaultText: { _ in "file name without extension" }, sample: "another_name", validate: nameProblem),
             .text("description", \.description, allowed: "any text", "One or two sentences on what the scenario is for; shown in reports.",
-                  allowNull: true),
+                  allowNull: true, sample: "a sample description"),
             seedField,
             .text("generator", \.generator, allowed: "a GSL generator name (`mt19937`, `taus2`, `ranlxd2`, ...)",
-                  "GSL random-number generator of every stream of the run.", validate: generatorProblem),
+                  "GSL random-number generator of every stream of the run.", sample: "taus2", validate: generatorProblem),
             agentsField,
             gateField,
 

@@ -34,7 +34,7 @@ extension ScenarioSchema {
         Field(key: "population.groups", type: "mapping: group name -> group", allowed: "1 to 64 groups; shares sum to 1",
               doc: "Demographic groups (used for `bias_parity`), in file order. See below.",
               defaultText: { s in s.sim.population.groups.map { "\($0.name) \(formatNumber($0.share))" }.joined(separator: ", ") },
-              read: readGroups)
+              read: readGroups, sample: { _ in "{X: {share: 1}}" })
             .withDetails(groupsDetails)
     }
 
@@ -99,7 +99,7 @@ extension ScenarioSchema {
     static var toneSchema: Schema<ToneConfig> {
         Schema(fields: [
             Field.text("name", \ToneConfig.name, allowed: "1-64 characters, unique", "The tone's name, as reports show it.",
-                       validate: { labelProblem($0, what: "tone") }).required(),
+                       sample: "gentle", validate: { labelProblem($0, what: "tone") }).required(),
             Field.numbers("trait_loadings", \.traitLoadings, count: 5,
                           meaning: "openness, conscientiousness, extraversion, agreeableness, neuroticism", element: .closed(-10, 10),
                           "Loadings on the five traits: the tone's fit with a user is 2 * loadings . (traits - 0.5).").required(),
@@ -110,7 +110,7 @@ extension ScenarioSchema {
         Field(key: "interventions.tones", type: "list of tones", allowed: "1 to 64 tones, unique names",
               doc: "The intervention tones an agent can choose from. See below.",
               defaultText: { s in s.sim.interventions.tones.map(\.name).joined(separator: ", ") },
-              read: readTones)
+              read: readTones, sample: { _ in "[{name: only, trait_loadings: [1, 1, 1, 1, 1]}]" })
             .withDetails(tonesDetails)
     }
 
@@ -199,7 +199,7 @@ extension ScenarioSchema {
         Field(key: "agents", type: "list of agents", allowed: "1 or more, unique names",
               doc: "The agents trained and evaluated, in report order. See [agents](#agents).",
               defaultText: { s in s.agents.map(\.name).joined(separator: ", ") },
-              read: readAgents)
+              read: readAgents, sample: { _ in "[oracle]" })
             .withDetails(agentsDetails)
     }
 
@@ -302,13 +302,13 @@ extension ScenarioSchema {
         Schema(fields: [
             Field.choice("metric", \GateRule.metric, options: { MetricCatalog.names }, "The metric checked.").required(),
             Field.text("agent", \.agent, allowed: "one of the scenario's agents", "The agent whose metric is checked.",
-                       validate: { $0.isEmpty ? "must not be empty" : nil }).required(),
+                       sample: "oracle", validate: { $0.isEmpty ? "must not be empty" : nil }).required(),
             .optionalNumber("min", \.min, .any, "The number must be >= this."),
             .optionalNumber("max", \.max, .any, "The number must be <= this."),
             .choice("on", \.on, "Which number is checked: `value` (the point estimate), `ci_low` or `ci_high` "
                         + "(the ends of its bootstrap confidence interval)."),
         ], rules: [
-            CrossRule(keys: ["min", "max"], doc: "A gate rule needs `min`, `max` or both; `min` must be at most `max`.") { r in
+            CrossRule(keys: ["min", "max"], doc: "each rule needs `min`, `max` or both, and `min` must be at most `max`.") { r in
                 if r.min == nil, r.max == nil { return "a gate rule needs 'min', 'max' or both" }
                 if let lo = r.min, let hi = r.max, lo > hi { return "min (\(formatNumber(lo))) must be at most max (\(formatNumber(hi)))" }
                 return nil
@@ -322,7 +322,8 @@ extension ScenarioSchema {
               defaultText: { s in s.gate.isEmpty ? "no rules" : "\(s.gate.count) rules" },
               read: { node, keyPath, root, context in
                   if let rules = readGateRules(node, keyPath, &context) { root.gate = rules }
-              })
+              },
+              sample: { _ in "[{metric: mean_reward, agent: oracle, min: 0}]" })
             .withDetails(gateDetails)
     }
 

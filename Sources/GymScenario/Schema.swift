@@ -201,6 +201,7 @@ struct Schema<Root> {
     }
 
     private func unknownKeyMessage(_ key: String, level: [Substring]) -> String {
+        if key == "<<" { return "YAML merge keys ('<<') are not supported; write the keys out" }
         let valid = keys(at: level)
         if let near = Suggestions.closest(to: key, among: valid) {
             return "unknown key (did you mean '\(near)'?)"
@@ -272,7 +273,7 @@ extension Field {
 
     /// A string; `validate` returns a message for a bad value (nil when fine).
     static func text(_ key: String, _ path: WritableKeyPath<Root, String>, allowed: String, _ doc: String,
-                     defaultText: ((Root) -> String)? = nil, allowNull: Bool = false,
+                     defaultText: ((Root) -> String)? = nil, allowNull: Bool = false, sample: String? = nil,
                      validate: @escaping (String) -> String? = { _ in nil }) -> Field {
         Field(key: key, type: "string", allowed: allowed, doc: doc,
               defaultText: defaultText ?? { root in root[keyPath: path].isEmpty ? "empty" : root[keyPath: path] },
@@ -287,7 +288,8 @@ extension Field {
                           root[keyPath: path] = value
                       }
                   }
-              })
+              },
+              sample: { _ in sample })
     }
 
     /// One of a fixed list of names, with a did-you-mean for near misses.
@@ -296,7 +298,8 @@ extension Field {
               defaultText: { $0[keyPath: path] },
               read: { node, keyPath, root, context in
                   if let value = readChoice(node, keyPath, options(), &context) { root[keyPath: path] = value }
-              })
+              },
+              sample: { root in options().first { $0 != root[keyPath: path] } })
     }
 
     /// An enum spelled by its raw values.
@@ -385,4 +388,24 @@ func sampleNumber(_ x: Double, _ bounds: Bounds) -> String? {
     var candidates = [x * 0.5, x + 0.01, x - 0.01, x + 1, x * 1.5]
     if let a = bounds.lower, let b = bounds.upper { candidates.append((a + b) / 2) }
     return candidates.first { $0 != x && bounds.contains($0) }.map { "\($0)" }
+}
+
+// MARK: - Test hook
+
+extension Field {
+    /// Reads one YAML value (`yaml`) with this field into `root`, as the loader would; returns the diagnostics.
+    /// Used by the tests that check every key reaches its own property.
+    func apply(yaml: String, to root: inout Root, keyPath: String? = nil) -> [ScenarioDiagnostic] {
+        var context = ReadContext(sink: DiagnosticSink(file: "<sample>", text: yaml))
+        do {
+            guard let node = try Yams.compose(yaml: yaml, .default, .default, .utf8) else {
+                context.error(.start, key, "empty sample")
+                return context.sink.sorted
+            }
+            read(node, keyPath ?? key, &root, &context)
+        } catch {
+            context.error(.start, key, "sample does not parse: \(error)")
+        }
+        return context.sink.sorted
+    }
 }

@@ -57,8 +57,10 @@ enum YAMLValues {
     /// Text of a plain scalar with `_` digit separators removed (`20_000`), if it looks numeric.
     private static func numericText(_ node: Node) -> String? {
         guard let text = node.plainText else { return nil }
-        let cleaned = text.contains("_") && text.first?.isNumber == true ? text.replacingOccurrences(of: "_", with: "") : text
-        return cleaned
+        // `_` may separate digits (`20_000`, `-1_000.5`), as in Swift; anything else is left for the caller to refuse.
+        let numeric = text.unicodeScalars.allSatisfy { "0123456789_+-.eExX".unicodeScalars.contains($0) || ("a"..."f").contains($0) || ("A"..."F").contains($0) }
+        guard text.contains("_"), numeric, text.unicodeScalars.contains(where: { ("0"..."9").contains($0) }) else { return text }
+        return text.replacingOccurrences(of: "_", with: "")
     }
 
     private static func typeProblem(_ expected: String, _ node: Node) -> String {

@@ -1,0 +1,214 @@
+import Foundation
+import XCTest
+import GymTestSupport
+
+/// End-to-end tests: they run the real `optima-gym` binary and check its output files and exit codes.
+final class CLITests: XCTestCase {
+    static var binary: URL {
+        // The test runner sits in the build products directory, next to the executable.
+        #if os(macOS)
+        let products = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }!.bundleURL.deletingLastPathComponent()
+        #else
+        let products = Bundle.main.bundleURL
+        #endif
+        return products.appendingPathComponent("optima-gym")
+    }
+
+    struct Result { let code: Int32; let stdout: String; let stderr: String }
+
+    @discardableResult
+    func run(_ args: [String], cwd: URL? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = CLITests.binary
+        p.arguments = args
+        p.currentDirectoryURL = cwd ?? repositoryRoot()
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    var tmp: URL!
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("optima-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: CLITests.binary.path), "build the package first: \(CLITests.binary.path)")
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: tmp)
+    }
+
+    /// A scenario small enough for a debug build, with a gate that can be flipped.
+    func tinyScenario(gateMin: Double = -1, name: String = "tiny") throws -> URL {
+        let yaml = """
+        name: \(name)
+        seed: 77
+        population:
+          size: 120
+          candidate_pool: 12
+          persona_dimension: 32
+        emotion:
+          dimension: 32
+        training:
+          episodes: 1500
+          curve_window: 250
+        evaluation:
+          episodes: 1500
+          bootstrap_samples: 100
+        agents:
+          - random
+          - oracle
+          - epsilon_greedy:
+              decay_episodes: 1000
+        gate:
+          - {metric: mean_reward, agent: epsilon_greedy, min: \(gateMin)}
+          - {metric: intervention_fpr, agent: oracle, max: 0.5}
+
+        """
+        let url = tmp.appendingPathComponent("\(name).yaml")
+        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
+
+    /// Lines that legitimately differ between runs (wall time, run id) are dropped.
+    func stable(_ s: String) -> String {
+        s.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("wall time") && !$0.contains("run id") && !$0.contains("wall_time_seconds") && !$0.contains("\"run_id\"") }
+            .joined(separator: "\n")
+    }
+
+    func testSameSeedGivesIdenticalOutputsWithOneAndTwoThreads() throws {
+        let sc = try tinyScenario()
+        let a = tmp.appendingPathComponent("t1"), b = tmp.appendingPathComponent("t2")
+        let r1 = try run(["run", sc.path, "--threads", "1", "--out", a.path, "--quiet"])
+        XCTAssertEqual(r1.code, 0, r1.stderr + r1.stdout)
+        let r2 = try run(["run", sc.path, "--threads", "2", "--out", b.path, "--quiet"])
+        XCTAssertEqual(r2.code, 0, r2.stderr + r2.stdout)
+        for f in ["metrics.csv", "learning_curve.csv", "learning_curve.svg", "logs/epsilon_greedy/training_episodes.jsonl",
+                  "logs/random/reward_signals.jsonl"] {
+            XCTAssertEqual(try read(a.appendingPathComponent(f)), try read(b.appendingPathComponent(f)), f)
+        }
+        let mdA = try read(a.appendingPathComponent("report.md")), mdB = try read(b.appendingPathComponent("report.md"))
+        XCTAssertNotEqual(mdA, "")
+        XCTAssertEqual(stable(mdA), stable(mdB))
+        XCTAssertEqual(stable(try read(a.appendingPathComponent("run.json"))), stable(try read(b.appendingPathComponent("run.json"))))
+        // A different seed changes the numbers.
+        let c = tmp.appendingPathComponent("t3")
+        XCTAssertEqual(try run(["run", sc.path, "--seed", "78", "--out", c.path, "--quiet"]).code, 0)
+        XCTAssertNotEqual(try read(a.appendingPathComponent("metrics.csv")), try read(c.appendingPathComponent("metrics.csv")))
+    }
+
+    func testReportContents() throws {
+        let sc = try tinyScenario()
+        let out = tmp.appendingPathComponent("r")
+        let r = try run(["run", sc.path, "--out", out.path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let md = try read(out.appendingPathComponent("report.md"))
+        for needle in ["| seed | 77 |", "GSL version", "project version", "wall time", "## Release gate: PASSED",
+                       "oracle (upper bound: reads hidden truth)", "![Learning curves", "learning_curve.svg", "`pairing_accuracy` | 0.65 | >= 0.85"] {
+            XCTAssertTrue(md.contains(needle), "report.md lacks \(needle)")
+        }
+        let csv = try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n")
+        XCTAssertEqual(csv.first, "agent,metric,value,ci_low,ci_high,target,passed")
+        XCTAssertEqual(csv.count, 1 + 3 * 10, "3 agents x 10 metrics")
+        let svg = try read(out.appendingPathComponent("learning_curve.svg"))
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("training episodes") && svg.contains("oracle (upper bound)"))
+        let episodes = try read(out.appendingPathComponent("logs/random/training_episodes.jsonl")).split(separator: "\n")
+        XCTAssertEqual(episodes.count, 1500)
+        let first = try JSONSerialization.jsonObject(with: Data(episodes[0].utf8)) as! [String: Any]
+        for key in ["episode_id", "user_id", "context_snapshot", "action_taken", "outcome", "reward_score", "timestamp", "model_version", "propensity"] {
+            XCTAssertNotNil(first[key], "training_episodes lacks \(key)")
+        }
+        let signal = try read(out.appendingPathComponent("logs/random/reward_signals.jsonl")).split(separator: "\n").first!
+        let s = try JSONSerialization.jsonObject(with: Data(signal.utf8)) as! [String: Any]
+        for key in ["signal_id", "episode_id", "signal_type", "value", "latency", "confidence"] { XCTAssertNotNil(s[key]) }
+        // No temporary directory is left next to the report.
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+        XCTAssertFalse(siblings.contains { $0.hasPrefix(".tmp-") }, "\(siblings)")
+    }
+
+    func testGateFailureExitsOneAndGateCommandRechecks() throws {
+        let sc = try tinyScenario(gateMin: 5, name: "strict")
+        let out = tmp.appendingPathComponent("g")
+        let r = try run(["run", sc.path, "--out", out.path, "--quiet"])
+        XCTAssertEqual(r.code, 1, r.stderr)
+        XCTAssertTrue(r.stdout.contains("FAIL: epsilon_greedy mean_reward value ="), r.stdout)
+        XCTAssertTrue(r.stdout.contains("< min 5"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.md").path), "a failing gate still writes the report")
+        // Re-check with the recorded rules, then with a looser rules file, then with a rule on a missing metric.
+        XCTAssertEqual(try run(["gate", out.path]).code, 1)
+        let loose = tmp.appendingPathComponent("loose.yaml")
+        try "gate:\n  - {metric: mean_reward, agent: oracle, min: -1}\n".write(to: loose, atomically: true, encoding: .utf8)
+        let g = try run(["gate", out.path, "--rules", loose.path])
+        XCTAssertEqual(g.code, 0, g.stdout + g.stderr)
+        let missing = tmp.appendingPathComponent("missing.yaml")
+        try "gate:\n  - {metric: transfer, agent: oracle, min: 0}\n".write(to: missing, atomically: true, encoding: .utf8)
+        let m = try run(["gate", out.path, "--rules", missing.path])
+        XCTAssertNotEqual(m.code, 0, "a rule on a metric the run lacks never passes")
+        XCTAssertEqual(try run(["gate", tmp.appendingPathComponent("nope").path]).code, 65)
+    }
+
+    func testBrokenScenariosExit65WithLocationAndWriteNothing() throws {
+        let broken = repositoryRoot().appendingPathComponent("scenarios/broken")
+        let cases: [(String, String)] = [
+            ("syntax_error.yaml", "syntax_error.yaml:"),
+            ("unknown_key.yaml", "unknown_key.yaml:5:3: error: pairing.daly_exposure_budget"),
+            ("wrong_type.yaml", "wrong_type.yaml:"),
+            ("out_of_range.yaml", "out_of_range.yaml:"),
+            ("empty.yaml", "empty.yaml"),
+            ("garbage.bin", "garbage.bin"),
+            ("does_not_exist.yaml", "does_not_exist.yaml"),
+        ]
+        for (file, needle) in cases {
+            let out = tmp.appendingPathComponent("out-\(file)")
+            let r = try run(["run", broken.appendingPathComponent(file).path, "--out", out.path, "--quiet"])
+            XCTAssertEqual(r.code, 65, "\(file): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(needle), "\(file): stderr should contain '\(needle)', got:\n\(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("error:"), file)
+            XCTAssertFalse(r.stderr.contains("Fatal error"), file)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(file): no report directory may be created")
+            let c = try run(["check", broken.appendingPathComponent(file).path])
+            XCTAssertEqual(c.code, 65, "check \(file)")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+        XCTAssertEqual(leftovers.filter { !$0.hasSuffix(".yaml") }, [], "nothing written for broken scenarios")
+    }
+
+    func testDidYouMeanForUnknownKey() throws {
+        let r = try run(["check", "scenarios/broken/unknown_key.yaml"])
+        XCTAssertEqual(r.code, 65)
+        XCTAssertTrue(r.stderr.contains("did you mean 'daily_exposure_budget'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("^"), "the caret under the column")
+    }
+
+    func testBadFlagsExit64AndExistingOutputIsNotTouched() throws {
+        XCTAssertEqual(try run(["run", "scenarios/baseline.yaml", "--threads", "0"]).code, 64)
+        XCTAssertEqual(try run(["run", "scenarios/baseline.yaml", "--seed", "abc"]).code, 64)
+        XCTAssertEqual(try run(["frobnicate"]).code, 64)
+        // An existing, non-empty --out is refused and its contents are kept.
+        let out = tmp.appendingPathComponent("existing")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try "keep me".write(to: out.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let sc = try tinyScenario()
+        let r = try run(["run", sc.path, "--out", out.path, "--quiet"])
+        XCTAssertEqual(r.code, 64, r.stderr)
+        XCTAssertEqual(try read(out.appendingPathComponent("notes.txt")), "keep me")
+    }
+
+    func testCheckAcceptsEveryShippedScenario() throws {
+        let dir = repositoryRoot().appendingPathComponent("scenarios")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 3)
+        let r = try run(["check"] + files.map { "scenarios/" + $0 })
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.contains(": ok") }.count, files.count)
+    }
+}

@@ -1,0 +1,151 @@
+import XCTest
+import GymCore
+import GymRandom
+@testable import GymEval
+import GymGate
+
+final class EvaluatorTests: XCTestCase {
+    func episode(_ i: Int, kind: ActionKind, group: Int = 0, reward: Double = 0, distressed: Bool = false,
+                 rho: Double = .nan, accepted: Bool = false, realized: Double = .nan, predicted: Double = .nan,
+                 outcome: Outcome = .neutral) -> EpisodeRecord {
+        var e = EpisodeRecord(index: i, user: i, group: group, time: Double(i), action: 0, kind: kind, propensity: 1)
+        e.reward = reward; e.distressed = distressed; e.trueResonance = rho; e.accepted = accepted
+        e.realizedResonance = realized; e.predictedResonance = predicted; e.outcome = outcome
+        return e
+    }
+
+    func testMetricsOnHandMadeRecords() {
+        var r = RunRecords()
+        r.groupNames = ["A", "B"]
+        // 4 pairings: rho 0.9, 0.6, 0.4, 0.7 (3 of 4 >= 0.5); two accepted with errors 0.1 and 0.3.
+        r.episodes = [
+            episode(0, kind: .suggestPairing, group: 0, reward: 0.5, rho: 0.9, accepted: true, realized: 0.8, predicted: 0.9, outcome: .success),
+            episode(1, kind: .suggestPairing, group: 1, reward: 0.2, rho: 0.6, accepted: true, realized: 0.5, predicted: 0.2, outcome: .success),
+            episode(2, kind: .suggestPairing, group: 0, reward: -0.1, rho: 0.4, outcome: .failure),
+            episode(3, kind: .suggestPairing, group: 1, reward: 0.0, rho: 0.7),
+            // Interventions: 1 accepted of 3 delivered; 2 to non-distressed sessions.
+            episode(4, kind: .intervention, group: 0, reward: 0.4, distressed: true, accepted: true, outcome: .success),
+            episode(5, kind: .intervention, group: 0, reward: -0.2, outcome: .failure),
+            episode(6, kind: .intervention, group: 1, reward: -0.2, outcome: .failure),
+            episode(7, kind: .noAction, group: 1, reward: 0),
+        ]
+        r.users = [
+            UserOutcome(group: 0, firstSession: 0, leftAt: nil, optedOut: false, trustSurvey: 5),
+            UserOutcome(group: 0, firstSession: 0, leftAt: 3 * 86_400, optedOut: true, trustSurvey: 2),
+            UserOutcome(group: 1, firstSession: 0, leftAt: 8 * 86_400, optedOut: false, trustSurvey: 4),
+            UserOutcome(group: 1, firstSession: 5 * 86_400, leftAt: nil, optedOut: false, trustSurvey: 3), // not eligible for 7d
+            UserOutcome(group: 1, firstSession: nil, leftAt: nil, optedOut: false, trustSurvey: 1),       // never came
+        ]
+        r.duration = 10 * 86_400
+        var c = EvalConfig()
+        c.bootstrapSamples = 200
+        let m = Evaluator(config: c, matchThreshold: 0.5).evaluate(r, stream: RandomStream(seed: 1))
+        func v(_ n: String) -> Double { m.first { $0.name == n }!.value }
+        XCTAssertEqual(v("pairing_accuracy"), 0.75, accuracy: 1e-12)
+        XCTAssertEqual(v("resonance_rmse"), ((0.01 + 0.09) / 2).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(v("intervention_acceptance"), 1.0 / 3.0, accuracy: 1e-12)
+        // Non-distressed sessions: all but episode 4 = 7; interventions among them: 2.
+        XCTAssertEqual(v("intervention_fpr"), 2.0 / 7.0, accuracy: 1e-12)
+        // Success rates: group A 2/4, group B 1/4 -> parity 0.5.
+        XCTAssertEqual(v("bias_parity"), 0.5, accuracy: 1e-12)
+        XCTAssertEqual(v("mean_reward"), 0.6 / 8, accuracy: 1e-12)
+        // Retention: eligible users 0, 1, 2; retained 0 and 2 -> 2/3.
+        XCTAssertEqual(v("retention_7d"), 2.0 / 3.0, accuracy: 1e-12)
+        XCTAssertEqual(v("opt_out_rate"), 0.25, accuracy: 1e-12)
+        XCTAssertEqual(v("trust_score"), 3.5, accuracy: 1e-12)
+        for x in m where x.value.isFinite {
+            XCTAssertLessThanOrEqual(x.ciLow, x.value + 1e-12, x.name)
+            XCTAssertGreaterThanOrEqual(x.ciHigh, x.value - 1e-12, x.name)
+        }
+    }
+
+    /// The percentile bootstrap of a proportion agrees with the normal interval p +- 1.96 sqrt(p(1-p)/n).
+    func testBootstrapIntervalMatchesNormalTheory() {
+        var r = RunRecords()
+        r.groupNames = ["A"]
+        let s = RandomStream(seed: 2)
+        let n = 2000
+        for i in 0..<n { r.episodes.append(episode(i, kind: .noAction, reward: s.bernoulli(0.3) ? 1 : 0)) }
+        var c = EvalConfig()
+        c.bootstrapSamples = 2000
+        let m = Evaluator(config: c, matchThreshold: 0.5).evaluate(r, stream: RandomStream(seed: 3)).first { $0.name == "mean_reward" }!
+        let p = m.value
+        let half = 1.959964 * (p * (1 - p) / Double(n)).squareRoot()
+        XCTAssertEqual(m.ciLow, p - half, accuracy: 0.12 * half)
+        XCTAssertEqual(m.ciHigh, p + half, accuracy: 0.12 * half)
+    }
+
+    func testBootstrapIsSeeded() {
+        var r = RunRecords()
+        for i in 0..<300 { r.episodes.append(episode(i, kind: .noAction, reward: Double(i % 7) / 7)) }
+        let e = Evaluator(config: EvalConfig(), matchThreshold: 0.5)
+        func interval(_ seed: UInt64) -> [Double] {
+            let m = e.evaluate(r, stream: RandomStream(seed: seed)).first { $0.name == "mean_reward" }!
+            return [m.value, m.ciLow, m.ciHigh]
+        }
+        XCTAssertEqual(interval(9), interval(9))
+        XCTAssertNotEqual(interval(9), interval(10))
+    }
+
+    func testSampleEfficiencyFindsFirstCrossing() {
+        // Windows of 100 with means 0.0, 0.1, 0.5, 0.9: threshold 0.4 is first reached after 300.
+        var rewards: [Double] = []
+        for m in [0.0, 0.1, 0.5, 0.9] { rewards += [Double](repeating: m, count: 100) }
+        let e = Evaluator(config: EvalConfig(), matchThreshold: 0.5)
+        let m = e.sampleEfficiency(trainingRewards: rewards, window: 100, threshold: 0.4, stream: RandomStream(seed: 1))
+        XCTAssertEqual(m.value, 300)
+        XCTAssertEqual(m.ciLow, 300); XCTAssertEqual(m.ciHigh, 300)
+        let never = e.sampleEfficiency(trainingRewards: rewards, window: 100, threshold: 2, stream: RandomStream(seed: 1))
+        XCTAssertTrue(never.value.isNaN)
+        XCTAssertTrue(never.note!.contains("not reached"))
+    }
+
+    func testLearningCurveBands() {
+        let rewards = (0..<1000).map { Double($0 % 2) }
+        let c = learningCurve(rewards: rewards, pairingGood: [Bool?](repeating: nil, count: 1000), epsilons: nil, window: 250)
+        XCTAssertEqual(c.count, 4)
+        XCTAssertEqual(c[0].episodes, 250)
+        XCTAssertEqual(c[0].meanReward, 0.5, accuracy: 1e-12)
+        let half = 1.959964 * (0.25 * 250 / 249).squareRoot() / 250.0.squareRoot()
+        XCTAssertEqual(c[0].ciHigh - c[0].meanReward, half, accuracy: 1e-9)
+    }
+}
+
+final class GateTests: XCTestCase {
+    let sets = [
+        AgentMetricSet(agent: "bandit", metrics: [
+            MetricValue(name: "mean_reward", value: 0.2, ciLow: 0.15, ciHigh: 0.25, count: 100),
+            MetricValue(name: "intervention_fpr", value: 0.04, ciLow: 0.03, ciHigh: 0.06, count: 100),
+            MetricValue(name: "bias_parity", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0, note: "no second group"),
+        ]),
+    ]
+
+    func testRulesPassAndFailOnTheRightNumber() {
+        let v = Gate.evaluate([
+            GateRule(metric: "mean_reward", agent: "bandit", min: 0.1),
+            GateRule(metric: "mean_reward", agent: "bandit", min: 0.18, on: .ciLow),
+            GateRule(metric: "intervention_fpr", agent: "bandit", max: 0.05),
+            GateRule(metric: "intervention_fpr", agent: "bandit", max: 0.05, on: .ciHigh),
+        ], on: sets)
+        XCTAssertEqual(v.results.map { $0.passed }, [true, false, true, false])
+        XCTAssertFalse(v.passed)
+        XCTAssertEqual(v.results[1].measured, 0.15)
+        XCTAssertTrue(v.results[1].reason.contains("0.15 < min 0.18"), v.results[1].reason)
+    }
+
+    func testMissingMetricAgentOrValueFails() {
+        let v = Gate.evaluate([
+            GateRule(metric: "trust_score", agent: "bandit", min: 4),
+            GateRule(metric: "mean_reward", agent: "ppo", min: 0),
+            GateRule(metric: "bias_parity", agent: "bandit", min: 0.9),
+        ], on: sets)
+        XCTAssertEqual(v.results.map { $0.passed }, [false, false, false])
+        XCTAssertTrue(v.results[0].reason.contains("no metric 'trust_score'"))
+        XCTAssertTrue(v.results[1].reason.contains("no agent 'ppo'"))
+        XCTAssertTrue(v.results[2].reason.contains("not measurable"))
+    }
+
+    func testEmptyRuleListPasses() {
+        XCTAssertTrue(Gate.evaluate([], on: sets).passed)
+    }
+}

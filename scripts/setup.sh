@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what OptimaGym needs that a fresh Debian machine with Swift may lack:
+# GSL's development package (found through pkg-config). Safe to run again.
+set -euo pipefail
+
+need=()
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if ! pkg-config --exists gsl 2>/dev/null; then need+=(libgsl-dev); fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]} with apt-get" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+echo "setup: GSL $(pkg-config --modversion gsl) found" >&2
