@@ -128,11 +128,15 @@ public struct ResonancePredictor: Sendable {
         return [1, sim, comp, cs, st, sim * comp, sim * sim]
     }
 
-    /// Prediction for a pairing action (nil for other actions), clamped to [0, 1].
+    /// Prediction for a pairing action (nil for other actions), clamped to [0, 1]. Allocation-free.
     public func predict(_ o: [Double], action: Int) -> Double? {
-        guard let x = features(o, action: action) else { return nil }
+        guard let s = segment, let r = pairingRange, r.contains(action) else { return nil }
         if model.ridge.observations == 0 { return 0.5 }
-        let p = x.withUnsafeBufferPointer { model.ridge.predict($0) }
+        let base = s.offset + (action - r.lowerBound) * s.width
+        let sim = o[base], comp = s.width > 1 ? o[base + 1] : 0, cs = s.width > 2 ? o[base + 2] : 0
+        let st = stressIdx >= 0 ? o[stressIdx] : 0
+        let w = model.ridge.weights
+        let p = w[0] + w[1] * sim + w[2] * comp + w[3] * cs + w[4] * st + w[5] * sim * comp + w[6] * sim * sim
         return min(1, max(0, p))
     }
 

@@ -107,7 +107,7 @@ extension ScenarioSchema {
             .number("emotion.distress_gain", \.sim.emotion.distressGain, .aboveUpTo(0, 100), "distress = logistic(distress_gain * (d . x))."),
             .number("emotion.distress_threshold", \.sim.emotion.distressThreshold, .open(0, 1), "A user is distressed when distress exceeds this."),
             .number("emotion.observation_noise", \.sim.emotion.observationNoise, .closed(0, 10),
-                    "Noise (sd) on the emotion vector the system observes."),
+                    "Noise (sd) added to each coordinate of the emotion vector the system observes (0: the emotion subsystem's estimate is observed as is; pulse metrics and candidate/event features are always noisy)."),
 
             // sessions
             .numbers("sessions.hour_weights", \.sim.sessions.hourWeights, count: 24, meaning: "hours 0 to 23",

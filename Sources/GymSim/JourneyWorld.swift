@@ -48,7 +48,7 @@ public final class JourneyWorld: Environment, HiddenTruth {
     /// Record every decision and signal (needed for metrics and logs; off in the benchmark).
     public var recording = true
     public private(set) var records = RunRecords()
-    public private(set) var population: Population!
+    public private(set) var population: Population = Population.empty
 
     // Layout bookkeeping.
     let K: Int, E: Int, tones: Int, Dm: Int
@@ -243,14 +243,11 @@ public final class JourneyWorld: Environment, HiddenTruth {
     // MARK: emotion
 
     @inline(__always) func distressOf(_ u: Int) -> Double {
-        var dot = 0.0
         let base = u * Dm
-        emotion.withUnsafeBufferPointer { e in
-            distressDirection.withUnsafeBufferPointer { d in
-                for i in 0..<Dm { dot += e[base + i] * d[i] }
-            }
+        let x = emotion.withUnsafeBufferPointer { e in
+            distressDirection.withUnsafeBufferPointer { d in dot(e.baseAddress! + base, d.baseAddress!, Dm) }
         }
-        return logistic(config.emotion.distressGain * dot)
+        return logistic(config.emotion.distressGain * x)
     }
 
     /// Advances user u's emotion exactly over the elapsed time (OU transition density):

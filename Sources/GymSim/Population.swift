@@ -6,7 +6,7 @@ import GymRandom
 
 /// The static part of a synthetic population: who the users are. Built once per run from the
 /// `sim.population` stream; nothing in it changes during a run.
-public struct Population: Sendable {
+public final class Population: Sendable {
     public let size: Int
     public let topics: Int
     public let group: [Int32]
@@ -34,6 +34,17 @@ public struct Population: Sendable {
     public let pool: [Int32]
     public let poolSimilarity: [Float]
     public let poolComplementarity: [Float]
+
+    init(size: Int, topics: Int, group: [Int32], traits: [Double], traitEstimates: [Double], interests: [Double],
+         block: [Int32], persona: [Float], personaDimension: Int, activity: [Double], chronotype: [Double],
+         initialTrust: [Double], edgeStart: [Int], edges: [Int32], poolSize: Int, pool: [Int32],
+         poolSimilarity: [Float], poolComplementarity: [Float]) {
+        self.size = size; self.topics = topics; self.group = group; self.traits = traits
+        self.traitEstimates = traitEstimates; self.interests = interests; self.block = block; self.persona = persona
+        self.personaDimension = personaDimension; self.activity = activity; self.chronotype = chronotype
+        self.initialTrust = initialTrust; self.edgeStart = edgeStart; self.edges = edges; self.poolSize = poolSize
+        self.pool = pool; self.poolSimilarity = poolSimilarity; self.poolComplementarity = poolComplementarity
+    }
 
     /// Trait complementarity: agreeable people pair well, similar conscientiousness and extraversion
     /// help, and different openness adds novelty. Roughly in [-1, 1].
@@ -80,27 +91,34 @@ public struct Population: Sendable {
             trust[u] = s.beta(cfg.trustAlpha, cfg.trustBeta)
         }
         // Persona vectors: normalize(W z + noise), z = [traits - 0.5, interests - 1/T, onehot(group) - share].
+        // W is stored column by column (zDim columns of length D) so that W z accumulates
+        // whole columns: independent multiply-adds that vectorise.
         let zDim = 5 + T + G
         let wStream = seed.child("projection").stream()
         var W = [Double](repeating: 0, count: D * zDim)
-        for i in 0..<W.count { W[i] = wStream.standardNormal() }
+        for i in 0..<D { for j in 0..<zDim { W[j * D + i] = wStream.standardNormal() } }
         var persona = [Float](repeating: 0, count: n * D)
         var z = [Double](repeating: 0, count: zDim)
         var v = [Double](repeating: 0, count: D)
-        for u in 0..<n {
-            for k in 0..<5 { z[k] = traits[u * 5 + k] - 0.5 }
-            for k in 0..<T { z[5 + k] = interests[u * T + k] - 1 / Double(T) }
-            for g in 0..<G { z[5 + T + g] = (Int(group[u]) == g ? 1 : 0) - cfg.groups[g].share }
-            var norm = 0.0
-            for i in 0..<D {
-                var acc = 0.0
-                for j in 0..<zDim { acc += W[i * zDim + j] * z[j] }
-                acc += s.gaussian(sd: cfg.personaNoise)
-                v[i] = acc
-                norm += acc * acc
+        W.withUnsafeBufferPointer { w in
+            v.withUnsafeMutableBufferPointer { vb in
+                persona.withUnsafeMutableBufferPointer { pb in
+                    for u in 0..<n {
+                        for k in 0..<5 { z[k] = traits[u * 5 + k] - 0.5 }
+                        for k in 0..<T { z[5 + k] = interests[u * T + k] - 1 / Double(T) }
+                        for g in 0..<G { z[5 + T + g] = (Int(group[u]) == g ? 1 : 0) - cfg.groups[g].share }
+                        for i in 0..<D { vb[i] = s.gaussian(sd: cfg.personaNoise) }
+                        for j in 0..<zDim {
+                            let zj = z[j]
+                            let col = w.baseAddress! + j * D
+                            for i in 0..<D { vb[i] += col[i] * zj }
+                        }
+                        let norm = dot(vb.baseAddress!, vb.baseAddress!, D)
+                        let inv = norm > 0 ? 1 / norm.squareRoot() : 0
+                        for i in 0..<D { pb[u * D + i] = Float(vb[i] * inv) }
+                    }
+                }
             }
-            let inv = norm > 0 ? 1 / norm.squareRoot() : 0
-            for i in 0..<D { persona[u * D + i] = Float(v[i] * inv) }
         }
         // Members of each topic block, for the graph and the pools.
         var members = [[Int32]](repeating: [], count: T)
@@ -147,9 +165,7 @@ public struct Population: Sendable {
                         for j in 0..<filled where pool[u * P + j] == Int32(w) { dup = true; break }
                         if dup { continue }
                         pool[u * P + filled] = Int32(w)
-                        var dot: Float = 0
-                        for i in 0..<D { dot += pb[u * D + i] * pb[w * D + i] }
-                        psim[u * P + filled] = dot
+                        psim[u * P + filled] = dot(pb.baseAddress! + u * D, pb.baseAddress! + w * D, D)
                         pcomp[u * P + filled] = Float(complementarity(tb, u, w))
                         filled += 1
                     }
@@ -162,4 +178,11 @@ public struct Population: Sendable {
                           edgeStart: edgeStart, edges: edges, poolSize: P, pool: pool,
                           poolSimilarity: psim, poolComplementarity: pcomp)
     }
+}
+
+extension Population {
+    /// An empty population (before the first reset).
+    static let empty = Population(size: 0, topics: 1, group: [], traits: [], traitEstimates: [], interests: [], block: [],
+                                  persona: [], personaDimension: 1, activity: [], chronotype: [], initialTrust: [],
+                                  edgeStart: [0], edges: [], poolSize: 0, pool: [], poolSimilarity: [], poolComplementarity: [])
 }

@@ -76,8 +76,11 @@ public struct EmotionConfig: Sendable, Equatable {
     public var distressGain = 5.0
     /// A user is distressed when distress exceeds this.
     public var distressThreshold = 0.5
-    /// Noise (sd) on the emotion vector the system observes.
-    public var observationNoise = 0.05
+    /// Noise (sd) on the emotion vector the system observes. The 128-D vector stands for the
+    /// emotion subsystem's estimate, observed as is by default; a positive value adds independent
+    /// Gaussian noise per coordinate (128 more Gaussian draws per decision). Pulse metrics and
+    /// candidate and event features are always noisy.
+    public var observationNoise = 0.0
     public init() {}
 }
 
