@@ -49,19 +49,14 @@ public enum Runner {
         policy.learning = true
         var offset = 0
         var worldIndex = 0
+        // Training keeps only what the learning curve needs (no per-decision records).
+        world.recording = false
         world.reset(seed: seeds.child("sim.train"))
         var shifted: [Feedback] = []
         let threshold = scenario.sim.pairing.matchThreshold
-        func harvest() {
-            for e in world.records.episodes {
-                rewards.append(e.reward)
-                pairGood.append(e.kind == .suggestPairing ? e.trueResonance >= threshold : nil)
-            }
-        }
         var done = 0
         while done < nTrain {
             if world.isDone {
-                harvest()
                 offset += world.decisionIndex
                 worldIndex += 1
                 world.reset(seed: seeds.child("sim.train", worldIndex))
@@ -73,6 +68,9 @@ public enum Runner {
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
             if let eg = policy as? EpsilonGreedyAgent { epsilons?.append(eg.epsilon) }
             let r = world.step(choice)
+            let e = world.lastEpisode
+            rewards.append(e.reward)
+            pairGood.append(e.kind == .suggestPairing ? e.trueResonance >= threshold : nil)
             if !r.feedback.isEmpty {
                 if offset == 0 { policy.observe(r.feedback) } else {
                     shifted = r.feedback.map { var f = $0; f.episode += offset; return f }
@@ -82,13 +80,11 @@ public enum Runner {
             done += 1
             if done % 2000 == 0 { progress?.update("\(name) training", done: done, total: nTrain) }
         }
-        harvest()
-        rewards = Array(rewards.prefix(nTrain))
-        pairGood = Array(pairGood.prefix(nTrain))
         progress?.update("\(name) training", done: nTrain, total: nTrain)
         // Evaluation: learning frozen, fresh world.
         policy.learning = false
         let nEval = scenario.evaluation.episodes
+        world.recording = true
         world.reset(seed: seeds.child("sim.eval"))
         var contexts: [String] = []
         var k = 0

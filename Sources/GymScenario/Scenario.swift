@@ -43,3 +43,19 @@ public struct Scenario: Sendable, Equatable {
     public var logging = LoggingConfig()
     public init(name: String) { self.name = name }
 }
+
+extension Scenario {
+    /// Memory the scenario may use, checked by the validator.
+    public static let memoryLimitBytes = 12 << 30
+
+    /// A conservative estimate of a run's peak memory: one world per agent (population, emotion
+    /// state, pools, user state), the training rewards and the evaluation records and logs.
+    public var estimatedMemoryBytes: Int {
+        let p = sim.population
+        let perUser = p.personaDimension * 4 + sim.emotion.dimension * 16 + p.candidatePool * 12 + p.topics * 8 + 512
+        let world = p.size * perUser
+        let training = training.episodes * 16
+        let evaluation = evaluation.episodes * (logging.episodes ? 1200 : 600)
+        return agents.count * (world + training + evaluation)
+    }
+}

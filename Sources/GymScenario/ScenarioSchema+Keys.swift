@@ -265,6 +265,12 @@ extension ScenarioSchema {
                     : "retention_days (\(formatNumber(s.evaluation.eval.retentionDays))) must be less than sessions.max_days "
                         + "(\(formatNumber(s.sim.sessions.maxDays)))"
             },
+            CrossRule(keys: ["population.size", "training.episodes", "evaluation.episodes"],
+                      doc: "The run's estimated memory (`Scenario.estimatedMemoryBytes`: every agent's worlds, training rewards and evaluation records) must stay under 12 GiB.") { s in
+                let bytes = s.estimatedMemoryBytes
+                return bytes <= Scenario.memoryLimitBytes ? nil
+                    : "this scenario needs about \(bytes / (1 << 20)) MiB of memory (limit \(Scenario.memoryLimitBytes >> 20) MiB); reduce population.size, population.persona_dimension, emotion.dimension, training.episodes or evaluation.episodes"
+            },
         ]
         return Schema(fields: fields, rules: rules, sections: sectionDocs)
     }

@@ -48,6 +48,8 @@ public final class JourneyWorld: Environment, HiddenTruth {
     /// Record every decision and signal (needed for metrics and logs; off in the benchmark).
     public var recording = true
     public private(set) var records = RunRecords()
+    /// The record of the last decision stepped, whether or not `recording` is on.
+    public private(set) var lastEpisode = EpisodeRecord(index: -1, user: -1, group: 0, time: 0, action: 0, kind: .noAction, propensity: 1)
     public private(set) var population: Population = Population.empty
 
     // Layout bookkeeping.
@@ -796,6 +798,7 @@ public final class JourneyWorld: Environment, HiddenTruth {
             rec.signalCount = records.signals.count - rec.firstSignal
             records.episodes.append(rec)
         }
+        lastEpisode = rec
     }
 
     // MARK: end of run
