@@ -38,12 +38,14 @@ struct BenchSim: ParsableCommand {
     }
 
     /// Runs `n` decisions with the random agent; returns (seconds, gaussian draws).
-    static func simulate(_ cfg: SimConfig, seeds: SeedTree, n: Int) -> (Double, Int) {
+    static func simulate(_ cfg: SimConfig, generator: GeneratorKind, seeds: SeedTree, n: Int) throws -> (Double, Int) {
         let world = JourneyWorld(config: cfg)
+        world.generator = generator
         world.recording = false
         let agent = RandomAgent(layout: world.observationLayout, actions: world.actionLayout, stream: seeds.child("agent").stream())
         agent.learning = false
         world.reset(seed: seeds.child("world", 0))
+        if world.isDone { throw ValidationError("the scenario's world produces no decision; check sessions.max_days and the arrival weights") }
         var resets = 0
         var draws = 0
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -63,21 +65,30 @@ struct BenchSim: ParsableCommand {
 
     func run() throws {
         let cfg: SimConfig
-        do { cfg = try ScenarioLoader.load(path: scenario).sim } catch let e as ScenarioError {
+        let generator: GeneratorKind
+        do {
+            let sc = try ScenarioLoader.load(path: scenario)
+            cfg = sc.sim
+            generator = try GeneratorKind.named(sc.generator)
+        } catch let e as ScenarioError {
             printError(e.description)
             throw Exit.dataError
         }
         // GSL ceiling: raw ziggurat Gaussians from mt19937.
-        let s = RandomStream(seed: seed)
+        let s = RandomStream(seed: seed, generator: generator)
         let g = 50_000_000
         var acc = 0.0
         let g0 = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<g { acc += s.standardNormal() }
         let gs = Double(DispatchTime.now().uptimeNanoseconds - g0) / 1e9
         let gaussPerSec = Double(g) / gs
-        print(String(format: "%.0f gaussian draws/s (GSL %@ gsl_ran_gaussian_ziggurat, mt19937, 1 thread; checksum %.3f)", gaussPerSec, GSL.version as NSString, acc / Double(g)))
+        print(String(format: "%.0f gaussian draws/s (GSL %@ gsl_ran_gaussian_ziggurat, %@, 1 thread; checksum %.3f)", gaussPerSec, GSL.version as NSString, generator.name as NSString, acc / Double(g)))
         let root = SeedTree(root: seed).child("sim.bench")
-        let (t1, draws) = BenchSim.simulate(cfg, seeds: root.child("t", 0), n: decisions)
+        let (t1, draws): (Double, Int)
+        do { (t1, draws) = try BenchSim.simulate(cfg, generator: generator, seeds: root.child("t", 0), n: decisions) } catch {
+            printError("error: \(scenario): \(error)")
+            throw Exit.dataError
+        }
         let rate1 = Double(decisions) / t1
         let perDecision = Double(draws) / Double(decisions)
         print(String(format: "%.0f decisions/s (random agent, %@, 1 thread, %d decisions in %.2f s)", rate1, scenario as NSString, decisions, t1))
@@ -86,7 +97,7 @@ struct BenchSim: ParsableCommand {
         var total = 0
         let w0 = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: threads) { i in
-            _ = BenchSim.simulate(cfg, seeds: root.child("t", i + 1), n: decisions)
+            _ = try? BenchSim.simulate(cfg, generator: generator, seeds: root.child("t", i + 1), n: decisions)
             lock.lock(); total += decisions; lock.unlock()
         }
         let tw = Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9

@@ -10,9 +10,10 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train and evaluate a scenario's agents, write the report, and apply the release gate.",
         discussion: """
-        Writes report.md, metrics.csv, learning_curve.csv, learning_curve.svg, run.json and the
-        evaluation episode logs (logs/<agent>/training_episodes.jsonl, reward_signals.jsonl) to
-        --out, by default reports/<scenario>/<run-id>/. Exits 1 when a gate rule fails.
+        Writes report.md, metrics.csv, learning_curve.csv, learning_curve.svg, run.json and the \
+        evaluation episode logs (logs/<agent>/training_episodes.jsonl, reward_signals.jsonl) to \
+        --out, by default reports/<scenario>/<run-id>/. Everything is written to a temporary \
+        directory renamed into place at the end. Exits 1 when a gate rule fails.
         """
     )
 
@@ -55,7 +56,11 @@ struct Run: ParsableCommand {
         fmt.timeZone = TimeZone(identifier: "UTC")
         fmt.dateFormat = "yyyyMMdd-HHmmss"
         let runID = "\(fmt.string(from: started))-seed\(rootSeed)"
-        let dest = URL(fileURLWithPath: out ?? "reports/\(sc.name)/\(runID)")
+        var dest = URL(fileURLWithPath: out ?? "reports/\(sc.name)/\(runID)")
+        if out == nil && FileManager.default.fileExists(atPath: dest.path) {
+            // Two runs of the same scenario and seed started in the same second: keep both.
+            dest = URL(fileURLWithPath: "reports/\(sc.name)/\(runID)-\(getpid())")
+        }
         let writeLogs = sc.logging.episodes && !noLogs
         // Claim the destination before the work, so a bad --out fails fast and nothing is lost.
         let dir: AtomicDirectory
@@ -70,7 +75,7 @@ struct Run: ParsableCommand {
             result = try Runner.run(sc, seed: rootSeed, threads: threads, captureContexts: writeLogs, progress: progress)
         } catch {
             progress.finish()
-            printError("error: \(error)")
+            printError("error: \(scenario): \(error)")
             throw Exit.dataError
         }
         progress.finish()

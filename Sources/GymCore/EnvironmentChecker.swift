@@ -39,6 +39,15 @@ public enum EnvironmentChecker {
                 hashes.append(h)
                 actions.append(a)
                 let r = env.step(ActionChoice(action: a, propensity: 1 / Double(allowed.count)))
+                // The trajectory includes what the step delivered: rewards and signals.
+                var hr: UInt64 = 0xcbf2_9ce4_8422_2325
+                hr = (hr ^ r.reward.bitPattern) &* 0x0000_0100_0000_01b3
+                for f in r.feedback {
+                    for x in [Double(f.episode), Double(f.kind.rawValue), f.value, f.weight, f.confidence] {
+                        hr = (hr ^ x.bitPattern) &* 0x0000_0100_0000_01b3
+                    }
+                }
+                hashes.append(hr)
                 for f in r.feedback where !rewardRange.contains(f.value) || !rewardRange.contains(f.contribution) {
                     problems.append(Problem(message: "signal \(f.kind.name) of episode \(f.episode) has value \(f.value), outside \(rewardRange)"))
                 }
@@ -50,7 +59,7 @@ public enum EnvironmentChecker {
         let a = run(), b = run()
         if a.hashes != b.hashes || a.actions != b.actions {
             let first = zip(a.hashes, b.hashes).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.hashes.count, b.hashes.count)
-            problems.append(Problem(message: "same seed gave different trajectories (first difference at decision \(first))"))
+            problems.append(Problem(message: "same seed gave different trajectories (first difference at decision \(first / 2))"))
         }
         return problems
     }

@@ -38,7 +38,7 @@ public enum MetricCatalog {
         MetricInfo(name: "mean_reward", title: "Mean Reward", baseline: nil, target: nil, direction: .higherIsBetter,
                    definition: "mean episode reward (0.3 engagement + 0.4 resonance + 0.3 explicit feedback by default)"),
         MetricInfo(name: "sample_efficiency", title: "Sample Efficiency", baseline: nil, target: 10_000, direction: .lowerIsBetter,
-                   definition: "training episodes until the windowed mean reward first reaches 80% of the target performance (the oracle's evaluated mean reward)"),
+                   definition: "training episodes until the agent's windowed mean reward first reaches 80% of the target performance, the oracle's mean reward in the same training window"),
     ]
     public static let names: [String] = all.map { $0.name }
     public static func info(_ name: String) -> MetricInfo? { all.first { $0.name == name } }
@@ -117,6 +117,12 @@ public struct Evaluator: Sendable {
             }
         }
         var matchThresholdStorage = 0.5
+        mutating func merge(_ o: EpisodeSums) {
+            pairs += o.pairs; pairsGood += o.pairsGood; rmseN += o.rmseN; rmseSS += o.rmseSS
+            delivered += o.delivered; acceptedInt += o.acceptedInt; nonDistressed += o.nonDistressed; fp += o.fp
+            reward += o.reward; n += o.n
+            for g in groupN.indices { groupN[g] += o.groupN[g]; groupSuccess[g] += o.groupSuccess[g] }
+        }
         func ratio(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : .nan }
         var values: [String: Double] {
             var rates: [Double] = []
@@ -153,6 +159,9 @@ public struct Evaluator: Sendable {
                 if u.leftAt.map({ $0 > first + window }) ?? true { retained += 1 }
             }
         }
+        mutating func merge(_ o: UserSums) {
+            eligible += o.eligible; retained += o.retained; seen += o.seen; optedOut += o.optedOut; trust += o.trust
+        }
         var values: [String: Double] {
             ["retention_7d": eligible > 0 ? retained / eligible : .nan,
              "opt_out_rate": seen > 0 ? optedOut / seen : .nan,
@@ -161,26 +170,52 @@ public struct Evaluator: Sendable {
         var counts: [String: Int] { ["retention_7d": Int(eligible), "opt_out_rate": Int(seen), "trust_score": Int(seen)] }
     }
 
-    /// Every metric a run can produce except `sample_efficiency` (see `sampleEfficiency`).
+    /// Every metric a run can produce except `sample_efficiency`.
+    ///
+    /// Intervals come from a cluster bootstrap over users: decisions of one user are correlated
+    /// (fatigue, trust, boredom), so each replicate draws users with replacement and takes all of
+    /// their decisions and their user-level outcomes. Replicates where a ratio is undefined (for
+    /// example no intervention drawn) are left out of that metric's interval.
     public func evaluate(_ records: RunRecords, stream: RandomStream) -> [MetricValue] {
         let groups = max(records.groupNames.count, (records.episodes.map { $0.group }.max() ?? 0) + 1)
         let window = config.retentionDays * 86_400
+        // Clusters: every user with a decision or a session, in user order.
+        let maxUser = max(records.users.count - 1, records.episodes.map { $0.user }.max() ?? -1)
+        var unitOf = [Int](repeating: -1, count: maxUser + 1)
+        var hasUnit = [Bool](repeating: false, count: maxUser + 1)
+        for e in records.episodes { hasUnit[e.user] = true }
+        for (u, o) in records.users.enumerated() where o.firstSession != nil { hasUnit[u] = true }
+        var units = 0
+        for u in 0...max(0, maxUser) where u <= maxUser && hasUnit[u] { unitOf[u] = units; units += 1 }
+        var perUnit = [EpisodeSums](repeating: EpisodeSums(groups: groups), count: units)
+        var perUnitUser = [UserSums](repeating: UserSums(), count: units)
+        for i in 0..<units { perUnit[i].matchThresholdStorage = matchThreshold }
         var full = EpisodeSums(groups: groups)
         full.matchThresholdStorage = matchThreshold
-        for e in records.episodes { full.add(e) }
+        for e in records.episodes {
+            full.add(e)
+            perUnit[unitOf[e.user]].add(e)
+        }
         var fullU = UserSums()
-        for u in records.users { fullU.add(u, duration: records.duration, window: window) }
+        for (u, o) in records.users.enumerated() {
+            fullU.add(o, duration: records.duration, window: window)
+            if unitOf[u] >= 0 { perUnitUser[unitOf[u]].add(o, duration: records.duration, window: window) }
+        }
         let B = config.bootstrapSamples
         var reps: [String: [Double]] = [:]
-        let ne = records.episodes.count, nu = records.users.count
-        for _ in 0..<B {
-            var s = EpisodeSums(groups: groups)
-            s.matchThresholdStorage = matchThreshold
-            if ne > 0 { for _ in 0..<ne { s.add(records.episodes[stream.uniformInt(ne)]) } }
-            for (k, v) in s.values { reps[k, default: []].append(v) }
-            var us = UserSums()
-            if nu > 0 { for _ in 0..<nu { us.add(records.users[stream.uniformInt(nu)], duration: records.duration, window: window) } }
-            for (k, v) in us.values { reps[k, default: []].append(v) }
+        if units > 0 {
+            for _ in 0..<B {
+                var s = EpisodeSums(groups: groups)
+                s.matchThresholdStorage = matchThreshold
+                var us = UserSums()
+                for _ in 0..<units {
+                    let k = stream.uniformInt(units)
+                    s.merge(perUnit[k])
+                    us.merge(perUnitUser[k])
+                }
+                for (k, v) in s.values { reps[k, default: []].append(v) }
+                for (k, v) in us.values { reps[k, default: []].append(v) }
+            }
         }
         let values = full.values.merging(fullU.values) { a, _ in a }
         let counts = full.counts.merging(fullU.counts) { a, _ in a }
@@ -189,50 +224,74 @@ public struct Evaluator: Sendable {
             let v = values[name] ?? .nan
             let (lo, hi) = percentileInterval(reps[name] ?? [], confidence: config.confidence)
             var note: String? = nil
-            if !v.isFinite { note = "not measurable: no \(name == "bias_parity" ? "second group" : "eligible units") in this run" }
+            if !v.isFinite {
+                note = name == "bias_parity"
+                    ? "not measurable: fewer than two groups with decisions, or no group has a success"
+                    : "not measurable: no eligible units in this run"
+            }
             out.append(MetricValue(name: name, value: v, ciLow: v.isFinite ? lo : .nan, ciHigh: v.isFinite ? hi : .nan,
                                    count: counts[name] ?? 0, note: note))
         }
         return out
     }
 
-    /// `sample_efficiency`: the number of training episodes after which the windowed mean reward
-    /// first reaches `threshold` (a window ending at episode i counts as reaching it at i). The
-    /// interval resamples the rewards within each window (percentile bootstrap). Not reached: NaN
-    /// with a note.
-    public func sampleEfficiency(trainingRewards: [Double], window: Int, threshold: Double, stream: RandomStream) -> MetricValue {
+    /// `sample_efficiency`: the number of training episodes after which the agent's windowed mean
+    /// reward first reaches `fraction` of the target's mean reward in the same window (the target
+    /// is the oracle, trained on the same training-world seed; for a window whose target mean is
+    /// not positive the agent must reach the target mean itself). A window ending at episode i
+    /// counts as reaching it at i. The interval resamples the rewards within each window, for the
+    /// agent and the target (percentile bootstrap; replicates that never reach it count as
+    /// +infinity). Not reached: NaN with a note.
+    public func sampleEfficiency(trainingRewards: [Double], targetRewards: [Double], window: Int, fraction: Double,
+                                 stream: RandomStream) -> MetricValue {
         let w = max(1, window)
-        let windows = trainingRewards.count / w
-        func crossing(_ means: [Double]) -> Double {
-            for (i, m) in means.enumerated() where m >= threshold { return Double((i + 1) * w) }
-            return .nan
+        let windows = min(trainingRewards.count, targetRewards.count) / w
+        func reached(_ a: Double, _ t: Double) -> Bool { t > 0 ? a >= fraction * t : a >= t }
+        func crossing(_ a: [Double], _ t: [Double]) -> Double {
+            for i in 0..<windows where reached(a[i], t[i]) { return Double((i + 1) * w) }
+            return .infinity
         }
-        var means: [Double] = []
-        for i in 0..<windows { means.append(Stats.mean(Array(trainingRewards[(i * w)..<((i + 1) * w)]))) }
-        let value = crossing(means)
+        func means(_ xs: [Double]) -> [Double] {
+            (0..<windows).map { i in Stats.mean(Array(xs[(i * w)..<((i + 1) * w)])) }
+        }
+        func resampled(_ xs: [Double]) -> [Double] {
+            (0..<windows).map { i in
+                var s = 0.0
+                for _ in 0..<w { s += xs[i * w + stream.uniformInt(w)] }
+                return s / Double(w)
+            }
+        }
+        let value = crossing(means(trainingRewards), means(targetRewards))
         var reps: [Double] = []
         reps.reserveCapacity(config.bootstrapSamples)
-        var notReached = 0
         for _ in 0..<config.bootstrapSamples {
-            var m: [Double] = []
-            m.reserveCapacity(windows)
-            for i in 0..<windows {
-                var s = 0.0
-                for _ in 0..<w { s += trainingRewards[i * w + stream.uniformInt(w)] }
-                m.append(s / Double(w))
-            }
-            let c = crossing(m)
-            if c.isFinite { reps.append(c) } else { notReached += 1; reps.append(.infinity) }
+            reps.append(crossing(resampled(trainingRewards), resampled(targetRewards)))
         }
-        reps.sort()
-        let a = (1 - config.confidence) / 2
-        let lo = reps.isEmpty ? .nan : Stats.quantile(sorted: reps, a)
-        let hi = reps.isEmpty ? .nan : Stats.quantile(sorted: reps, 1 - a)
-        let note = value.isFinite ? "threshold \(String(format: "%.4f", threshold)) (80% of target performance), window \(w)"
-            : "not reached within \(trainingRewards.count) training episodes (threshold \(String(format: "%.4f", threshold)))"
-        return MetricValue(name: "sample_efficiency", value: value, ciLow: value.isFinite ? lo : .nan,
-                           ciHigh: value.isFinite ? hi : .nan, count: trainingRewards.count, note: note)
+        let (lo, hi) = percentileIntervalAllowingInfinity(reps, confidence: config.confidence)
+        let total = min(trainingRewards.count, targetRewards.count)
+        let note = value.isFinite
+            ? "reaches \(Int(fraction * 100))% of the oracle's mean reward in the same training window; window \(w); interval upper end infinite = not reached in some resamples"
+            : "not reached within \(total) training episodes (\(Int(fraction * 100))% of the oracle's mean reward per window of \(w))"
+        return MetricValue(name: "sample_efficiency", value: value.isFinite ? value : .nan,
+                           ciLow: value.isFinite ? lo : .nan, ciHigh: value.isFinite ? hi : .nan, count: total, note: note)
     }
+}
+
+/// Percentile interval where replicates may be +infinity ("never happened"): order statistics,
+/// so an end that falls on or next to an infinite replicate is infinite rather than NaN.
+public func percentileIntervalAllowingInfinity(_ replicates: [Double], confidence: Double) -> (Double, Double) {
+    let xs = replicates.filter { !$0.isNaN }.sorted()
+    guard !xs.isEmpty else { return (.nan, .nan) }
+    let a = (1 - confidence) / 2
+    func q(_ p: Double) -> Double {
+        let h = Double(xs.count - 1) * p
+        let lo = Int(h.rounded(.down)), hi = min(lo + 1, xs.count - 1)
+        let frac = h - Double(lo)
+        if frac == 0 || xs[lo] == xs[hi] { return xs[lo] }
+        if !xs[hi].isFinite || !xs[lo].isFinite { return .infinity }
+        return xs[lo] + frac * (xs[hi] - xs[lo])
+    }
+    return (q(a), q(1 - a))
 }
 
 /// One point of a learning curve: a window of training decisions.

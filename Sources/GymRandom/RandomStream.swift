@@ -9,17 +9,29 @@ public struct GeneratorKind: Sendable, Hashable, CustomStringConvertible {
     public static let ranlxd2 = GeneratorKind(name: "ranlxd2")
     public var description: String { name }
 
-    /// Every generator name this GSL build knows.
+    /// Every generator this GSL build knows that produces full 32-bit output (see `named`).
     public static var available: [String] {
         GSL.ensureSetUp()
         return (0..<Int(cgsl_rng_type_count())).map { String(cString: cgsl_rng_type_name_at(Int32($0))) }
+            .filter { (range(of: $0) ?? 0) >= 0xFFFF_FFFE }
     }
 
-    /// Validates the name against GSL's table.
+    /// Output range (max - min) of a GSL generator, or nil for an unknown name.
+    public static func range(of name: String) -> UInt? {
+        guard let t = cgsl_rng_type_named(name) else { return nil }
+        return t.pointee.max - t.pointee.min
+    }
+
+    /// Validates the name against GSL's table. Generators whose output range is below 2^32 - 1
+    /// (e.g. `uni`, `slatec`, `rand`) are refused: GSL's ziggurat Gaussian needs 32 random bits per
+    /// draw, and `gsl_rng_uniform_int(n)` fails for n above the range.
     public static func named(_ name: String) throws -> GeneratorKind {
         GSL.ensureSetUp()
-        guard cgsl_rng_type_named(name) != nil else {
+        guard let range = range(of: name) else {
             throw RandomError.unknownGenerator(name: name, available: available)
+        }
+        guard range >= 0xFFFF_FFFE else {
+            throw RandomError.generatorRangeTooSmall(name: name, range: range, available: available)
         }
         return GeneratorKind(name: name)
     }

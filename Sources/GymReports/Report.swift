@@ -179,7 +179,7 @@ public enum Render {
         md += "## Learning curves\n\n![Learning curves: mean reward per training window, with 95% bands](\(chartFile))\n\n"
         md += "Each point is the mean reward of a window of training decisions; the band is mean +- 1.96 standard errors.\n\n"
         if let t = r.targetPerformance {
-            md += "Target performance for `sample_efficiency`: \(f(t)) (the oracle's evaluated mean reward); threshold 80% of it.\n\n"
+            md += "Target performance for `sample_efficiency`: the oracle's mean reward in each training window (over all of training: \(f(t))); an agent reaches it when its window mean is at least 80% of the oracle's.\n\n"
         }
         md += "## Success metrics per agent\n\n"
         md += "Intervals are 95% percentile-bootstrap intervals (seeded from `eval.bootstrap`). Baselines and targets are the blueprint's (section 10).\n\n"

@@ -36,6 +36,7 @@ public final class AtomicDirectory {
         do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
             throw OutputError.io(path: parent.path, message: "cannot create directory: \(error.localizedDescription)")
         }
+        AtomicDirectory.removeStale(in: parent)
         temporary = parent.appendingPathComponent(".tmp-\(destination.lastPathComponent)-\(getpid())")
         try? fm.removeItem(at: temporary)
         do { try fm.createDirectory(at: temporary, withIntermediateDirectories: true) } catch {
@@ -54,10 +55,20 @@ public final class AtomicDirectory {
         files.append(relative)
     }
 
-    /// Moves the finished directory into place.
+    /// Temporary directories left by runs that were killed (their process no longer exists).
+    static func removeStale(in parent: URL) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
+        for name in names where name.hasPrefix(".tmp-") {
+            guard let dash = name.lastIndex(of: "-"), let pid = Int32(name[name.index(after: dash)...]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// Moves the finished directory into place. rename(2) replaces an empty directory and fails
+    /// on a non-empty one, so a report that appeared meanwhile is never overwritten.
     public func commit() throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: destination.path) { try? fm.removeItem(at: destination) } // empty directory only (checked in init)
         if rename(temporary.path, destination.path) != 0 {
             let msg = String(cString: strerror(errno))
             throw OutputError.io(path: destination.path, message: "cannot move the report into place: \(msg)")

@@ -10,6 +10,25 @@ public final class Progress: @unchecked Sendable {
     var states: [String: String] = [:]
     var order: [String] = []
     let start = Date()
+    var overallTotal = 0
+    var doneByTask: [String: Int] = [:]
+
+    /// Announces the total units of all tasks, so that lines can show overall progress and an ETA.
+    public func begin(total: Int) {
+        lock.lock(); defer { lock.unlock() }
+        overallTotal = total
+    }
+
+    /// "overall 40%, ETA 12s" (empty before `begin` or before any progress).
+    func overall() -> String {
+        guard overallTotal > 0 else { return "" }
+        let done = doneByTask.values.reduce(0, +)
+        guard done > 0 else { return "" }
+        let f = min(1, Double(done) / Double(overallTotal))
+        let elapsed = Date().timeIntervalSince(start)
+        let eta = f > 0 ? elapsed * (1 - f) / f : 0
+        return String(format: "overall %.0f%%, ETA %.0fs", 100 * f, eta)
+    }
 
     public init(enabled: Bool = true) {
         self.enabled = enabled
@@ -21,19 +40,20 @@ public final class Progress: @unchecked Sendable {
         guard enabled, total > 0 else { return }
         lock.lock(); defer { lock.unlock() }
         let pct = done * 100 / total
+        doneByTask[task] = done
         if live {
             if states[task] == nil { order.append(task) }
             let width = 20
             let filled = min(width, done * width / total)
             states[task] = "\(task) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(pct)%"
             let line = order.compactMap { states[$0] }.suffix(2).joined(separator: "  |  ")
-            let elapsed = String(format: "%.0fs", Date().timeIntervalSince(start))
-            FileHandle.standardError.write(("\r\u{1B}[K" + line + "  " + elapsed).data(using: .utf8)!)
+            FileHandle.standardError.write(("\r\u{1B}[K" + line + "  " + overall()).data(using: .utf8)!)
         } else {
             let step = pct / 10
             if lastPrinted[task].map({ step > $0 }) ?? true {
                 lastPrinted[task] = step
-                FileHandle.standardError.write("\(task): \(done)/\(total) (\(pct)%)\n".data(using: .utf8)!)
+                let o = overall()
+                FileHandle.standardError.write("\(task): \(done)/\(total) (\(pct)%)\(o.isEmpty ? "" : "; " + o)\n".data(using: .utf8)!)
             }
         }
     }

@@ -10,6 +10,17 @@ import GymSim
 
 public let projectVersion = "0.1.0"
 
+/// A scenario that validates but cannot run.
+public enum RunError: Error, CustomStringConvertible {
+    case noDecisions(scenario: String, phase: String)
+    public var description: String {
+        switch self {
+        case let .noDecisions(scenario, phase):
+            return "scenario \(scenario): the \(phase) world produces no decision (no user session falls within sessions.max_days; check sessions.max_days, sessions.weekday_weights, sessions.hour_weights and population.activity_mean)"
+        }
+    }
+}
+
 /// What one agent produced: training rewards, the evaluation run and its metrics.
 public struct AgentRun: Sendable {
     public var spec: AgentSpec
@@ -34,9 +45,10 @@ public struct AgentRun: Sendable {
 /// `eval.sample_efficiency/<name>`.
 public enum Runner {
     public static func runAgent(_ spec: AgentSpec, scenario: Scenario, seeds: SeedTree, generator: GeneratorKind,
-                                captureContexts: Bool, progress: Progress?) -> AgentRun {
+                                captureContexts: Bool, progress: Progress?) throws -> AgentRun {
         let name = spec.name
         let world = JourneyWorld(config: scenario.sim)
+        world.generator = generator
         let policy = makePolicy(spec, layout: world.observationLayout, actions: world.actionLayout,
                                 stream: seeds.child("agent").child(name).stream(generator))
         var notes: [String] = []
@@ -52,6 +64,7 @@ public enum Runner {
         // Training keeps only what the learning curve needs (no per-decision records).
         world.recording = false
         world.reset(seed: seeds.child("sim.train"))
+        if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "training") }
         var shifted: [Feedback] = []
         let threshold = scenario.sim.pairing.matchThreshold
         var done = 0
@@ -60,6 +73,7 @@ public enum Runner {
                 offset += world.decisionIndex
                 worldIndex += 1
                 world.reset(seed: seeds.child("sim.train", worldIndex))
+                if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "training") }
                 if worldIndex == 1 { notes.append("the training world ended before \(nTrain) decisions; training continued on fresh worlds") }
                 continue
             }
@@ -86,6 +100,7 @@ public enum Runner {
         let nEval = scenario.evaluation.episodes
         world.recording = true
         world.reset(seed: seeds.child("sim.eval"))
+        if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "evaluation") }
         var contexts: [String] = []
         var k = 0
         while k < nEval && !world.isDone {
@@ -116,36 +131,39 @@ public enum Runner {
         let generator = try GeneratorKind.named(scenario.generator)
         let seeds = SeedTree(root: seed)
         let specs = scenario.agents
-        var results = [AgentRun?](repeating: nil, count: specs.count)
+        var results = [Result<AgentRun, Error>?](repeating: nil, count: specs.count)
         let lock = NSLock()
         let workers = max(1, min(threads, specs.count))
+        progress?.begin(total: specs.count * (scenario.training.episodes + scenario.evaluation.episodes))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
             while i < specs.count {
-                let r = runAgent(specs[i], scenario: scenario, seeds: seeds, generator: generator,
-                                 captureContexts: captureContexts, progress: progress)
+                let r = Result { try runAgent(specs[i], scenario: scenario, seeds: seeds, generator: generator,
+                                              captureContexts: captureContexts, progress: progress) }
                 lock.lock(); results[i] = r; lock.unlock()
                 i += workers
             }
         }
-        var runs = results.map { $0! }
-        // Target performance: the oracle's evaluated mean reward, else the best agent's.
-        let meanOf: (AgentRun) -> Double = { $0.metrics.first { $0.name == "mean_reward" }?.value ?? .nan }
-        let target = runs.first { $0.isUpperBound }.map(meanOf) ?? runs.map(meanOf).filter { $0.isFinite }.max()
+        var runs: [AgentRun] = []
+        for r in results { runs.append(try r!.get()) }
+        // sample_efficiency: target performance is the oracle's (an upper bound's) mean reward in the
+        // same training window; the agent reaches it when its window mean is >= 80% of it.
+        let target = runs.first { $0.isUpperBound }
         let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: scenario.sim.pairing.matchThreshold)
         for i in runs.indices {
             let m: MetricValue
-            if let t = target, t.isFinite, t > 0 {
-                m = evaluator.sampleEfficiency(trainingRewards: runs[i].trainingRewards, window: scenario.training.curveWindow,
-                                               threshold: 0.8 * t,
+            if let t = target {
+                m = evaluator.sampleEfficiency(trainingRewards: runs[i].trainingRewards, targetRewards: t.trainingRewards,
+                                               window: scenario.training.curveWindow, fraction: 0.8,
                                                stream: seeds.child("eval.sample_efficiency").child(runs[i].name).stream(generator))
             } else {
                 m = MetricValue(name: "sample_efficiency", value: .nan, ciLow: .nan, ciHigh: .nan, count: runs[i].trainingRewards.count,
-                                note: "not measurable: the target performance is not positive")
+                                note: "not measurable: the scenario has no oracle agent to define target performance")
             }
             runs[i].metrics.append(m)
         }
-        return (runs, target)
+        let targetValue = target.map { Stats.mean($0.trainingRewards) }
+        return (runs, targetValue)
     }
 
     /// The report model of a finished run.

@@ -49,11 +49,13 @@ extension Scenario {
     public static let memoryLimitBytes = 12 << 30
 
     /// A conservative estimate of a run's peak memory: one world per agent (population, emotion
-    /// state, pools, user state), the training rewards and the evaluation records and logs.
+    /// state, pools, user state, hive events over `sessions.max_days`), the training rewards and the evaluation records and logs.
     public var estimatedMemoryBytes: Int {
         let p = sim.population
         let perUser = p.personaDimension * 4 + sim.emotion.dimension * 16 + p.candidatePool * 12 + p.topics * 8 + 512
-        let world = p.size * perUser
+        let weeks = sim.sessions.maxDays / 7 + 1
+        let events = Int(sim.hives.eventsPerWeekPer1000 * Double(p.size) / 1000 * weeks) * (p.topics * 8 + 96)
+        let world = p.size * perUser + events
         let training = training.episodes * 16
         let evaluation = evaluation.episodes * (logging.episodes ? 1200 : 600)
         return agents.count * (world + training + evaluation)

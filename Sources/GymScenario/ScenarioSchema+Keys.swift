@@ -36,7 +36,10 @@ extension ScenarioSchema {
     }
 
     static func generatorProblem(_ name: String) -> String? {
-        if (try? GeneratorKind.named(name)) != nil { return nil }
+        do { _ = try GeneratorKind.named(name); return nil } catch RandomError.generatorRangeTooSmall(_, let range, let available) {
+            return "GSL generator '\(name)' produces only \(range + 1) distinct values; use one with full 32-bit output (e.g. "
+                + available.prefix(6).joined(separator: ", ") + ")"
+        } catch {}
         return "unknown GSL generator '\(name)'" + Suggestions.hint(for: name, among: GeneratorKind.available)
             + (Suggestions.closest(to: name, among: GeneratorKind.available) == nil ? " (e.g. mt19937, taus2, ranlxd2)" : "")
     }
@@ -64,16 +67,16 @@ extension ScenarioSchema {
             // population
             .integer("population.size", \.sim.population.size, 2...5_000_000, "Number of simulated users N."),
             .integer("population.topics", \.sim.population.topics, 1...1024, "Number of interest topics T."),
-            .number("population.interest_concentration", \.sim.population.interestConcentration, .aboveUpTo(0, 100),
+            .number("population.interest_concentration", \.sim.population.interestConcentration, .closed(0.01, 100),
                     "Dirichlet concentration of each topic in a user's interests (small: a few dominant topics)."),
             groupsField,
             .integer("population.persona_dimension", \.sim.population.personaDimension, 1...4096,
                      "Length of the persona vector normalize(W z + noise)."),
             .number("population.persona_noise", \.sim.population.personaNoise, .closed(0, 10),
                     "Standard deviation of the noise added to W z before normalising."),
-            .number("population.activity_mean", \.sim.population.activityMean, .aboveUpTo(0, 100),
+            .number("population.activity_mean", \.sim.population.activityMean, .closed(0.01, 100),
                     "Mean sessions per day of a user (Gamma distributed across users)."),
-            .number("population.activity_shape", \.sim.population.activityShape, .aboveUpTo(0, 1000),
+            .number("population.activity_shape", \.sim.population.activityShape, .closed(0.01, 1000),
                     "Shape of that Gamma distribution (large: everyone close to the mean)."),
             .number("population.chronotype_mean_hour", \.sim.population.chronotypeMeanHour, .fromBelow(0, 24),
                     "Mean preferred hour of day; a user's preferred hour ~ Normal(mean, sd) mod 24."),
@@ -81,8 +84,8 @@ extension ScenarioSchema {
                     "Standard deviation (hours) of the preferred hour."),
             .number("population.chronotype_amplitude", \.sim.population.chronotypeAmplitude, unitInterval,
                     "How strongly the preferred hour modulates a user's arrivals (0: not at all)."),
-            .number("population.trust_alpha", \.sim.population.trustAlpha, .aboveUpTo(0, 1000), "Initial trust ~ Beta(trust_alpha, trust_beta)."),
-            .number("population.trust_beta", \.sim.population.trustBeta, .aboveUpTo(0, 1000), "See `trust_alpha`."),
+            .number("population.trust_alpha", \.sim.population.trustAlpha, .closed(0.01, 1000), "Initial trust ~ Beta(trust_alpha, trust_beta)."),
+            .number("population.trust_beta", \.sim.population.trustBeta, .closed(0.01, 1000), "See `trust_alpha`."),
             .number("population.degree_within", \.sim.population.degreeWithin, .closed(0, 1000),
                     "Mean existing connections inside the user's topic block (stochastic block model)."),
             .number("population.degree_across", \.sim.population.degreeAcross, .closed(0, 1000),

@@ -23,9 +23,9 @@ extension ScenarioSchema {
         let trait = "openness, conscientiousness, extraversion, agreeableness, neuroticism"
         return Schema(fields: [
             Field.number("share", \GroupConfig.share, .closed(0, 1), "Share of the population in this group.").required(),
-            .numbers("trait_alpha", \.traitAlpha, count: 5, meaning: trait, element: .aboveUpTo(0, 1000),
+            .numbers("trait_alpha", \.traitAlpha, count: 5, meaning: trait, element: .closed(0.01, 1000),
                      "Beta(alpha, beta) of each OCEAN trait: the alphas, in the order \(trait)."),
-            .numbers("trait_beta", \.traitBeta, count: 5, meaning: trait, element: .aboveUpTo(0, 1000),
+            .numbers("trait_beta", \.traitBeta, count: 5, meaning: trait, element: .closed(0.01, 1000),
                      "The betas, same order. The trait mean is alpha / (alpha + beta)."),
         ])
     }

@@ -45,6 +45,8 @@ public final class JourneyWorld: Environment, HiddenTruth {
     public let config: SimConfig
     public let observationLayout: ObservationLayout
     public let actionLayout: ActionLayout
+    /// The GSL generator of every stream of the world (the scenario's `generator:`).
+    public var generator: GeneratorKind = .mt19937
     /// Record every decision and signal (needed for metrics and logs; off in the benchmark).
     public var recording = true
     public private(set) var records = RunRecords()
@@ -147,19 +149,19 @@ public final class JourneyWorld: Environment, HiddenTruth {
 
     public func reset(seed: SeedTree) {
         let cfg = config
-        population = Population.generate(cfg.population, seed: seed.child("population"))
+        population = Population.generate(cfg.population, seed: seed.child("population"), generator: generator)
         let n = population.size
         records = RunRecords()
         records.groupNames = cfg.population.groups.map { $0.name }
-        sArrival = seed.child("arrivals").stream()
-        sEmotion = seed.child("emotion").stream()
-        sResponse = seed.child("responses").stream()
-        sObserve = seed.child("observation").stream()
-        sDaily = seed.child("daily").stream()
-        sEvents = seed.child("events").stream()
-        sCands = seed.child("candidates").stream()
+        sArrival = seed.child("arrivals").stream(generator)
+        sEmotion = seed.child("emotion").stream(generator)
+        sResponse = seed.child("responses").stream(generator)
+        sObserve = seed.child("observation").stream(generator)
+        sDaily = seed.child("daily").stream(generator)
+        sEvents = seed.child("events").stream(generator)
+        sCands = seed.child("candidates").stream(generator)
         // Distress direction and trait loadings of the emotional set point.
-        let ws = seed.child("emotion.structure").stream()
+        let ws = seed.child("emotion.structure").stream(generator)
         distressDirection = (0..<Dm).map { _ in ws.standardNormal() }
         let dn = distressDirection.reduce(0) { $0 + $1 * $1 }.squareRoot()
         distressDirection = distressDirection.map { $0 / dn }
@@ -197,10 +199,18 @@ public final class JourneyWorld: Environment, HiddenTruth {
         maxHour = hourNorm.max() ?? 1
         maxWeekday = weekdayNorm.max() ?? 1
         let A = cfg.population.chronotypeAmplitude
+        // Each user's intensity is normalised so that its mean over a day is exactly 1: the hour
+        // weights are piecewise constant, and the chronotype factor 1 + A cos(2 pi (h - c) / 24)
+        // integrates over [h, h + 1] to 1 + A (24 / 2 pi) [sin(2 pi (h + 1 - c) / 24) - sin(2 pi (h - c) / 24)].
+        let w = 2 * Double.pi / 24
         for u in 0..<n {
+            let c = population.chronotype[u]
             var s = 0.0
-            for h in 0..<24 { s += hourNorm[h] * chronoFactor(u, Double(h) + 0.5, A) }
-            users[u].arrivalNorm = s / 24
+            for h in 0..<24 {
+                let integral = 1 + A / w * (sin(w * (Double(h + 1) - c)) - sin(w * (Double(h) - c)))
+                s += hourNorm[h] * integral
+            }
+            users[u].arrivalNorm = max(s / 24, 1e-9)
         }
         now = 0; nextDay = secondsPerDay; nextWeek = 7 * secondsPerDay; dayIndex = 0; weekIndex = 0
         decisionIndex = 0; ended = false; truncatedFlag = false
@@ -805,19 +815,21 @@ public final class JourneyWorld: Environment, HiddenTruth {
 
     /// Closes the run: the trust survey for every user who had a session, and per-user outcomes.
     public func finish(surveySeed: SeedTree) -> RunRecords {
-        let s = surveySeed.stream()
+        let s = surveySeed.stream(generator)
         var out = records
         out.users = []
         out.users.reserveCapacity(users.count)
         for u in 0..<users.count {
             let st = users[u]
-            let answer = Int((1 + 4 * st.trust + s.gaussian(sd: 0.6)).rounded())
+            let raw = (1 + 4 * st.trust + s.gaussian(sd: 0.6)).rounded()
+            let answer = raw.isFinite ? Int(min(5, max(1, raw))) : 1
             out.users.append(UserOutcome(group: Int(population.group[u]),
                                          firstSession: st.firstSession >= 0 ? st.firstSession : nil,
                                          leftAt: st.active ? nil : st.leftAt, optedOut: st.optedOut,
                                          trustSurvey: min(5, max(1, answer))))
         }
-        out.duration = now
+        // The run covers up to the last decision or the last departure, whichever is later.
+        out.duration = users.reduce(now) { st, u in u.active ? st : max(st, u.leftAt) }
         return out
     }
 
@@ -828,7 +840,7 @@ public final class JourneyWorld: Environment, HiddenTruth {
         let weekday = Int(now / secondsPerDay) % 7
         let cands = candidates.map { String($0) }.joined(separator: ",")
         let evs = shownEvents.map { String($0) }.joined(separator: ",")
-        func f(_ x: Double) -> String { String(format: "%.4f", x) }
+        func f(_ x: Double) -> String { x.isFinite ? String(format: "%.4f", x) : "null" }
         return "{\"user\":\(u),\"hour\":\(hour),\"weekday\":\(weekday),\"week\":\(weekIndex),"
             + "\"heart_rate\":\(f(observation[segPulse] * 15 + 70)),\"hrv\":\(f(observation[segPulse + 1] * 15 + 50)),"
             + "\"stress\":\(f(observation[segPulse + 2])),\"active_connections\":\(users[u].connections),"

@@ -57,8 +57,8 @@ public final class Population: Sendable {
         return 1.5 * a - 1.5 * c - 1.5 * e + 0.5 * o + 0.3
     }
 
-    public static func generate(_ cfg: PopulationConfig, seed: SeedTree) -> Population {
-        let s = seed.stream()
+    public static func generate(_ cfg: PopulationConfig, seed: SeedTree, generator: GeneratorKind = .mt19937) -> Population {
+        let s = seed.stream(generator)
         let n = cfg.size, T = cfg.topics, D = cfg.personaDimension, G = cfg.groups.count
         let groupTable = try! Categorical(weights: cfg.groups.map { $0.share })
         var group = [Int32](repeating: 0, count: n)
@@ -94,7 +94,7 @@ public final class Population: Sendable {
         // W is stored column by column (zDim columns of length D) so that W z accumulates
         // whole columns: independent multiply-adds that vectorise.
         let zDim = 5 + T + G
-        let wStream = seed.child("projection").stream()
+        let wStream = seed.child("projection").stream(generator)
         var W = [Double](repeating: 0, count: D * zDim)
         for i in 0..<D { for j in 0..<zDim { W[j * D + i] = wStream.standardNormal() } }
         var persona = [Float](repeating: 0, count: n * D)
@@ -125,7 +125,7 @@ public final class Population: Sendable {
         for u in 0..<n { members[Int(block[u])].append(Int32(u)) }
         // Social graph: Poisson numbers of within-block and across-block contacts, drawn by index.
         var adj = [[Int32]](repeating: [], count: n)
-        let gs = seed.child("graph").stream()
+        let gs = seed.child("graph").stream(generator)
         for u in 0..<n {
             let mine = members[Int(block[u])]
             let kin = gs.poisson(cfg.degreeWithin / 2)
@@ -149,7 +149,7 @@ public final class Population: Sendable {
         var pool = [Int32](repeating: -1, count: n * P)
         var psim = [Float](repeating: 0, count: n * P)
         var pcomp = [Float](repeating: 0, count: n * P)
-        let ps = seed.child("pools").stream()
+        let ps = seed.child("pools").stream(generator)
         traits.withUnsafeBufferPointer { tb in
             persona.withUnsafeBufferPointer { pb in
                 for u in 0..<n {

@@ -149,10 +149,26 @@ final class CLITests: XCTestCase {
         try "gate:\n  - {metric: mean_reward, agent: oracle, min: -1}\n".write(to: loose, atomically: true, encoding: .utf8)
         let g = try run(["gate", out.path, "--rules", loose.path])
         XCTAssertEqual(g.code, 0, g.stdout + g.stderr)
-        let missing = tmp.appendingPathComponent("missing.yaml")
-        try "gate:\n  - {metric: transfer, agent: oracle, min: 0}\n".write(to: missing, atomically: true, encoding: .utf8)
-        let m = try run(["gate", out.path, "--rules", missing.path])
-        XCTAssertNotEqual(m.code, 0, "a rule on a metric the run lacks never passes")
+        // A rule on an agent the run lacks fails (exit 1, not a crash).
+        let noAgent = tmp.appendingPathComponent("noagent.yaml")
+        try "gate:\n  - {metric: mean_reward, agent: ppo, min: 0}\n".write(to: noAgent, atomically: true, encoding: .utf8)
+        let a = try run(["gate", out.path, "--rules", noAgent.path])
+        XCTAssertEqual(a.code, 1, a.stdout + a.stderr)
+        XCTAssertTrue(a.stdout.contains("no agent 'ppo'"), a.stdout)
+        // A rule on a metric the run lacks fails: drop trust_score from run.json and re-check.
+        let runJSON = out.appendingPathComponent("run.json")
+        var root = try JSONSerialization.jsonObject(with: Data(contentsOf: runJSON)) as! [String: Any]
+        var agents = root["agents"] as! [[String: Any]]
+        for i in agents.indices {
+            agents[i]["metrics"] = (agents[i]["metrics"] as! [[String: Any]]).filter { ($0["name"] as? String) != "trust_score" }
+        }
+        root["agents"] = agents
+        try JSONSerialization.data(withJSONObject: root).write(to: runJSON)
+        let trust = tmp.appendingPathComponent("trust.yaml")
+        try "gate:\n  - {metric: trust_score, agent: oracle, min: 1}\n".write(to: trust, atomically: true, encoding: .utf8)
+        let m = try run(["gate", out.path, "--rules", trust.path])
+        XCTAssertEqual(m.code, 1, "a rule on a metric the run lacks never passes")
+        XCTAssertTrue(m.stdout.contains("no metric 'trust_score'"), m.stdout)
         XCTAssertEqual(try run(["gate", tmp.appendingPathComponent("nope").path]).code, 65)
     }
 
@@ -180,6 +196,26 @@ final class CLITests: XCTestCase {
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
         XCTAssertEqual(leftovers.filter { !$0.hasSuffix(".yaml") }, [], "nothing written for broken scenarios")
+    }
+
+    func testAScenarioWithoutDecisionsFailsCleanly() throws {
+        // Valid keys, but no session can happen: only Sundays have arrivals and the world lasts 5 days.
+        let url = tmp.appendingPathComponent("nodecisions.yaml")
+        try """
+        name: nodecisions
+        sessions:
+          max_days: 5
+          weekday_weights: [0, 0, 0, 0, 0, 0, 1]
+        evaluation:
+          retention_days: 1
+        """.write(to: url, atomically: true, encoding: .utf8)
+        let out = tmp.appendingPathComponent("nd")
+        let r = try run(["run", url.path, "--out", out.path, "--quiet"])
+        XCTAssertEqual(r.code, 65, r.stderr)
+        XCTAssertTrue(r.stderr.contains("produces no decision"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        let b = try run(["bench", "sim", "--scenario", url.path, "--decisions", "1000", "--threads", "1"])
+        XCTAssertEqual(b.code, 65, b.stderr)
     }
 
     func testDidYouMeanForUnknownKey() throws {

@@ -88,16 +88,64 @@ final class EvaluatorTests: XCTestCase {
     }
 
     func testSampleEfficiencyFindsFirstCrossing() {
-        // Windows of 100 with means 0.0, 0.1, 0.5, 0.9: threshold 0.4 is first reached after 300.
+        // Windows of 100 with means 0.0, 0.1, 0.5, 0.9 against an oracle at 0.5: 80% of it (0.4)
+        // is first reached after 300 episodes.
         var rewards: [Double] = []
         for m in [0.0, 0.1, 0.5, 0.9] { rewards += [Double](repeating: m, count: 100) }
+        let oracle = [Double](repeating: 0.5, count: 400)
         let e = Evaluator(config: EvalConfig(), matchThreshold: 0.5)
-        let m = e.sampleEfficiency(trainingRewards: rewards, window: 100, threshold: 0.4, stream: RandomStream(seed: 1))
+        let m = e.sampleEfficiency(trainingRewards: rewards, targetRewards: oracle, window: 100, fraction: 0.8, stream: RandomStream(seed: 1))
         XCTAssertEqual(m.value, 300)
         XCTAssertEqual(m.ciLow, 300); XCTAssertEqual(m.ciHigh, 300)
-        let never = e.sampleEfficiency(trainingRewards: rewards, window: 100, threshold: 2, stream: RandomStream(seed: 1))
+        let never = e.sampleEfficiency(trainingRewards: rewards, targetRewards: oracle.map { $0 * 4 }, window: 100, fraction: 0.8,
+                                       stream: RandomStream(seed: 1))
         XCTAssertTrue(never.value.isNaN)
         XCTAssertTrue(never.note!.contains("not reached"))
+    }
+
+    func testSampleEfficiencyIntervalIsInfiniteWhenResamplesMiss() {
+        // Three windows at 0.3, then one at exactly 0.41 (41 ones in 100) against a threshold of
+        // 0.4: the point estimate reaches it at 400, but many resamples of that window fall below,
+        // so the upper end of the interval is "not reached" (+infinity), never NaN.
+        var rewards = [Double](repeating: 0.3, count: 300)
+        rewards += [Double](repeating: 1, count: 41) + [Double](repeating: 0, count: 59)
+        let oracle = [Double](repeating: 0.5, count: 400)
+        let e = Evaluator(config: EvalConfig(), matchThreshold: 0.5)
+        let m = e.sampleEfficiency(trainingRewards: rewards, targetRewards: oracle, window: 100, fraction: 0.8, stream: RandomStream(seed: 2))
+        XCTAssertEqual(m.value, 400)
+        XCTAssertEqual(m.ciLow, 400)
+        XCTAssertEqual(m.ciHigh, .infinity)
+        XCTAssertEqual(percentileIntervalAllowingInfinity([1, 2, .infinity, .infinity], confidence: 0.5).1, .infinity)
+        XCTAssertEqual(percentileIntervalAllowingInfinity([1, 2, 3, 4, 5], confidence: 0.5).0, 2, accuracy: 1e-12)
+    }
+
+    /// Decisions of one user are correlated; the cluster bootstrap over users must give an interval
+    /// as wide as the between-user spread, far wider than treating decisions as independent.
+    func testClusterBootstrapAccountsForUserCorrelation() {
+        var r = RunRecords()
+        r.groupNames = ["A"]
+        let s = RandomStream(seed: 4)
+        let users = 20, per = 100
+        var userMeans: [Double] = []
+        var i = 0
+        for u in 0..<users {
+            let level = s.gaussian(mean: 0, sd: 0.3)
+            userMeans.append(level)
+            for _ in 0..<per {
+                var e = episode(i, kind: .noAction, reward: level + s.gaussian(mean: 0, sd: 0.05))
+                e.user = u
+                r.episodes.append(e); i += 1
+            }
+        }
+        var c = EvalConfig()
+        c.bootstrapSamples = 2000
+        let m = Evaluator(config: c, matchThreshold: 0.5).evaluate(r, stream: RandomStream(seed: 5)).first { $0.name == "mean_reward" }!
+        let clusterHalf = 1.959964 * (Stats.variance(userMeans) / Double(users)).squareRoot()
+        let naiveHalf = 1.959964 * (Stats.variance(r.episodes.map { $0.reward }) / Double(users * per)).squareRoot()
+        let half = (m.ciHigh - m.ciLow) / 2
+        XCTAssertGreaterThan(half, 3 * naiveHalf)
+        // The bootstrap of a mean of n clusters is slightly narrower than the t interval: within 20%.
+        XCTAssertEqual(half, clusterHalf, accuracy: 0.2 * clusterHalf)
     }
 
     func testLearningCurveBands() {

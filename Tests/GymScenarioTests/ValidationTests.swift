@@ -192,7 +192,7 @@ final class ValidationTests: XCTestCase {
                      keyPath: "population.groups.A.share", contains: ["missing required key 'share'"])
         assertSingle(diagnostics("population:\n  groups:\n    A:\n"), keyPath: "population.groups.A.share", contains: ["missing required key"])
         assertSingle(diagnostics("population:\n  groups:\n    A: {share: 1, trait_beta: [1, 1, 0, 1, 1]}\n"),
-                     keyPath: "population.groups.A.trait_beta[2]", contains: ["must be in (0, 1000], got 0"])
+                     keyPath: "population.groups.A.trait_beta[2]", contains: ["must be in [0.01, 1000], got 0"])
         assertSingle(diagnostics("population:\n  groups:\n    A: {share: 1, shares: 1}\n"), keyPath: "population.groups.A.shares",
                      contains: ["did you mean 'share'?"])
         assertSingle(diagnostics("population:\n  groups: []\n"), keyPath: "population.groups", contains: ["expected a mapping of group name"])

@@ -56,6 +56,45 @@ final class SimulatorStatisticsTests: XCTestCase {
         XCTAssertEqual(d / N, 1, accuracy: 4 * (2 / N).squareRoot(), "dispersion index")
     }
 
+    /// With a strong chronotype and peaked hour weights, each user's expected daily sessions stay
+    /// exactly their activity rate (the intensity is normalised by its exact daily integral).
+    func testChronotypeKeepsEachUsersRate() {
+        var c = quietConfig(users: 300)
+        c.population.chronotypeAmplitude = 1
+        c.population.chronotypeSDHours = 6
+        var hw = [Double](repeating: 0.05, count: 24)
+        hw[3] = 10; hw[15] = 6
+        c.sessions.hourWeights = hw
+        let days = 14.0
+        c.sessions.maxDays = days
+        let world = JourneyWorld(config: c)
+        let records = drive(world, FixedPolicy { _ in 0 }, seed: SeedTree(root: 31), steps: 1_000_000)
+        let expected = world.population.activity.reduce(0, +) * days
+        XCTAssertEqual(Double(records.episodes.count), expected, accuracy: 4 * expected.squareRoot())
+        var counts = [Double](repeating: 0, count: c.population.size)
+        for e in records.episodes { counts[e.user] += 1 }
+        var d = 0.0
+        for u in 0..<counts.count {
+            let m = world.population.activity[u] * days
+            d += (counts[u] - m) * (counts[u] - m) / m
+        }
+        let N = Double(counts.count)
+        XCTAssertEqual(d / N, 1, accuracy: 4 * (2 / N).squareRoot(), "per-user counts are Poisson with the configured rate")
+    }
+
+    func testGeneratorChoiceReachesTheWorld() throws {
+        let c = smallSimConfig(users: 60)
+        func trajectory(_ g: GeneratorKind) -> [Double] {
+            let w = JourneyWorld(config: c)
+            w.generator = g
+            return drive(w, FixedPolicy { _ in 0 }, seed: SeedTree(root: 1), steps: 300).episodes.map { $0.time }
+        }
+        XCTAssertEqual(trajectory(.mt19937), trajectory(.mt19937))
+        XCTAssertNotEqual(trajectory(.mt19937), trajectory(try GeneratorKind.named("taus2")))
+        XCTAssertThrowsError(try GeneratorKind.named("uni")) { XCTAssertTrue("\($0)".contains("distinct values"), "\($0)") }
+        XCTAssertFalse(GeneratorKind.available.contains("uni"))
+    }
+
     func testWeekdayWeightsShapeArrivals() {
         var c = quietConfig(users: 300)
         c.population.chronotypeAmplitude = 0
