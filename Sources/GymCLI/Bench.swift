@@ -23,11 +23,14 @@ struct BenchSim: ParsableCommand {
     @Option(help: "Scenario whose world is simulated.")
     var scenario: String = "scenarios/baseline.yaml"
 
-    @Option(help: "Decisions per thread.")
-    var decisions: Int = 1_000_000
+    @Option(help: "Decisions per thread and round.")
+    var decisions: Int = 500_000
 
     @Option(help: "Root seed.")
     var seed: UInt64 = 1
+
+    @Option(help: "Rounds; each runs one thread, then all threads. Medians are reported.")
+    var rounds: Int = 3
 
     @Option(help: "Threads for the second measurement (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -35,6 +38,7 @@ struct BenchSim: ParsableCommand {
     func validate() throws {
         guard decisions >= 1000 else { throw ValidationError("--decisions must be at least 1000, got \(decisions)") }
         guard threads >= 1 && threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+        guard rounds >= 1 && rounds <= 100 else { throw ValidationError("--rounds must be between 1 and 100, got \(rounds)") }
     }
 
     /// Runs `n` decisions with the random agent; returns (seconds, gaussian draws).
@@ -82,26 +86,34 @@ struct BenchSim: ParsableCommand {
         for _ in 0..<g { acc += s.standardNormal() }
         let gs = Double(DispatchTime.now().uptimeNanoseconds - g0) / 1e9
         let gaussPerSec = Double(g) / gs
+        defer { fflush(stdout) }
         print(String(format: "%.0f gaussian draws/s (GSL %@ gsl_ran_gaussian_ziggurat, %@, 1 thread; checksum %.3f)", gaussPerSec, GSL.version as NSString, generator.name as NSString, acc / Double(g)))
         let root = SeedTree(root: seed).child("sim.bench")
-        let (t1, draws): (Double, Int)
-        do { (t1, draws) = try BenchSim.simulate(cfg, generator: generator, seeds: root.child("t", 0), n: decisions) } catch {
-            printError("error: \(scenario): \(error)")
-            throw Exit.dataError
+        // Rounds alternate one thread and all threads, so that a noisy neighbour affects both
+        // alike; the medians and their ratio are reported.
+        var single: [Double] = [], multi: [Double] = []
+        var perDecision = 0.0
+        for round in 0..<rounds {
+            let (t1, draws): (Double, Int)
+            do { (t1, draws) = try BenchSim.simulate(cfg, generator: generator, seeds: root.child("round", round).child("t", 0), n: decisions) } catch {
+                printError("error: \(scenario): \(error)")
+                throw Exit.dataError
+            }
+            single.append(Double(decisions) / t1)
+            perDecision = Double(draws) / Double(decisions)
+            let w0 = DispatchTime.now().uptimeNanoseconds
+            DispatchQueue.concurrentPerform(iterations: threads) { i in
+                _ = try? BenchSim.simulate(cfg, generator: generator, seeds: root.child("round", round).child("t", i + 1), n: decisions)
+            }
+            let tw = Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9
+            multi.append(Double(decisions * threads) / tw)
+            print(String(format: "round %d: %.0f decisions/s on 1 thread, %.0f on %d threads", round + 1, single.last!, multi.last!, threads))
+            fflush(stdout)
         }
-        let rate1 = Double(decisions) / t1
-        let perDecision = Double(draws) / Double(decisions)
-        print(String(format: "%.0f decisions/s (random agent, %@, 1 thread, %d decisions in %.2f s)", rate1, scenario as NSString, decisions, t1))
+        func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+        let rate1 = median(single), rateN = median(multi)
+        print(String(format: "%.0f decisions/s (random agent, %@, 1 thread; median of %d rounds of %d decisions)", rate1, scenario as NSString, rounds, decisions))
         print(String(format: "%.1f gaussian draws/decision; RNG ceiling %.0f decisions/s; at %.0f%% of it", perDecision, gaussPerSec / perDecision, 100 * rate1 / (gaussPerSec / perDecision)))
-        let lock = NSLock()
-        var total = 0
-        let w0 = DispatchTime.now().uptimeNanoseconds
-        DispatchQueue.concurrentPerform(iterations: threads) { i in
-            _ = try? BenchSim.simulate(cfg, generator: generator, seeds: root.child("t", i + 1), n: decisions)
-            lock.lock(); total += decisions; lock.unlock()
-        }
-        let tw = Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9
-        let rateN = Double(total) / tw
-        print(String(format: "%.0f decisions/s (random agent, %d threads, %d decisions in %.2f s; %.2fx one thread)", rateN, threads, total, tw, rateN / rate1))
+        print(String(format: "%.0f decisions/s (random agent, %d threads; median of %d rounds; %.2fx one thread)", rateN, threads, rounds, rateN / rate1))
     }
 }

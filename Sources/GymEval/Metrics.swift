@@ -270,7 +270,8 @@ public struct Evaluator: Sendable {
         let (lo, hi) = percentileIntervalAllowingInfinity(reps, confidence: config.confidence)
         let total = min(trainingRewards.count, targetRewards.count)
         let note = value.isFinite
-            ? "reaches \(Int(fraction * 100))% of the oracle's mean reward in the same training window; window \(w); interval upper end infinite = not reached in some resamples"
+            ? "reaches \(Int(fraction * 100))% of the oracle's mean reward in the same training window; window \(w)"
+                + (hi.isInfinite ? "; the interval's upper end is 'not reached' (more than \(Int((1 - config.confidence) * 50))% of resamples never reach it)" : "")
             : "not reached within \(total) training episodes (\(Int(fraction * 100))% of the oracle's mean reward per window of \(w))"
         return MetricValue(name: "sample_efficiency", value: value.isFinite ? value : .nan,
                            ciLow: value.isFinite ? lo : .nan, ciHigh: value.isFinite ? hi : .nan, count: total, note: note)

@@ -37,6 +37,8 @@ public struct RunReport: Sendable {
     public var targetPerformance: Double?
     public var settings: [(String, String)]
     public var files: [String]
+    /// Confidence level of every interval (the scenario's `evaluation.confidence`).
+    public var confidence: Double = 0.95
     public init(scenario: String, scenarioFile: String, description: String, seed: UInt64, generator: String,
                 gslVersion: String, projectVersion: String, wallTimeSeconds: Double, runID: String,
                 agents: [AgentReport], verdict: GateVerdict, targetPerformance: Double?,
@@ -170,26 +172,27 @@ public enum Render {
             md += "\n"
         }
         md += "## Mean reward by agent\n\n"
-        md += "| agent | mean reward | 95% interval |\n|---|---|---|\n"
+        let level = "\(Int((r.confidence * 100).rounded()))%"
+        md += "| agent | mean reward | \(level) interval |\n|---|---|---|\n"
         for a in r.agents.sorted(by: { ($0.metric("mean_reward")?.value ?? -.infinity) > ($1.metric("mean_reward")?.value ?? -.infinity) }) {
             let m = a.metric("mean_reward")
             md += "| \(a.displayName) | \(f(m?.value ?? .nan)) | [\(f(m?.ciLow ?? .nan)), \(f(m?.ciHigh ?? .nan))] |\n"
         }
         md += "\n" + separationSentence(r) + "\n\n"
-        md += "## Learning curves\n\n![Learning curves: mean reward per training window, with 95% bands](\(chartFile))\n\n"
+        md += "## Learning curves\n\n![Learning curves: mean reward per training window, with 95% normal-approximation bands](\(chartFile))\n\n"
         md += "Each point is the mean reward of a window of training decisions; the band is mean +- 1.96 standard errors.\n\n"
         if let t = r.targetPerformance {
             md += "Target performance for `sample_efficiency`: the oracle's mean reward in each training window (over all of training: \(f(t))); an agent reaches it when its window mean is at least 80% of the oracle's.\n\n"
         }
         md += "## Success metrics per agent\n\n"
-        md += "Intervals are 95% percentile-bootstrap intervals (seeded from `eval.bootstrap`). Baselines and targets are the blueprint's (section 10).\n\n"
+        md += "Intervals are \(level) percentile-bootstrap intervals that resample users (all of a user's decisions together), seeded from `eval.bootstrap`. Baselines and targets are the blueprint's (section 10).\n\n"
         for a in r.agents {
             md += "### \(a.displayName)\n\n"
             if a.isUpperBound {
                 md += "> This agent reads the simulator's hidden truth. It is an upper bound for comparison, not a deployable policy.\n\n"
             }
             md += "Trained on \(a.trainingEpisodes) decisions, evaluated on \(a.evaluationEpisodes) held-out decisions.\n\n"
-            md += "| metric | baseline | target | measured | 95% interval | n | meets target |\n|---|---|---|---|---|---|---|\n"
+            md += "| metric | baseline | target | measured | \(level) interval | n | meets target |\n|---|---|---|---|---|---|---|\n"
             for m in a.metrics {
                 let info = MetricCatalog.info(m.name)
                 let dir = info?.direction == .lowerIsBetter ? "<= " : ">= "

@@ -172,10 +172,14 @@ public enum Runner {
         let sets = runs.map { AgentMetricSet(agent: $0.name, metrics: $0.metrics) }
         let verdict = Gate.evaluate(scenario.gate, on: sets)
         let agents = runs.map { r in
-            AgentReport(name: r.name, isUpperBound: r.isUpperBound, metrics: r.metrics,
+            var notes = r.notes
+            if let p = r.metrics.first(where: { $0.name == "bias_parity" }), p.value.isFinite, p.value < 0.9 {
+                notes.append(String(format: "bias alert: bias_parity %.4f is below the blueprint's alert line 0.9 (section 8)", p.value))
+            }
+            return AgentReport(name: r.name, isUpperBound: r.isUpperBound, metrics: r.metrics,
                         curve: learningCurve(rewards: r.trainingRewards, pairingGood: r.trainingPairGood, epsilons: r.epsilons,
                                              window: scenario.training.curveWindow),
-                        trainingEpisodes: r.trainingRewards.count, evaluationEpisodes: r.evaluation.episodes.count, notes: r.notes)
+                        trainingEpisodes: r.trainingRewards.count, evaluationEpisodes: r.evaluation.episodes.count, notes: notes)
         }
         let settings: [(String, String)] = [
             ("population", "\(scenario.sim.population.size) users, \(scenario.sim.population.groups.count) groups, \(scenario.sim.population.topics) topics"),
@@ -183,9 +187,11 @@ public enum Runner {
             ("evaluation", "\(scenario.evaluation.episodes) held-out decisions per agent, \(scenario.evaluation.eval.bootstrapSamples) bootstrap resamples"),
             ("reward weights", "engagement \(scenario.sim.rewards.engagementWeight), resonance \(scenario.sim.rewards.resonanceWeight), explicit \(scenario.sim.rewards.explicitWeight)"),
         ]
-        return RunReport(scenario: scenario.name, scenarioFile: scenarioFile, description: scenario.description, seed: seed,
+        var report = RunReport(scenario: scenario.name, scenarioFile: scenarioFile, description: scenario.description, seed: seed,
                          generator: scenario.generator, gslVersion: GSL.version, projectVersion: projectVersion,
                          wallTimeSeconds: wallTime, runID: runID, agents: agents, verdict: verdict, targetPerformance: target,
                          settings: settings, files: files)
+        report.confidence = scenario.evaluation.eval.confidence
+        return report
     }
 }

@@ -20,8 +20,6 @@ struct UserState {
     var fatigueTime = 0.0
     var boredomPair = 0.0, boredomHive = 0.0, boredomIntervention = 0.0
     var boredomTime = 0.0
-    var exposureDay: Int32 = -1
-    var exposureCount: Int32 = 0
     var falsePositivePressure = 0.0
     var ignoredDistress = 0.0
     var connections: Int32 = 0
@@ -65,6 +63,10 @@ public final class JourneyWorld: Environment, HiddenTruth {
     var emotion: [Double] = []
     var emotionMean: [Double] = []
     var users: [UserState] = []
+    /// Hot per-user state of the candidate filter, kept compact: exposures today (-1: inactive user)
+    /// and the day they were counted on.
+    var exposureCount: [Int32] = []
+    var exposureDay: [Int32] = []
     var recent: [Int8] = []
     var events: [HiveEvent] = []
     var openEvents: [Int] = []
@@ -176,6 +178,8 @@ public final class JourneyWorld: Environment, HiddenTruth {
         emotion = [Double](repeating: 0, count: n * Dm)
         emotionMean = [Double](repeating: 0, count: n * Dm)
         users = [UserState](repeating: UserState(), count: n)
+        exposureCount = [Int32](repeating: 0, count: n)
+        exposureDay = [Int32](repeating: -1, count: n)
         recent = [Int8](repeating: -1, count: n * JourneyWorld.recentLength * 2)
         let ec = cfg.emotion
         for u in 0..<n {
@@ -330,13 +334,15 @@ public final class JourneyWorld: Environment, HiddenTruth {
     }
 
     func exposure(_ v: Int) -> Int {
-        users[v].exposureDay == Int32(dayIndex) ? Int(users[v].exposureCount) : 0
+        exposureDay[v] == Int32(dayIndex) ? Int(exposureCount[v]) : 0
     }
 
     // MARK: daily and weekly processes
 
     func leave(_ u: Int, at t: Double, optOut: Bool) {
         users[u].active = false
+        exposureCount[u] = -1
+        exposureDay[u] = Int32.max
         users[u].optedOut = optOut
         users[u].leftAt = t
     }
@@ -444,7 +450,8 @@ public final class JourneyWorld: Environment, HiddenTruth {
         poolScratch.removeAll(keepingCapacity: true)
         for j in 0..<P {
             let v = Int(population.pool[u * P + j])
-            if v >= 0 && users[v].active && exposure(v) < pc.dailyExposureBudget { poolScratch.append(j) }
+            // Inactive users carry day Int32.max and count -1: never eligible.
+            if v >= 0 && exposureDay[v] != Int32.max && exposure(v) < pc.dailyExposureBudget { poolScratch.append(j) }
         }
         for k in 0..<K {
             if k < poolScratch.count {
@@ -718,8 +725,8 @@ public final class JourneyWorld: Environment, HiddenTruth {
             let pu = acceptProbability(u, rho: rho, boredom: boredom(u, .suggestPairing, at: t), at: t)
             let pv = acceptProbability(v, rho: rho, boredom: 0, at: t)
             let accU = s.bernoulli(pu), accV = s.bernoulli(pv)
-            if users[v].exposureDay != Int32(dayIndex) { users[v].exposureDay = Int32(dayIndex); users[v].exposureCount = 0 }
-            users[v].exposureCount += 1
+            if exposureDay[v] != Int32(dayIndex) { exposureDay[v] = Int32(dayIndex); exposureCount[v] = 0 }
+            exposureCount[v] += 1
             addLoad(v, at: t)
             addFatigue(v, config.churn.fatiguePerAction * 0.5, at: t)
             if accU && accV {
