@@ -81,21 +81,6 @@ public final class AtomicDirectory {
     }
 }
 
-/// Writes a file atomically (temporary file in the same directory, then rename).
-public func writeAtomically(_ text: String, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    do {
-        try Data(text.utf8).write(to: tmp)
-    } catch {
-        throw OutputError.io(path: url.path, message: "cannot write: \(error.localizedDescription)")
-    }
-    if rename(tmp.path, url.path) != 0 {
-        let msg = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: tmp)
-        throw OutputError.io(path: url.path, message: "cannot write: \(msg)")
-    }
-}
-
 /// Renders the blueprint's `training_episodes` and `reward_signals` tables as JSON Lines.
 public enum EpisodeLog {
     /// Simulated time 0 is Monday 2026-01-05T00:00:00Z.
