@@ -83,23 +83,25 @@ struct Run: ParsableCommand {
         if writeLogs {
             for r in result.runs { files += ["logs/\(r.name)/training_episodes.jsonl", "logs/\(r.name)/reward_signals.jsonl"] }
         }
-        let wall = Date().timeIntervalSince(started)
-        let report = Runner.report(scenario: sc, scenarioFile: scenario, seed: rootSeed, runs: result.runs, target: result.target,
-                                   wallTime: wall, runID: runID, files: files)
+        let report: RunReport
         do {
-            let world = GymSim.JourneyWorld(config: sc.sim)
+            // Logs first, so that the wall time in the report covers everything but the report itself.
+            if writeLogs {
+                let world = GymSim.JourneyWorld(config: sc.sim)
+                for r in result.runs {
+                    try dir.write("logs/\(r.name)/training_episodes.jsonl", bytes:
+                                  EpisodeLog.episodes(r.evaluation, contexts: r.contexts, agent: r.name, seed: rootSeed,
+                                                      actionLabel: { world.actionLayout.label(of: $0) }))
+                    try dir.write("logs/\(r.name)/reward_signals.jsonl", bytes: EpisodeLog.signals(r.evaluation, agent: r.name, seed: rootSeed))
+                }
+            }
+            let wall = Date().timeIntervalSince(started)
+            report = Runner.report(scenario: sc, scenarioFile: scenario, seed: rootSeed, runs: result.runs, target: result.target,
+                                   wallTime: wall, runID: runID, files: files)
             try dir.write("metrics.csv", Render.metricsCSV(report))
             try dir.write("learning_curve.csv", Render.learningCurveCSV(report))
             try dir.write("learning_curve.svg", SVGChart.learningCurves(report))
             try dir.write("run.json", Render.runJSON(report))
-            if writeLogs {
-                for r in result.runs {
-                    try dir.write("logs/\(r.name)/training_episodes.jsonl",
-                                  EpisodeLog.episodes(r.evaluation, contexts: r.contexts, agent: r.name, seed: rootSeed,
-                                                      actionLabel: { world.actionLayout.label(of: $0) }))
-                    try dir.write("logs/\(r.name)/reward_signals.jsonl", EpisodeLog.signals(r.evaluation, agent: r.name, seed: rootSeed))
-                }
-            }
             try dir.write("report.md", Render.markdown(report))
             try dir.commit()
         } catch {

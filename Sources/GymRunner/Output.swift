@@ -45,10 +45,14 @@ public final class AtomicDirectory {
     }
 
     public func write(_ relative: String, _ text: String) throws {
+        try write(relative, bytes: Array(text.utf8))
+    }
+
+    public func write(_ relative: String, bytes: [UInt8]) throws {
         let url = temporary.appendingPathComponent(relative)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
+            try Data(bytes).write(to: url)
         } catch {
             throw OutputError.io(path: destination.appendingPathComponent(relative).path, message: "cannot write: \(error.localizedDescription)")
         }
@@ -81,6 +85,30 @@ public final class AtomicDirectory {
     }
 }
 
+/// A growable byte buffer for fast text output (the episode logs run to tens of megabytes).
+public struct ByteWriter {
+    public private(set) var bytes: [UInt8] = []
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    public mutating func append(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+    public mutating func append(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+    public mutating func append(_ i: Int) { append(String(i)) }
+    /// Shortest round-trip representation; null for non-finite values.
+    public mutating func append(number x: Double) { if x.isFinite { append(x.description) } else { append("null" as StaticString) } }
+    /// `count` lowercase hex digits of `v`, most significant first.
+    public mutating func appendHex(_ v: UInt64, count: Int) {
+        for k in stride(from: count - 1, through: 0, by: -1) { bytes.append(ByteWriter.hexDigits[Int((v >> UInt64(4 * k)) & 0xf)]) }
+    }
+    /// Two decimal digits, zero-padded.
+    mutating func append2(_ v: Int) { bytes.append(UInt8(48 + v / 10)); bytes.append(UInt8(48 + v % 10)) }
+}
+
 /// Renders the blueprint's `training_episodes` and `reward_signals` tables as JSON Lines.
 public enum EpisodeLog {
     /// Simulated time 0 is Monday 2026-01-05T00:00:00Z.
@@ -88,22 +116,33 @@ public enum EpisodeLog {
 
     /// Deterministic UUID (version-4 layout) from the run seed and a label.
     public static func uuid(seed: UInt64, _ label: String) -> String {
+        var w = ByteWriter(capacity: 36)
+        appendUUID(&w, seed: seed, label)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    static func appendUUID(_ w: inout ByteWriter, seed: UInt64, _ label: String) {
         let h1 = SeedTree.splitmix64(seed ^ SeedTree.fnv1a64(label))
-        let h2 = SeedTree.splitmix64(h1 ^ 0x5bd1_e995_5bd1_e995)
-        let hex = String(format: "%016llx%016llx", h1, h2)
-        var chars = Array(hex)
-        chars[12] = "4"
-        let v = Int(String(chars[16]), radix: 16)!
-        chars[16] = Array(String((v & 0x3) | 0x8, radix: 16))[0]
-        let s = String(chars)
-        let i = s.startIndex
-        func sub(_ a: Int, _ b: Int) -> Substring { s[s.index(i, offsetBy: a)..<s.index(i, offsetBy: b)] }
-        return "\(sub(0, 8))-\(sub(8, 12))-\(sub(12, 16))-\(sub(16, 20))-\(sub(20, 32))"
+        var h2 = SeedTree.splitmix64(h1 ^ 0x5bd1_e995_5bd1_e995)
+        // Version 4 and the RFC 4122 variant bits.
+        let hi = (h1 & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000
+        h2 = (h2 & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000
+        w.appendHex(hi >> 32, count: 8); w.append("-" as StaticString)
+        w.appendHex((hi >> 16) & 0xffff, count: 4); w.append("-" as StaticString)
+        w.appendHex(hi & 0xffff, count: 4); w.append("-" as StaticString)
+        w.appendHex(h2 >> 48, count: 4); w.append("-" as StaticString)
+        w.appendHex(h2 & 0xffff_ffff_ffff, count: 12)
     }
 
     /// ISO 8601 UTC timestamp of simulated second `t` (civil-from-days, Hinnant's algorithm).
     public static func timestamp(_ t: Double) -> String {
-        let total = Int(t.rounded(.down))
+        var w = ByteWriter(capacity: 20)
+        appendTimestamp(&w, t)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    static func appendTimestamp(_ w: inout ByteWriter, _ t: Double) {
+        let total = t.isFinite ? Int(t.rounded(.down)) : 0
         let days = epochDays + total / 86_400
         let secs = total % 86_400
         let z = days + 719_468
@@ -115,45 +154,51 @@ public enum EpisodeLog {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, (secs % 3600) / 60, secs % 60)
+        w.append2(y / 100); w.append2(y % 100); w.append("-" as StaticString); w.append2(m); w.append("-" as StaticString); w.append2(d)
+        w.append("T" as StaticString); w.append2(secs / 3600); w.append(":" as StaticString); w.append2((secs % 3600) / 60)
+        w.append(":" as StaticString); w.append2(secs % 60); w.append("Z" as StaticString)
     }
-
-    static func num(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
 
     /// `training_episodes.jsonl`: one line per decision, with the acting policy's propensity.
     public static func episodes(_ records: RunRecords, contexts: [String], agent: String, seed: UInt64,
-                                actionLabel: (Int) -> String) -> String {
-        var out = ""
-        out.reserveCapacity(records.episodes.count * 400)
+                                actionLabel: (Int) -> String) -> [UInt8] {
+        var w = ByteWriter(capacity: records.episodes.count * 520)
+        let model = "\(agent)@optima-gym-\(projectVersion)"
         for e in records.episodes {
-            let ctx = e.index < contexts.count ? contexts[e.index] : "{}"
-            out += "{\"episode_id\":\"\(uuid(seed: seed, "\(agent)/episode/\(e.index)"))\""
-            out += ",\"user_id\":\"\(uuid(seed: seed, "user/\(e.user)"))\""
-            out += ",\"context_snapshot\":\(ctx)"
-            out += ",\"action_taken\":\(JSON.escape(actionLabel(e.action)))"
-            out += ",\"outcome\":\"\(e.outcome.name)\",\"reward_score\":\(num(e.reward))"
-            out += ",\"timestamp\":\"\(timestamp(e.time))\",\"model_version\":\"\(agent)@optima-gym-\(projectVersion)\""
-            out += ",\"propensity\":\(num(e.propensity)),\"action_index\":\(e.action)"
+            w.append("{\"episode_id\":\"" as StaticString); appendUUID(&w, seed: seed, "\(agent)/episode/\(e.index)")
+            w.append("\",\"user_id\":\"" as StaticString); appendUUID(&w, seed: seed, "user/\(e.user)")
+            w.append("\",\"context_snapshot\":" as StaticString); w.append(e.index < contexts.count ? contexts[e.index] : "{}")
+            w.append(",\"action_taken\":" as StaticString); w.append(JSON.escape(actionLabel(e.action)))
+            w.append(",\"outcome\":\"" as StaticString); w.append(e.outcome.name)
+            w.append("\",\"reward_score\":" as StaticString); w.append(number: e.reward)
+            w.append(",\"timestamp\":\"" as StaticString); appendTimestamp(&w, e.time)
+            w.append("\",\"model_version\":" as StaticString); w.append(JSON.escape(model))
+            w.append(",\"propensity\":" as StaticString); w.append(number: e.propensity)
+            w.append(",\"action_index\":" as StaticString); w.append(e.action)
             if e.kind == .suggestPairing && e.target >= 0 {
-                out += ",\"target_user_id\":\"\(uuid(seed: seed, "user/\(e.target)"))\",\"predicted_resonance\":\(num(e.predictedResonance))"
+                w.append(",\"target_user_id\":\"" as StaticString); appendUUID(&w, seed: seed, "user/\(e.target)")
+                w.append("\",\"predicted_resonance\":" as StaticString); w.append(number: e.predictedResonance)
             } else if e.kind == .recommendHive && e.target >= 0 {
-                out += ",\"event_id\":\"\(uuid(seed: seed, "event/\(e.target)"))\""
+                w.append(",\"event_id\":\"" as StaticString); appendUUID(&w, seed: seed, "event/\(e.target)")
+                w.append("\"" as StaticString)
             }
-            out += "}\n"
+            w.append("}\n" as StaticString)
         }
-        return out
+        return w.bytes
     }
 
     /// `reward_signals.jsonl`: one line per signal; latency in whole seconds.
-    public static func signals(_ records: RunRecords, agent: String, seed: UInt64) -> String {
-        var out = ""
-        out.reserveCapacity(records.signals.count * 200)
+    public static func signals(_ records: RunRecords, agent: String, seed: UInt64) -> [UInt8] {
+        var w = ByteWriter(capacity: records.signals.count * 200)
         for (i, s) in records.signals.enumerated() {
-            out += "{\"signal_id\":\"\(uuid(seed: seed, "\(agent)/signal/\(i)"))\""
-            out += ",\"episode_id\":\"\(uuid(seed: seed, "\(agent)/episode/\(s.episode)"))\""
-            out += ",\"signal_type\":\"\(s.kind.name)\",\"value\":\(num(s.value))"
-            out += ",\"latency\":\(Int(s.latency.rounded())),\"confidence\":\(num(s.confidence))}\n"
+            w.append("{\"signal_id\":\"" as StaticString); appendUUID(&w, seed: seed, "\(agent)/signal/\(i)")
+            w.append("\",\"episode_id\":\"" as StaticString); appendUUID(&w, seed: seed, "\(agent)/episode/\(s.episode)")
+            w.append("\",\"signal_type\":\"" as StaticString); w.append(s.kind.name)
+            w.append("\",\"value\":" as StaticString); w.append(number: s.value)
+            w.append(",\"latency\":" as StaticString); w.append(s.latency.isFinite ? Int(s.latency.rounded()) : 0)
+            w.append(",\"confidence\":" as StaticString); w.append(number: s.confidence)
+            w.append("}\n" as StaticString)
         }
-        return out
+        return w.bytes
     }
 }
