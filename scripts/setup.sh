@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if ! pkg-config --exists gsl 2>/dev/null; then need+=(libgsl-dev); fi
+# OpenBLAS: the networks' matrix products (loaded at run time; without it a plain Swift loop is used).
+if ! ldconfig -p 2>/dev/null | grep -q "libopenblas.so.0"; then need+=(libopenblas0); fi
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} with apt-get" >&2

@@ -93,3 +93,9 @@ public protocol Policy: AnyObject {
     func act(observation: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice
     func observe(_ feedback: [Feedback])
 }
+
+/// An environment that can start a new episode in place, continuing its random stream (the
+/// auto-reset of a vector of environments).
+public protocol EpisodeResettable: AnyObject {
+    func resetEpisode()
+}

@@ -1,14 +1,55 @@
 /// Vectorisable elementwise functions (libm's scalar `tanh` would cost as much as the matrix
-/// products of a small MLP). Pure arithmetic, so results are the same on every machine.
+/// products of a small MLP). Plain arithmetic and bit operations only, no library calls, so the
+/// loops vectorise and the results are the same on every machine.
 public enum VectorMath {
-    /// exp(x) for four lanes: range reduction x = n ln2 + r, |r| <= ln2 / 2, a degree-12 Taylor
-    /// polynomial for e^r (truncation error below 2e-17 relative), and 2^n built from its bits.
+    static let shifter = 6_755_399_441_055_744.0  // 1.5 * 2^52: adding it rounds to an integer in the low bits
+    static let log2e = 1.4426950408889634
+    static let ln2Hi = 0.6931471803691238, ln2Lo = 1.9082149292705877e-10
+
+    /// exp(x): range reduction x = n ln2 + r with |r| <= ln2 / 2 (n by the 1.5 * 2^52 shifter),
+    /// a degree-12 Taylor polynomial for e^r (truncation error below 2e-17 relative), and 2^n
+    /// built from its exponent bits. Inputs are clamped to [-700, 700].
+    @inline(__always)
+    public static func exp(_ x: Double) -> Double {
+        let xc = x < -700 ? -700 : (x > 700 ? 700 : x)
+        let t = xc * log2e + shifter
+        let n = t - shifter
+        let r = xc - n * ln2Hi - n * ln2Lo
+        var p = 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        let ni = Int64(bitPattern: t.bitPattern &- shifter.bitPattern)
+        let scale = Double(bitPattern: UInt64(bitPattern: (ni &+ 1023) &<< 52))
+        return p * scale
+    }
+
+    /// tanh(x) = sign(x) (1 - 2 / (e^{2|x|} + 1)); absolute error about 2e-16.
+    @inline(__always)
+    public static func tanh(_ x: Double) -> Double {
+        let ax = x < 0 ? -x : x
+        let t = 1 - 2 / (exp(2 * ax) + 1)
+        return x < 0 ? -t : t
+    }
+
+    /// The same computation on four lanes, with SIMD operations only (same results as the scalar
+    /// version, bit for bit).
     @inline(__always)
     public static func exp(_ x: SIMD4<Double>) -> SIMD4<Double> {
-        let xc = x.clamped(lowerBound: SIMD4(repeating: -700), upperBound: SIMD4(repeating: 700))
-        let n = (xc * 1.4426950408889634).rounded(.toNearestOrEven)
-        let r = xc - n * 0.6931471803691238 - n * 1.9082149292705877e-10
-        // Horner: sum_{i=0}^{12} r^i / i!
+        var xc = x.replacing(with: -700, where: x .< -700)
+        xc = xc.replacing(with: 700, where: xc .> 700)
+        let t = xc * log2e + shifter
+        let n = t - shifter
+        let r = xc - n * ln2Hi - n * ln2Lo
         var p = SIMD4<Double>(repeating: 1.0 / 479001600.0)
         p = p * r + 1.0 / 39916800.0
         p = p * r + 1.0 / 3628800.0
@@ -22,18 +63,17 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1.0
         p = p * r + 1.0
-        let bits = (SIMD4<Int64>(n, rounding: .towardZero) &+ 1023) &<< 52
-        let scale = unsafeBitCast(bits, to: SIMD4<Double>.self)
+        let ni = unsafeBitCast(t, to: SIMD4<Int64>.self) &- Int64(bitPattern: shifter.bitPattern)
+        let scale = unsafeBitCast((ni &+ 1023) &<< 52, to: SIMD4<Double>.self)
         return p * scale
     }
 
-    /// tanh(x) = sign(x) (1 - 2 / (e^{2|x|} + 1)); absolute error about 2e-16.
     @inline(__always)
     public static func tanh(_ x: SIMD4<Double>) -> SIMD4<Double> {
-        let ax = x.replacing(with: -x, where: x .< 0)
-        let e = exp(2 * ax)
-        let t = 1 - 2 / (e + 1)
-        return t.replacing(with: -t, where: x .< 0)
+        let neg = x .< 0
+        let ax = x.replacing(with: -x, where: neg)
+        let t = 1 - 2 / (exp(2 * ax) + 1)
+        return t.replacing(with: -t, where: neg)
     }
 
     /// In-place tanh over a buffer.
@@ -44,12 +84,6 @@ public enum VectorMath {
             UnsafeMutableRawPointer(p + i).storeBytes(of: tanh(v), as: SIMD4<Double>.self)
             i += 4
         }
-        if i < count {
-            var v = SIMD4<Double>(repeating: 0)
-            for j in 0..<(count - i) { v[j] = p[i + j] }
-            let t = tanh(v)
-            for j in 0..<(count - i) { p[i + j] = t[j] }
-        }
+        while i < count { p[i] = tanh(p[i]); i += 1 }
     }
 }
-

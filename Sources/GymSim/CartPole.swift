@@ -9,7 +9,7 @@ import GymRandom
 /// four state variables uniformly from [-0.05, 0.05].
 ///
 /// It exists to check the PPO implementation against a public reference result.
-public final class CartPole: Environment {
+public final class CartPole: Environment, EpisodeResettable {
     public static let gravity = 9.8, massCart = 1.0, massPole = 0.1
     public static let totalMass = massPole + massCart
     public static let length = 0.5
@@ -36,6 +36,8 @@ public final class CartPole: Environment {
         decisionIndex = 0
         resetState()
     }
+
+    public func resetEpisode() { resetState() }
 
     /// Starts a new episode with the same stream (auto-reset in a vector of environments).
     public func resetState() {
