@@ -18,7 +18,8 @@ let package = Package(
             providers: [.apt(["libgsl-dev"])]
         ),
         .target(name: "GymRandom", dependencies: ["CGSL"]),
-        .target(name: "GymLinalg", dependencies: []),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "GymLinalg", dependencies: ["CKernels"]),
         .target(name: "GymCore", dependencies: ["GymRandom"]),
         .target(
             name: "GymSim", dependencies: ["GymCore", "GymRandom"],

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Vectorisable elementwise functions (libm's scalar `tanh` would cost as much as the matrix
 /// products of a small MLP). Plain arithmetic and bit operations only, no library calls, so the
 /// loops vectorise and the results are the same on every machine.
@@ -76,8 +78,13 @@ public enum VectorMath {
         return t.replacing(with: -t, where: neg)
     }
 
-    /// In-place tanh over a buffer.
+    /// In-place tanh over a buffer: the C kernel (AVX2 when the CPU has it, same bits either way).
     public static func tanh(_ p: UnsafeMutablePointer<Double>, count: Int) {
+        ck_tanh(p, count)
+    }
+
+    /// In-place tanh with the Swift SIMD code (reference for the C kernel's tests).
+    public static func tanhSwift(_ p: UnsafeMutablePointer<Double>, count: Int) {
         var i = 0
         while i + 4 <= count {
             let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Double>.self)
