@@ -100,6 +100,9 @@ public final class CBLASGemm: GemmBackend, @unchecked Sendable {
 
     /// OpenBLAS from the system (Debian's libopenblas0 / libopenblas-dev), or nil when absent.
     public static let openBLAS: CBLASGemm? = {
+        // One thread, decided before the library starts its thread pool (a pool of idle threads
+        // would spin on the other core).
+        setenv("OPENBLAS_NUM_THREADS", "1", 1)
         for lib in ["libopenblas.so.0", "libopenblas.so", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0"] {
             guard let h = dlopen(lib, RTLD_NOW | RTLD_LOCAL) else { continue }
             guard let sym = dlsym(h, "cblas_dgemm") else { continue }
