@@ -41,6 +41,8 @@ public enum AgentSpec: Sendable, Equatable {
     case oracle
     /// Ridge-regression reward models per action family, epsilon-greedy exploration.
     case epsilonGreedy(EpsilonGreedyConfig)
+    /// Proximal Policy Optimization with an MLP actor and critic.
+    case ppo(PPOAgentConfig)
 
     /// The agent's name in reports, CSV and gate rules.
     public var name: String {
@@ -48,6 +50,7 @@ public enum AgentSpec: Sendable, Equatable {
         case .random: return "random"
         case .oracle: return "oracle"
         case .epsilonGreedy: return "epsilon_greedy"
+        case .ppo: return "ppo"
         }
     }
 }

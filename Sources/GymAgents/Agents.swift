@@ -156,11 +156,17 @@ public final class EpsilonGreedyAgent: Policy {
     }
 }
 
-/// Builds the policy an `AgentSpec` describes, with its own random stream.
-public func makePolicy(_ spec: AgentSpec, layout: ObservationLayout, actions: ActionLayout, stream: RandomStream) -> Policy {
+/// Builds the policy an `AgentSpec` describes. Its streams come from `seeds` (the agent's node,
+/// e.g. `agent/ppo`): the node itself for the bandits, `init`, `shuffle` and `sample` children for PPO.
+public func makePolicy(_ spec: AgentSpec, layout: ObservationLayout, actions: ActionLayout, seeds: SeedTree,
+                       generator: GeneratorKind, trainingDecisions: Int) -> Policy {
     switch spec {
-    case .random: return RandomAgent(layout: layout, actions: actions, stream: stream)
+    case .random: return RandomAgent(layout: layout, actions: actions, stream: seeds.stream(generator))
     case .oracle: return OracleAgent()
-    case .epsilonGreedy(let c): return EpsilonGreedyAgent(config: c, layout: layout, actions: actions, stream: stream)
+    case .epsilonGreedy(let c): return EpsilonGreedyAgent(config: c, layout: layout, actions: actions, stream: seeds.stream(generator))
+    case .ppo(let c):
+        return PPOAgent(config: c, layout: layout, actions: actions, trainingDecisions: trainingDecisions,
+                        initStream: seeds.child("init").stream(generator), shuffle: seeds.child("shuffle").stream(generator),
+                        sampler: seeds.child("sample").stream(generator))
     }
 }

@@ -50,13 +50,14 @@ public enum Runner {
         let world = JourneyWorld(config: scenario.sim)
         world.generator = generator
         let policy = makePolicy(spec, layout: world.observationLayout, actions: world.actionLayout,
-                                stream: seeds.child("agent").child(name).stream(generator))
+                                seeds: seeds.child("agent").child(name), generator: generator,
+                                trainingDecisions: scenario.training.episodes)
         var notes: [String] = []
         // Training.
         let nTrain = scenario.training.episodes
         var rewards: [Double] = []
         var pairGood: [Bool?] = []
-        var epsilons: [Double]? = (policy as? EpsilonGreedyAgent) != nil ? [] : nil
+        var epsilons: [Double]? = (policy is EpsilonGreedyAgent || policy is PPOAgent) ? [] : nil
         rewards.reserveCapacity(nTrain)
         policy.learning = true
         var offset = 0
@@ -81,6 +82,7 @@ public enum Runner {
             let choice = policy.act(observation: obs, mask: world.actionMask, decision: offset + world.decisionIndex,
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
             if let eg = policy as? EpsilonGreedyAgent { epsilons?.append(eg.epsilon) }
+            if let pa = policy as? PPOAgent { epsilons?.append(pa.epsilon) }
             let r = world.step(choice)
             let e = world.lastEpisode
             rewards.append(e.reward)

@@ -35,6 +35,7 @@ extension ScenarioSchema {
 
         md += "\n## Rules across keys\n\n"
         let allRules = schema.rules.map(\.doc) + epsilonGreedySchema.rules.map { "`epsilon_greedy`: " + $0.doc }
+            + ppoSchema.rules.map { "`ppo`: " + $0.doc }
             + gateRuleSchema.rules.map { "`gate`: " + $0.doc }
             + ["`interventions.tones`: tone names must be unique.", "`agents`: agent names must be unique; "
                 + "a gate rule's `agent` must be one of the scenario's agents."]

@@ -175,7 +175,43 @@ extension ScenarioSchema {
         ("random", "Uniform over the allowed actions: a lower bound. Takes no settings."),
         ("oracle", "Reads the hidden truth and picks the action with the highest true expected reward: an upper bound. Takes no settings."),
         ("epsilon_greedy", "Ridge-regression reward models per action family, epsilon-greedy exploration. Settings below."),
+        ("ppo", "Proximal Policy Optimization: actor and critic MLPs, an update every `update_every` decisions on the block that ended `reward_lag` decisions earlier, epsilon-greedy exploration on top of the policy. Settings below."),
     ]
+
+    static var ppoSchema: Schema<PPOAgentConfig> {
+        Schema(fields: [
+            Field.number("learning_rate", \PPOAgentConfig.ppo.learningRate, .aboveUpTo(0, 1), "Adam's learning rate at the first update."),
+            .choice("lr_schedule", \.ppo.lrSchedule, "`constant`, `linear` (to 0 at the end of training) or `cosine` annealing (the blueprint's)."),
+            .integer("update_every", \.updateEvery, 16...1_000_000, "Decisions between updates; each update trains on one block of this many decisions."),
+            .integer("minibatch_size", \.minibatchSize, 1...1_000_000, "Minibatch size (the blueprint's batch of 256 episodes)."),
+            .integer("update_epochs", \.ppo.updateEpochs, 1...100, "Passes over the block per update."),
+            .integer("reward_lag", \.rewardLag, 0...10_000_000, "An update trains on the block that ended this many decisions ago, so that delayed signals have arrived; signals arriving later are not used."),
+            .number("clip_coef", \.ppo.clipCoef, .aboveUpTo(0, 10), "PPO's clip range epsilon for the ratio (and the value clip)."),
+            .flag("clip_value_loss", \.ppo.clipValueLoss, "Clip the value loss around the rollout's values."),
+            .flag("normalize_advantages", \.ppo.normalizeAdvantages, "Normalise advantages per minibatch."),
+            .number("entropy_coef", \.ppo.entropyCoef, .closed(0, 10), "Weight of the entropy bonus."),
+            .number("value_coef", \.ppo.valueCoef, .closed(0, 100), "Weight of the value loss."),
+            .number("max_grad_norm", \.ppo.maxGradNorm, .aboveUpTo(0, 1_000_000), "Global gradient-norm clip."),
+            .optionalNumber("target_kl", \.ppo.targetKL, .aboveUpTo(0, 100), "Stop an update's epochs early when approx-KL exceeds this; null: never."),
+            .integer("hidden_size", \.hiddenSize, 1...4096, "Width of every hidden layer."),
+            .integer("hidden_layers", \.hiddenLayers, 1...16, "Number of hidden layers."),
+            .choice("activation", \.ppo.activation, "Hidden-layer activation: `tanh` or `relu`."),
+            .number("epsilon_start", \.ppo.explorationStart, .closed(0, 1), "Epsilon-greedy exploration on top of the policy at the start of training."),
+            .number("epsilon_end", \.ppo.explorationEnd, .closed(0, 1), "Exploration after `decay_episodes`."),
+            .integer("decay_episodes", \.ppo.explorationDecaySteps, 1...100_000_000, "Training decisions over which exploration decays linearly."),
+            .number("evaluation_epsilon", \.evaluationEpsilon, .closed(0, 1), "Exploration while evaluating (learning frozen)."),
+            .flag("normalize_observations", \.normalizeObservations, "Normalise observations by running mean and variance (frozen while evaluating), clipped to +-10."),
+        ], rules: [
+            CrossRule(keys: ["epsilon_end", "epsilon_start"], doc: "`epsilon_end` must be at most `epsilon_start`.") { c in
+                c.ppo.explorationEnd <= c.ppo.explorationStart ? nil
+                    : "epsilon_end (\(formatNumber(c.ppo.explorationEnd))) must be at most epsilon_start (\(formatNumber(c.ppo.explorationStart)))"
+            },
+            CrossRule(keys: ["minibatch_size", "update_every"], doc: "`minibatch_size` must be at most `update_every`.") { c in
+                c.minibatchSize <= c.updateEvery ? nil
+                    : "minibatch_size (\(c.minibatchSize)) must be at most update_every (\(c.updateEvery))"
+            },
+        ])
+    }
 
     static var epsilonGreedySchema: Schema<EpsilonGreedyConfig> {
         Schema(fields: [
@@ -253,6 +289,12 @@ extension ScenarioSchema {
                     epsilonGreedySchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
                 }
                 spec = .epsilonGreedy(config)
+            case "ppo":
+                var config = PPOAgentConfig()
+                if let settings {
+                    ppoSchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
+                }
+                spec = .ppo(config)
             default:
                 if let settings, !settings.isNull, settings.mapping?.isEmpty != true {
                     context.error(settings.location ?? nameLocation, "\(itemPath).\(name)", "agent '\(name)' takes no settings")
@@ -293,6 +335,8 @@ extension ScenarioSchema {
         for kind in agentKinds { md += "| `\(kind.name)` | \(escapeCell(kind.doc)) |\n" }
         md += "\n### `epsilon_greedy` settings\n\n"
         md += markdownTable(epsilonGreedySchema, defaults: EpsilonGreedyConfig(), prefix: "")
+        md += "\n### `ppo` settings\n\n"
+        md += markdownTable(ppoSchema, defaults: PPOAgentConfig(), prefix: "")
         return md
     }
 

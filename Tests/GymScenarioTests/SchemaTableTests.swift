@@ -34,6 +34,7 @@ final class SchemaTableTests: XCTestCase {
         checkRoundTrip(ScenarioSchema.groupSchema, defaults: GroupConfig(name: "g", share: 0.5), name: "group")
         checkRoundTrip(ScenarioSchema.toneSchema, defaults: ToneConfig(name: "t", traitLoadings: [0, 0, 0, 0, 0]), name: "tone")
         checkRoundTrip(ScenarioSchema.epsilonGreedySchema, defaults: EpsilonGreedyConfig(), name: "epsilon_greedy")
+        checkRoundTrip(ScenarioSchema.ppoSchema, defaults: PPOAgentConfig(), name: "ppo")
         checkRoundTrip(ScenarioSchema.gateRuleSchema, defaults: GateRule(metric: "mean_reward", agent: "random", min: 0), name: "gate")
     }
 
@@ -98,6 +99,13 @@ final class SchemaTableTests: XCTestCase {
             ("group", labels(GroupConfig(name: "g", share: 1)), Set(ScenarioSchema.groupSchema.fields.map(\.key)).union(["name"])),
             ("tone", labels(ToneConfig(name: "t", traitLoadings: [])), Set(ScenarioSchema.toneSchema.fields.map(\.key))),
             ("epsilon_greedy", labels(EpsilonGreedyConfig()), Set(ScenarioSchema.epsilonGreedySchema.fields.map(\.key))),
+            // PPO: the agent's own settings, and PPOConfig's except those derived from the scenario
+            // (buffer and minibatch counts, total steps) or meaningless for one-step episodes (gamma, lambda).
+            ("ppo", labels(PPOAgentConfig()).filter { $0 != "ppo" }, Set(ScenarioSchema.ppoSchema.fields.map(\.key))),
+            ("ppo", labels(PPOConfig()).filter { !["totalSteps", "numEnvs", "numSteps", "numMinibatches", "gamma", "gaeLambda"].contains($0) }
+                .map { ["explorationStart": "epsilonStart", "explorationEnd": "epsilonEnd", "explorationDecaySteps": "decayEpisodes",
+                        "hidden": "hiddenSize"][$0] ?? $0 },
+             Set(ScenarioSchema.ppoSchema.fields.map(\.key))),
             ("gate", labels(GateRule(metric: "m", agent: "a")), Set(ScenarioSchema.gateRuleSchema.fields.map(\.key)).union(["source"])),
         ]
         for (name, properties, subKeys) in sub {
@@ -112,6 +120,7 @@ final class SchemaTableTests: XCTestCase {
     func testKeysAreSnakeCaseAndUnique() {
         let all = ScenarioSchema.scenario.fields.map(\.key) + ScenarioSchema.groupSchema.fields.map(\.key)
             + ScenarioSchema.toneSchema.fields.map(\.key) + ScenarioSchema.epsilonGreedySchema.fields.map(\.key)
+            + ScenarioSchema.ppoSchema.fields.map(\.key)
             + ScenarioSchema.gateRuleSchema.fields.map(\.key)
         for key in all {
             XCTAssertTrue(key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "." }, key)
@@ -127,6 +136,7 @@ final class SchemaTableTests: XCTestCase {
         for field in ScenarioSchema.scenario.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
         for field in ScenarioSchema.groupSchema.fields + [] { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
         for field in ScenarioSchema.epsilonGreedySchema.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
+        for field in ScenarioSchema.ppoSchema.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
         for field in ScenarioSchema.gateRuleSchema.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
         for field in ScenarioSchema.toneSchema.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
         for rule in ScenarioSchema.scenario.rules { XCTAssertTrue(md.contains(rule.doc), rule.doc) }

@@ -241,7 +241,15 @@ final class ValidationTests: XCTestCase {
 
         assertSingle(diagnostics("agents:\n  - randm\n"), line: 2, column: 5, keyPath: "agents[0]",
                      contains: ["unknown agent 'randm' (did you mean 'random'?)"])
-        assertSingle(diagnostics("agents: [ppo]\n"), contains: ["unknown agent 'ppo' (known agents: random, oracle, epsilon_greedy)"])
+        assertSingle(diagnostics("agents: [sac]\n"), contains: ["unknown agent 'sac' (known agents: random, oracle, epsilon_greedy, ppo)"])
+        var ppo = PPOAgentConfig()
+        ppo.ppo.learningRate = 0.001
+        ppo.hiddenSize = 32
+        ppo.updateEvery = 500
+        XCTAssertEqual(try ScenarioLoader.parse(text: "agents: [{ppo: {learning_rate: 0.001, hidden_size: 32, update_every: 500}}]\n", file: "x.yaml").agents,
+                       [.ppo(ppo)])
+        assertSingle(diagnostics("agents: [{ppo: {minibatch_size: 600, update_every: 500}}]\n"),
+                     contains: ["minibatch_size (600) must be at most update_every (500)"])
         assertSingle(diagnostics("agents:\n  - random\n  - oracle\n  - random\n"), line: 4, keyPath: "agents[2]",
                      contains: ["agent 'random' is already listed at line 2"])
         assertSingle(diagnostics("agents: []\n"), keyPath: "agents", contains: ["at least one agent"])

@@ -1,0 +1,197 @@
+import Foundation
+import GymCore
+import GymLinalg
+import GymRandom
+
+/// Configuration of PPO as a scenario agent on the journey world (the blueprint's section 4
+/// "Policy Update": batch 256 episodes, an update every 1,000 episodes, learning rate 3e-4 with
+/// cosine annealing, epsilon-greedy exploration 0.3 -> 0.05 on top of the policy).
+public struct PPOAgentConfig: Sendable, Equatable, Codable {
+    public var ppo: PPOConfig
+    /// Decisions between updates; each update trains on one block of this many decisions.
+    public var updateEvery = 1000
+    /// Minibatch size (the blueprint's batch of 256 episodes).
+    public var minibatchSize = 256
+    /// An update trains on the block that ended this many decisions ago, so that delayed signals
+    /// (resonance in hours, explicit feedback in days) have arrived; later signals are not used.
+    public var rewardLag = 2000
+    /// Exploration while evaluating (learning frozen).
+    public var evaluationEpsilon = 0.05
+    /// Normalise observations by running mean and variance (updated while learning, frozen
+    /// while evaluating; as Gymnasium's NormalizeObservation), clipped to +-10.
+    public var normalizeObservations = false
+
+    public init() {
+        var p = PPOConfig()
+        p.learningRate = 3e-4
+        p.lrSchedule = .cosine
+        p.numEnvs = 1
+        p.numSteps = 1000
+        p.numMinibatches = 4
+        p.updateEpochs = 4
+        p.explorationStart = 0.3
+        p.explorationEnd = 0.05
+        p.explorationDecaySteps = 10_000
+        p.totalSteps = 20_000
+        ppo = p
+    }
+
+    /// Width of every hidden layer (all equal in scenarios).
+    public var hiddenSize: Int {
+        get { ppo.hidden.first ?? 64 }
+        set { ppo.hidden = [Int](repeating: newValue, count: max(1, ppo.hidden.count)) }
+    }
+    /// Number of hidden layers.
+    public var hiddenLayers: Int {
+        get { ppo.hidden.count }
+        set { ppo.hidden = [Int](repeating: hiddenSize, count: newValue) }
+    }
+
+    /// The PPOConfig actually used: buffer = updateEvery, minibatches from minibatchSize.
+    public func resolved(trainingDecisions: Int) -> PPOConfig {
+        var p = ppo
+        p.numEnvs = 1
+        p.numSteps = updateEvery
+        p.numMinibatches = max(1, Int((Double(updateEvery) / Double(minibatchSize)).rounded()))
+        p.totalSteps = max(updateEvery, trainingDecisions)
+        return p
+    }
+}
+
+/// PPO as a `Policy` of the journey world. Each decision is one of the blueprint's training
+/// episodes: a one-step episode whose reward is the weighted sum of its signals, so the
+/// advantage is r - V(s). Rewards arrive late through `observe`; an update every `updateEvery`
+/// decisions trains on the block that ended `rewardLag` decisions earlier.
+public final class PPOAgent: Policy {
+    public let name = "ppo"
+    public let isUpperBound = false
+    public var learning = true
+    public let config: PPOAgentConfig
+    public let ppo: PPO
+    let sampler: RandomStream
+    var predictor: ResonancePredictor
+    public private(set) var decisions = 0
+    public private(set) var updates: [PPOUpdateStats] = []
+    let capacity: Int
+    var ringObs: [Double], ringMask: [Bool], ringAction: [Int], ringLogp: [Double], ringValue: [Double]
+    var ringReward: [Double], ringDecision: [Int]
+    var probs: [Double]
+    /// Running observation statistics (Welford): count, mean, sum of squared deviations.
+    public private(set) var obsCount = 0.0
+    public private(set) var obsMean: [Double]
+    public private(set) var obsM2: [Double]
+    var normalized: [Double]
+
+    public init(config: PPOAgentConfig, layout: ObservationLayout, actions: ActionLayout, trainingDecisions: Int,
+                initStream: RandomStream, shuffle: RandomStream, sampler: RandomStream, gemm: GemmBackend = Gemm.preferred) {
+        self.config = config
+        let p = config.resolved(trainingDecisions: trainingDecisions)
+        ppo = PPO(config: p, obsDim: layout.dimension, actDim: actions.count, initStream: initStream, shuffle: shuffle,
+                  sampler: sampler, gemm: gemm)
+        self.sampler = sampler
+        predictor = ResonancePredictor(layout: layout, actions: actions)
+        capacity = config.updateEvery + config.rewardLag + 1
+        ringObs = [Double](repeating: 0, count: capacity * layout.dimension)
+        ringMask = [Bool](repeating: false, count: capacity * actions.count)
+        ringAction = [Int](repeating: 0, count: capacity)
+        ringLogp = [Double](repeating: 0, count: capacity)
+        ringValue = ringLogp; ringReward = ringLogp
+        ringDecision = [Int](repeating: -1, count: capacity)
+        probs = [Double](repeating: 0, count: actions.count)
+        obsMean = [Double](repeating: 0, count: layout.dimension)
+        obsM2 = obsMean
+        normalized = obsMean
+    }
+
+    /// Restores observation statistics (from a checkpoint).
+    public func setObservationStatistics(count: Double, mean: [Double], m2: [Double]) {
+        obsCount = count; obsMean = mean; obsM2 = m2
+    }
+
+    /// Updates the running statistics with `o` (while learning) and writes the normalised
+    /// observation into `normalized`.
+    func normalize(_ o: [Double]) {
+        guard config.normalizeObservations else { normalized = o; return }
+        if learning {
+            obsCount += 1
+            for i in 0..<o.count {
+                let d = o[i] - obsMean[i]
+                obsMean[i] += d / obsCount
+                obsM2[i] += d * (o[i] - obsMean[i])
+            }
+        }
+        for i in 0..<o.count {
+            let v = obsCount > 1 ? obsM2[i] / obsCount : 1
+            let z = (o[i] - obsMean[i]) / (v + 1e-8).squareRoot()
+            normalized[i] = min(10, max(-10, z))
+        }
+    }
+
+    /// Exploration now: the schedule while learning, the evaluation epsilon when frozen.
+    public var epsilon: Double { learning ? ppo.config.exploration(atStep: decisions) : config.evaluationEpsilon }
+
+    public func act(observation raw: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice {
+        let D = ppo.obsDim, A = ppo.actDim
+        let eps = epsilon
+        normalize(raw)
+        let o = normalized
+        o.withUnsafeBufferPointer { ob in mask.withUnsafeBufferPointer { mb in probs.withUnsafeMutableBufferPointer { pb in
+            ppo.policy(ob.baseAddress!, mb.baseAddress!, batch: 1, epsilon: eps, into: pb.baseAddress!)
+        } } }
+        let a = probs.withUnsafeBufferPointer { pb in mask.withUnsafeBufferPointer { ppo.sample(pb.baseAddress!, $0.baseAddress!) } }
+        let pred = predictor.predict(raw, action: a)
+        if learning {
+            let slot = decision % capacity
+            for d in 0..<D { ringObs[slot * D + d] = o[d] }
+            for j in 0..<A { ringMask[slot * A + j] = mask[j] }
+            ringAction[slot] = a
+            ringLogp[slot] = log(probs[a])
+            ringValue[slot] = o.withUnsafeBufferPointer { ppo.value($0.baseAddress!, batch: 1)[0] }
+            ringReward[slot] = 0
+            ringDecision[slot] = decision
+            if pred != nil { predictor.record(raw, action: a, episode: decision) }
+            decisions += 1
+            let end = decision + 1 - config.rewardLag
+            if decisions % config.updateEvery == 0 && end >= config.updateEvery { train(blockEndingAt: end) }
+        }
+        return ActionChoice(action: a, propensity: probs[a], predictedResonance: pred)
+    }
+
+    public func observe(_ feedback: [Feedback]) {
+        guard learning else { return }
+        predictor.observe(feedback)
+        for f in feedback {
+            let slot = f.episode % capacity
+            if ringDecision[slot] == f.episode { ringReward[slot] += f.contribution }
+        }
+    }
+
+    /// One PPO update on decisions [end - updateEvery, end).
+    func train(blockEndingAt end: Int) {
+        let D = ppo.obsDim, A = ppo.actDim, n = config.updateEvery
+        for i in 0..<n {
+            let decision = end - n + i
+            let slot = decision % capacity
+            guard ringDecision[slot] == decision else { return }   // not in memory (should not happen)
+            for d in 0..<D { ppo.obs[i * D + d] = ringObs[slot * D + d] }
+            for j in 0..<A { ppo.masks[i * A + j] = ringMask[slot * A + j] }
+            ppo.actions[i] = ringAction[slot]
+            ppo.logprobs[i] = ringLogp[slot]
+            ppo.values[i] = ringValue[slot]
+            ppo.rewards[i] = ringReward[slot]
+            // One-step episodes: the return is the reward, the advantage r - V(s).
+            ppo.returns[i] = ringReward[slot]
+            ppo.advantages[i] = ringReward[slot] - ringValue[slot]
+            ppo.dones[i] = 1
+        }
+        let iteration = updates.count + 1
+        let lr = ppo.config.learningRate(iteration: iteration)
+        var s = ppo.update(learningRate: lr, epsilon: epsilon)
+        s.iteration = iteration
+        s.globalStep = decisions
+        s.learningRate = lr
+        s.meanEpisodeReturn = ppo.rewards.reduce(0, +) / Double(n)
+        s.episodes = n
+        updates.append(s)
+    }
+}
