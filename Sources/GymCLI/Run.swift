@@ -72,7 +72,9 @@ struct Run: ParsableCommand {
         progress.note("optima-gym \(projectVersion): scenario \(sc.name), seed \(rootSeed), \(sc.agents.count) agents, \(threads) threads")
         let result: (runs: [AgentRun], target: Double?)
         do {
-            result = try Runner.run(sc, seed: rootSeed, threads: threads, captureContexts: writeLogs, progress: progress)
+            let iso = ISO8601DateFormatter()
+            result = try Runner.run(sc, seed: rootSeed, threads: threads, captureContexts: writeLogs, progress: progress,
+                                    trainingDate: iso.string(from: started))
         } catch {
             progress.finish()
             printError("error: \(scenario): \(error)")
@@ -80,6 +82,7 @@ struct Run: ParsableCommand {
         }
         progress.finish()
         var files = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "run.json"]
+        for r in result.runs where r.checkpoint != nil { files.append("checkpoints/\(r.name).json") }
         if writeLogs {
             for r in result.runs { files += ["logs/\(r.name)/training_episodes.jsonl", "logs/\(r.name)/reward_signals.jsonl"] }
         }
@@ -95,6 +98,7 @@ struct Run: ParsableCommand {
                     try dir.write("logs/\(r.name)/reward_signals.jsonl", bytes: EpisodeLog.signals(r.evaluation, agent: r.name, seed: rootSeed))
                 }
             }
+            for r in result.runs { if let c = r.checkpoint { try dir.write("checkpoints/\(r.name).json", bytes: Array(c)) } }
             let wall = Date().timeIntervalSince(started)
             report = Runner.report(scenario: sc, scenarioFile: scenario, seed: rootSeed, runs: result.runs, target: result.target,
                                    wallTime: wall, runID: runID, files: files)

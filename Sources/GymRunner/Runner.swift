@@ -33,6 +33,10 @@ public struct AgentRun: Sendable {
     public var contexts: [String]
     public var metrics: [MetricValue]
     public var notes: [String]
+    /// The trained policy's checkpoint (JSON), for agents that have one (PPO).
+    public var checkpoint: Data?
+    /// PPO's per-update statistics.
+    public var updates: [PPOUpdateStats] = []
 }
 
 /// Runs a scenario: each agent trains on the training world, then is evaluated with learning
@@ -45,7 +49,7 @@ public struct AgentRun: Sendable {
 /// `eval.sample_efficiency/<name>`.
 public enum Runner {
     public static func runAgent(_ spec: AgentSpec, scenario: Scenario, seeds: SeedTree, generator: GeneratorKind,
-                                captureContexts: Bool, progress: Progress?) throws -> AgentRun {
+                                captureContexts: Bool, progress: Progress?, trainingDate: String = "") throws -> AgentRun {
         let name = spec.name
         let world = JourneyWorld(config: scenario.sim)
         world.generator = generator
@@ -99,6 +103,19 @@ public enum Runner {
         progress?.update("\(name) training", done: nTrain, total: nTrain)
         // Evaluation: learning frozen, fresh world.
         policy.learning = false
+        return try evaluate(policy, spec: spec, scenario: scenario, seeds: seeds, generator: generator, world: world,
+                            captureContexts: captureContexts, progress: progress, trainingDate: trainingDate,
+                            training: (rewards, pairGood, epsilons, notes))
+    }
+
+    /// The evaluation phase of one policy (learning frozen) on the `sim.eval` world, with its metrics.
+    public static func evaluate(_ policy: Policy, spec: AgentSpec, scenario: Scenario, seeds: SeedTree, generator: GeneratorKind,
+                                world: JourneyWorld, captureContexts: Bool, progress: Progress?, trainingDate: String,
+                                training: (rewards: [Double], pairGood: [Bool?], epsilons: [Double]?, notes: [String])) throws -> AgentRun {
+        let name = policy.name
+        var notes = training.notes
+        let threshold = scenario.sim.pairing.matchThreshold
+        policy.learning = false
         let nEval = scenario.evaluation.episodes
         world.recording = true
         world.reset(seed: seeds.child("sim.eval"))
@@ -122,14 +139,24 @@ public enum Runner {
         if let eg = policy as? EpsilonGreedyAgent, eg.droppedSignals > 0 {
             notes.append("\(eg.droppedSignals) signals arrived after their decision left the learner's memory and were ignored")
         }
-        return AgentRun(spec: spec, name: name, isUpperBound: policy.isUpperBound, trainingRewards: rewards,
-                        trainingPairGood: pairGood, epsilons: epsilons, evaluation: records, contexts: contexts,
-                        metrics: metrics, notes: notes)
+        var run = AgentRun(spec: spec, name: name, isUpperBound: policy.isUpperBound, trainingRewards: training.rewards,
+                           trainingPairGood: training.pairGood, epsilons: training.epsilons, evaluation: records, contexts: contexts,
+                           metrics: metrics, notes: notes)
+        if let ppo = policy as? PPOAgent {
+            run.updates = ppo.updates
+            var perf: [String: Double] = [:]
+            for m in metrics where m.value.isFinite { perf[m.name] = m.value }
+            let labels = (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) }
+            let c = ppo.checkpoint(id: EpisodeLog.uuid(seed: seeds.root, "checkpoint/\(name)"), scenario: scenario.name,
+                                   seed: seeds.root, trainingDate: trainingDate, actionLabels: labels, metrics: perf)
+            run.checkpoint = try c.encoded()
+        }
+        return run
     }
 
     /// Runs every agent (in parallel on `threads` threads), then adds `sample_efficiency`.
     public static func run(_ scenario: Scenario, seed: UInt64, threads: Int, captureContexts: Bool,
-                           progress: Progress?) throws -> (runs: [AgentRun], target: Double?) {
+                           progress: Progress?, trainingDate: String = "") throws -> (runs: [AgentRun], target: Double?) {
         let generator = try GeneratorKind.named(scenario.generator)
         let seeds = SeedTree(root: seed)
         let specs = scenario.agents
@@ -141,7 +168,7 @@ public enum Runner {
             var i = w
             while i < specs.count {
                 let r = Result { try runAgent(specs[i], scenario: scenario, seeds: seeds, generator: generator,
-                                              captureContexts: captureContexts, progress: progress) }
+                                              captureContexts: captureContexts, progress: progress, trainingDate: trainingDate) }
                 lock.lock(); results[i] = r; lock.unlock()
                 i += workers
             }
