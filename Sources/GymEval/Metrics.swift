@@ -303,6 +303,13 @@ public struct CurvePoint: Sendable, Equatable {
     public var ciHigh: Double
     public var epsilon: Double?
     public var pairingAccuracy: Double
+    /// PPO's statistics from its last update at or before this point (nil for other agents).
+    public var approxKL: Double? = nil
+    public var clipFraction: Double? = nil
+    public var explainedVariance: Double? = nil
+    public var policyLoss: Double? = nil
+    public var valueLoss: Double? = nil
+    public var entropy: Double? = nil
 }
 
 /// Learning curve from per-decision training rewards: window means with a normal-approximation

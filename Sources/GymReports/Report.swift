@@ -77,13 +77,17 @@ public enum Render {
         return out
     }
 
-    /// `learning_curve.csv`: agent, episodes, mean_reward, ci_low, ci_high, epsilon, pairing_accuracy.
+    /// `learning_curve.csv`: agent, episodes, mean_reward, ci_low, ci_high, epsilon, pairing_accuracy,
+    /// then PPO's last update statistics (empty for other agents): approx_kl, clip_fraction,
+    /// explained_variance, policy_loss, value_loss, entropy.
     public static func learningCurveCSV(_ r: RunReport) -> String {
-        var out = "agent,episodes,mean_reward,ci_low,ci_high,epsilon,pairing_accuracy\n"
+        var out = "agent,episodes,mean_reward,ci_low,ci_high,epsilon,pairing_accuracy,approx_kl,clip_fraction,explained_variance,policy_loss,value_loss,entropy\n"
         for a in r.agents {
             for p in a.curve {
                 out += [csvField(a.name), String(p.episodes), csvNumber(p.meanReward), csvNumber(p.ciLow), csvNumber(p.ciHigh),
-                        csvNumber(p.epsilon), csvNumber(p.pairingAccuracy)].joined(separator: ",") + "\n"
+                        csvNumber(p.epsilon), csvNumber(p.pairingAccuracy), csvNumber(p.approxKL), csvNumber(p.clipFraction),
+                        csvNumber(p.explainedVariance), csvNumber(p.policyLoss), csvNumber(p.valueLoss),
+                        csvNumber(p.entropy)].joined(separator: ",") + "\n"
             }
         }
         return out
@@ -123,7 +127,10 @@ public enum Render {
                 ("metrics", .array(a.metrics.map(metricJSON))),
                 ("learning_curve", .array(a.curve.map { p in
                     .object([("episodes", .int(p.episodes)), ("mean_reward", .num(p.meanReward)), ("ci_low", .num(p.ciLow)),
-                             ("ci_high", .num(p.ciHigh)), ("epsilon", .num(p.epsilon)), ("pairing_accuracy", .num(p.pairingAccuracy))])
+                             ("ci_high", .num(p.ciHigh)), ("epsilon", .num(p.epsilon)), ("pairing_accuracy", .num(p.pairingAccuracy)),
+                             ("approx_kl", .num(p.approxKL)), ("clip_fraction", .num(p.clipFraction)),
+                             ("explained_variance", .num(p.explainedVariance)), ("policy_loss", .num(p.policyLoss)),
+                             ("value_loss", .num(p.valueLoss)), ("entropy", .num(p.entropy))])
                 })),
                 ("notes", .array(a.notes.map { .string($0) })),
             ])

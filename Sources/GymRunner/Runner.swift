@@ -205,9 +205,18 @@ public enum Runner {
             if let p = r.metrics.first(where: { $0.name == "bias_parity" }), p.value.isFinite, p.value < 0.9 {
                 notes.append(String(format: "bias alert: bias_parity %.4f is below the blueprint's alert line 0.9 (section 8)", p.value))
             }
+            var curve = learningCurve(rewards: r.trainingRewards, pairingGood: r.trainingPairGood, epsilons: r.epsilons,
+                                      window: scenario.training.curveWindow)
+            if !r.updates.isEmpty {
+                for i in curve.indices {
+                    guard let u = r.updates.last(where: { $0.globalStep <= curve[i].episodes }) else { continue }
+                    curve[i].approxKL = u.approxKL; curve[i].clipFraction = u.clipFraction
+                    curve[i].explainedVariance = u.explainedVariance; curve[i].policyLoss = u.policyLoss
+                    curve[i].valueLoss = u.valueLoss; curve[i].entropy = u.entropy
+                }
+            }
             return AgentReport(name: r.name, isUpperBound: r.isUpperBound, metrics: r.metrics,
-                        curve: learningCurve(rewards: r.trainingRewards, pairingGood: r.trainingPairGood, epsilons: r.epsilons,
-                                             window: scenario.training.curveWindow),
+                        curve: curve,
                         trainingEpisodes: r.trainingRewards.count, evaluationEpisodes: r.evaluation.episodes.count, notes: notes)
         }
         let settings: [(String, String)] = [
