@@ -6,5 +6,10 @@ public struct EvalConfig: Sendable, Equatable {
     public var confidence = 0.95
     /// Length (days) of the retention window for `retention_7d`.
     public var retentionDays = 7.0
+    /// `adaptation_hours`: windows of this many simulated hours after the shift; recovered when a
+    /// window's mean reward is within `adaptationTolerance` (relative) of the new plateau, the mean
+    /// reward of the last quarter of the post-shift decisions.
+    public var adaptationWindowHours = 6.0
+    public var adaptationTolerance = 0.05
     public init() {}
 }

@@ -37,6 +37,10 @@ public enum MetricCatalog {
                    definition: "share of users with at least one session who opted out"),
         MetricInfo(name: "mean_reward", title: "Mean Reward", baseline: nil, target: nil, direction: .higherIsBetter,
                    definition: "mean episode reward (0.3 engagement + 0.4 resonance + 0.3 explicit feedback by default)"),
+        MetricInfo(name: "transfer", title: "Transfer Learning", baseline: nil, target: 0.70, direction: .higherIsBetter,
+                   definition: "mean reward on the target world of an agent trained on the source world and fine-tuned on the target (transfer.fine_tune_episodes), divided by that of an agent trained on the target alone for the same total"),
+        MetricInfo(name: "adaptation_hours", title: "Adaptation Speed", baseline: nil, target: 24, direction: .lowerIsBetter,
+                   definition: "simulated hours after a shift of the reward weights (rewards.shift_at_day) until the agent's windowed training reward is within 5% of its new plateau"),
         MetricInfo(name: "sample_efficiency", title: "Sample Efficiency", baseline: nil, target: 10_000, direction: .lowerIsBetter,
                    definition: "training episodes until the agent's windowed mean reward first reaches 80% of the target performance, the oracle's mean reward in the same training window"),
     ]
@@ -220,7 +224,7 @@ public struct Evaluator: Sendable {
         let values = full.values.merging(fullU.values) { a, _ in a }
         let counts = full.counts.merging(fullU.counts) { a, _ in a }
         var out: [MetricValue] = []
-        for name in MetricCatalog.names where name != "sample_efficiency" {
+        for name in MetricCatalog.names where !["sample_efficiency", "adaptation_hours", "transfer"].contains(name) {
             let v = values[name] ?? .nan
             let (lo, hi) = percentileInterval(reps[name] ?? [], confidence: config.confidence)
             var note: String? = nil
@@ -275,6 +279,97 @@ public struct Evaluator: Sendable {
             : "not reached within \(total) training episodes (\(Int(fraction * 100))% of the oracle's mean reward per window of \(w))"
         return MetricValue(name: "sample_efficiency", value: value.isFinite ? value : .nan,
                            ciLow: value.isFinite ? lo : .nan, ciHigh: value.isFinite ? hi : .nan, count: total, note: note)
+    }
+}
+
+extension Evaluator {
+    /// `transfer`: mean reward of `transferred` / mean reward of `targetOnly`, both evaluations of
+    /// the same world. The interval resamples users within each evaluation independently
+    /// (cluster bootstrap) and takes the percentile interval of the ratio.
+    public func transferRatio(transferred a: RunRecords, targetOnly b: RunRecords, fineTune: Int, stream: RandomStream) -> MetricValue {
+        func perUser(_ r: RunRecords) -> [(Double, Double)] {
+            var sums: [Int: (Double, Double)] = [:]
+            for e in r.episodes { let v = sums[e.user] ?? (0, 0); sums[e.user] = (v.0 + e.reward, v.1 + 1) }
+            return sums.keys.sorted().map { sums[$0]! }
+        }
+        let ua = perUser(a), ub = perUser(b)
+        func mean(_ u: [(Double, Double)]) -> Double {
+            let s = u.reduce((0.0, 0.0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+            return s.1 > 0 ? s.0 / s.1 : .nan
+        }
+        func resample(_ u: [(Double, Double)]) -> Double {
+            var s = 0.0, n = 0.0
+            for _ in 0..<u.count { let x = u[stream.uniformInt(u.count)]; s += x.0; n += x.1 }
+            return n > 0 ? s / n : .nan
+        }
+        let ma = mean(ua), mb = mean(ub)
+        guard !ua.isEmpty, !ub.isEmpty, mb > 0 else {
+            return MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: a.episodes.count,
+                               note: "not measurable: the target-only agent's mean reward (\(String(format: "%.4f", mb))) is not positive")
+        }
+        var reps: [Double] = []
+        for _ in 0..<config.bootstrapSamples {
+            let rb = resample(ub)
+            let ra = resample(ua)
+            reps.append(rb > 0 ? ra / rb : .nan)
+        }
+        let (lo, hi) = percentileInterval(reps, confidence: config.confidence)
+        return MetricValue(name: "transfer", value: ma / mb, ciLow: lo, ciHigh: hi, count: a.episodes.count,
+                           note: String(format: "source-trained + %d fine-tuning decisions: %.4f; target only: %.4f", fineTune, ma, mb))
+    }
+
+    /// `adaptation_hours`: after the reward weights shift at `shiftTime` (simulated seconds), the
+    /// number of simulated hours until a window of `adaptationWindowHours` first has a mean reward
+    /// within `adaptationTolerance` of the new plateau (mean reward of the last quarter of the
+    /// post-shift decisions): mean >= plateau - tolerance |plateau|. The interval resamples the
+    /// rewards within each window and within the plateau (percentile bootstrap; +infinity when a
+    /// resample never recovers).
+    public func adaptationHours(times: [Double], rewards: [Double], shiftTime: Double, stream: RandomStream) -> MetricValue {
+        let w = config.adaptationWindowHours * 3600
+        var post: [(Double, Double)] = []
+        for (t, r) in zip(times, rewards) where t >= shiftTime { post.append((t, r)) }
+        guard post.count >= 8 else {
+            return MetricValue(name: "adaptation_hours", value: .nan, ciLow: .nan, ciHigh: .nan, count: post.count,
+                               note: "not measurable: \(post.count) training decisions after the shift")
+        }
+        let plateauStart = post.count - post.count / 4
+        let plateauRewards = post[plateauStart...].map { $0.1 }
+        // Windows before the plateau segment.
+        var windows: [[Double]] = []
+        var ends: [Double] = []
+        var i = 0
+        while i < plateauStart {
+            let end = shiftTime + Double(windows.count + 1) * w
+            var win: [Double] = []
+            while i < plateauStart && post[i].0 < end { win.append(post[i].1); i += 1 }
+            windows.append(win); ends.append(end)
+        }
+        let tol = config.adaptationTolerance
+        func recovery(_ means: [Double], _ plateau: Double) -> Double {
+            for (k, m) in means.enumerated() where m.isFinite && m >= plateau - tol * abs(plateau) { return (ends[k] - shiftTime) / 3600 }
+            return .infinity
+        }
+        let means = windows.map { $0.isEmpty ? Double.nan : $0.reduce(0, +) / Double($0.count) }
+        let plateau = plateauRewards.reduce(0, +) / Double(plateauRewards.count)
+        let value = recovery(means, plateau)
+        var reps: [Double] = []
+        for _ in 0..<config.bootstrapSamples {
+            let m = windows.map { win -> Double in
+                guard !win.isEmpty else { return .nan }
+                var s = 0.0
+                for _ in 0..<win.count { s += win[stream.uniformInt(win.count)] }
+                return s / Double(win.count)
+            }
+            var ps = 0.0
+            for _ in 0..<plateauRewards.count { ps += plateauRewards[stream.uniformInt(plateauRewards.count)] }
+            reps.append(recovery(m, ps / Double(plateauRewards.count)))
+        }
+        let (lo, hi) = percentileIntervalAllowingInfinity(reps, confidence: config.confidence)
+        let note = value.isFinite
+            ? String(format: "weights shift at %.1f h; new plateau %.4f (last quarter of post-shift decisions); windows of %g h", shiftTime / 3600, plateau, config.adaptationWindowHours)
+            : "did not recover to within \(Int(tol * 100))% of the new plateau before it (windows of \(config.adaptationWindowHours) h)"
+        return MetricValue(name: "adaptation_hours", value: value.isFinite ? value : .nan, ciLow: value.isFinite ? lo : .nan,
+                           ciHigh: value.isFinite ? hi : .nan, count: post.count, note: note)
     }
 }
 

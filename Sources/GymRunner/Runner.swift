@@ -27,6 +27,8 @@ public struct AgentRun: Sendable {
     public var name: String
     public var isUpperBound: Bool
     public var trainingRewards: [Double]
+    /// Simulated time of each training decision (seconds from the start of its world).
+    public var trainingTimes: [Double] = []
     public var trainingPairGood: [Bool?]
     public var epsilons: [Double]?
     public var evaluation: RunRecords
@@ -56,41 +58,71 @@ public enum Runner {
         let policy = makePolicy(spec, layout: world.observationLayout, actions: world.actionLayout,
                                 seeds: seeds.child("agent").child(name), generator: generator,
                                 trainingDecisions: scenario.training.episodes)
-        var notes: [String] = []
-        // Training.
-        let nTrain = scenario.training.episodes
-        var rewards: [Double] = []
-        var pairGood: [Bool?] = []
-        var epsilons: [Double]? = (policy is EpsilonGreedyAgent || policy is PPOAgent) ? [] : nil
-        rewards.reserveCapacity(nTrain)
+        let t = try train(policy, world: world, worldSeed: seeds.child("sim.train"), decisions: scenario.training.episodes,
+                          matchThreshold: scenario.sim.pairing.matchThreshold, scenario: scenario.name,
+                          label: "\(name) training", progress: progress)
+        // Evaluation: learning frozen, fresh world.
+        policy.learning = false
+        var run = try evaluate(policy, spec: spec, scenario: scenario, seeds: seeds, generator: generator, world: world,
+                               captureContexts: captureContexts, progress: progress, trainingDate: trainingDate,
+                               training: (t.rewards, t.pairGood, t.epsilons, t.notes))
+        run.trainingTimes = t.times
+        if let tr = scenario.transfer {
+            run.metrics.append(try transfer(spec, scenario: scenario, transfer: tr, seeds: seeds, generator: generator, progress: progress))
+        } else {
+            run.metrics.append(MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
+                                           note: "not measured: the scenario names no transfer source (transfer.source)"))
+        }
+        return run
+    }
+
+    /// What a training phase produced.
+    public struct Training {
+        public var rewards: [Double] = []
+        /// Simulated time of each decision in the first world (-1 in later worlds).
+        public var times: [Double] = []
+        public var pairGood: [Bool?] = []
+        public var epsilons: [Double]?
+        public var notes: [String] = []
+        /// Decision indices used (the next phase continues from here).
+        public var decisionsUsed = 0
+    }
+
+    /// Trains `policy` for `decisions` decisions on worlds seeded from `worldSeed` (a fresh world
+    /// `worldSeed/<k>` when one ends), numbering decisions from `startIndex`.
+    public static func train(_ policy: Policy, world: JourneyWorld, worldSeed: SeedTree, decisions nTrain: Int,
+                             matchThreshold threshold: Double, scenario: String, label: String, progress: Progress?,
+                             startIndex: Int = 0) throws -> Training {
+        var out = Training()
+        out.epsilons = (policy is EpsilonGreedyAgent || policy is PPOAgent) ? [] : nil
+        out.rewards.reserveCapacity(nTrain)
         policy.learning = true
-        var offset = 0
+        var offset = startIndex
         var worldIndex = 0
         // Training keeps only what the learning curve needs (no per-decision records).
         world.recording = false
-        world.reset(seed: seeds.child("sim.train"))
-        if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "training") }
+        world.reset(seed: worldSeed)
+        if world.isDone { throw RunError.noDecisions(scenario: scenario, phase: "training") }
         var shifted: [Feedback] = []
-        let threshold = scenario.sim.pairing.matchThreshold
         var done = 0
         while done < nTrain {
             if world.isDone {
                 offset += world.decisionIndex
                 worldIndex += 1
-                world.reset(seed: seeds.child("sim.train", worldIndex))
-                if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "training") }
-                if worldIndex == 1 { notes.append("the training world ended before \(nTrain) decisions; training continued on fresh worlds") }
+                world.reset(seed: SeedTree(root: worldSeed.root, path: worldSeed.path + "/\(worldIndex)"))
+                if world.isDone { throw RunError.noDecisions(scenario: scenario, phase: "training") }
+                if worldIndex == 1 { out.notes.append("the training world ended before \(nTrain) decisions; training continued on fresh worlds") }
                 continue
             }
-            let obs = world.observation
-            let choice = policy.act(observation: obs, mask: world.actionMask, decision: offset + world.decisionIndex,
+            let choice = policy.act(observation: world.observation, mask: world.actionMask, decision: offset + world.decisionIndex,
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
-            if let eg = policy as? EpsilonGreedyAgent { epsilons?.append(eg.epsilon) }
-            if let pa = policy as? PPOAgent { epsilons?.append(pa.epsilon) }
+            if let eg = policy as? EpsilonGreedyAgent { out.epsilons?.append(eg.epsilon) }
+            if let pa = policy as? PPOAgent { out.epsilons?.append(pa.epsilon) }
             let r = world.step(choice)
             let e = world.lastEpisode
-            rewards.append(e.reward)
-            pairGood.append(e.kind == .suggestPairing ? e.trueResonance >= threshold : nil)
+            out.rewards.append(e.reward)
+            out.times.append(worldIndex == 0 ? e.time : -1)
+            out.pairGood.append(e.kind == .suggestPairing ? e.trueResonance >= threshold : nil)
             if !r.feedback.isEmpty {
                 if offset == 0 { policy.observe(r.feedback) } else {
                     shifted = r.feedback.map { var f = $0; f.episode += offset; return f }
@@ -98,14 +130,68 @@ public enum Runner {
                 }
             }
             done += 1
-            if done % 2000 == 0 { progress?.update("\(name) training", done: done, total: nTrain) }
+            if done % 2000 == 0 { progress?.update(label, done: done, total: nTrain) }
         }
-        progress?.update("\(name) training", done: nTrain, total: nTrain)
-        // Evaluation: learning frozen, fresh world.
-        policy.learning = false
-        return try evaluate(policy, spec: spec, scenario: scenario, seeds: seeds, generator: generator, world: world,
-                            captureContexts: captureContexts, progress: progress, trainingDate: trainingDate,
-                            training: (rewards, pairGood, epsilons, notes))
+        progress?.update(label, done: nTrain, total: nTrain)
+        out.decisionsUsed = offset + world.decisionIndex + 1
+        return out
+    }
+
+    /// `transfer` (blueprint section 10): agent A trains on the source world for
+    /// `training.episodes` decisions, then fine-tunes `fine_tune_episodes` on the target world;
+    /// agent B trains on the target world alone for the same total. Both are evaluated on the
+    /// scenario's evaluation world; transfer = mean reward of A / mean reward of B. The interval
+    /// is a cluster bootstrap (users) of each evaluation, independently, of the ratio.
+    static func transfer(_ spec: AgentSpec, scenario: Scenario, transfer tr: TransferConfig, seeds: SeedTree,
+                         generator: GeneratorKind, progress: Progress?) throws -> MetricValue {
+        switch spec {
+        case .epsilonGreedy, .ppo:
+            return try transferMeasured(spec, scenario: scenario, transfer: tr, seeds: seeds, generator: generator, progress: progress)
+        case .random, .oracle:
+            return MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
+                               note: "not measured: \(spec.name) does not learn")
+        }
+    }
+
+    static func transferMeasured(_ spec: AgentSpec, scenario: Scenario, transfer tr: TransferConfig, seeds: SeedTree,
+                                 generator: GeneratorKind, progress: Progress?) throws -> MetricValue {
+        let name = spec.name
+        let n = scenario.training.episodes, f = tr.fineTuneEpisodes
+        let threshold = scenario.sim.pairing.matchThreshold
+        let base = seeds.child("transfer").child(name)
+        // A: source, then fine-tune on the target.
+        let source = JourneyWorld(config: tr.sourceSim)
+        source.generator = generator
+        let target = JourneyWorld(config: scenario.sim)
+        target.generator = generator
+        let a = makePolicy(spec, layout: target.observationLayout, actions: target.actionLayout, seeds: base.child("A"),
+                           generator: generator, trainingDecisions: n + f)
+        let ta = try train(a, world: source, worldSeed: seeds.child("sim.transfer.source"), decisions: n, matchThreshold: threshold,
+                           scenario: scenario.name, label: "\(name) transfer: source", progress: progress)
+        _ = try train(a, world: target, worldSeed: seeds.child("sim.transfer.target"), decisions: f, matchThreshold: threshold,
+                      scenario: scenario.name, label: "\(name) transfer: fine-tune", progress: progress, startIndex: ta.decisionsUsed)
+        // B: target alone, the same total budget.
+        let b = makePolicy(spec, layout: target.observationLayout, actions: target.actionLayout, seeds: base.child("B"),
+                           generator: generator, trainingDecisions: n + f)
+        _ = try train(b, world: target, worldSeed: seeds.child("sim.transfer.target"), decisions: n + f, matchThreshold: threshold,
+                      scenario: scenario.name, label: "\(name) transfer: target only", progress: progress)
+        func evaluate(_ p: Policy) throws -> RunRecords {
+            p.learning = false
+            target.recording = true
+            target.reset(seed: seeds.child("sim.eval"))
+            if target.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "evaluation") }
+            var k = 0
+            while k < scenario.evaluation.episodes && !target.isDone {
+                let c = p.act(observation: target.observation, mask: target.actionMask, decision: target.decisionIndex, truth: nil)
+                _ = target.step(c)
+                k += 1
+            }
+            return target.finish(surveySeed: seeds.child("sim.survey"))
+        }
+        let ra = try evaluate(a), rb = try evaluate(b)
+        let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: threshold)
+        return evaluator.transferRatio(transferred: ra, targetOnly: rb, fineTune: f,
+                                       stream: seeds.child("eval.transfer").child(name).stream(generator))
     }
 
     /// The evaluation phase of one policy (learning frozen) on the `sim.eval` world, with its metrics.
@@ -190,6 +276,19 @@ public enum Runner {
                                 note: "not measurable: the scenario has no oracle agent to define target performance")
             }
             runs[i].metrics.append(m)
+        }
+        // adaptation_hours: only when the scenario shifts the reward weights (first training world).
+        for i in runs.indices {
+            let m: MetricValue
+            if let day = scenario.sim.rewards.shiftAtDay {
+                let kept = zip(runs[i].trainingTimes, runs[i].trainingRewards).filter { $0.0 >= 0 }
+                m = evaluator.adaptationHours(times: kept.map { $0.0 }, rewards: kept.map { $0.1 }, shiftTime: day * 86_400,
+                                              stream: seeds.child("eval.adaptation").child(runs[i].name).stream(generator))
+            } else {
+                m = MetricValue(name: "adaptation_hours", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
+                                note: "not measured: the scenario does not shift the reward weights (rewards.shift_at_day)")
+            }
+            runs[i].metrics.insert(m, at: runs[i].metrics.count - 1)
         }
         let targetValue = target.map { Stats.mean($0.trainingRewards) }
         return (runs, targetValue)

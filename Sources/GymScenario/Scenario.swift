@@ -27,6 +27,19 @@ public struct LoggingConfig: Sendable, Equatable {
     public init() {}
 }
 
+/// The `transfer` metric's setting: a source world, and the fine-tuning budget on this
+/// scenario's world (the target).
+public struct TransferConfig: Sendable, Equatable {
+    /// The source scenario file, as written in the scenario (relative to it).
+    public var source: String
+    /// The source scenario's world.
+    public var sourceSim: SimConfig
+    public var fineTuneEpisodes: Int
+    public init(source: String, sourceSim: SimConfig, fineTuneEpisodes: Int = 1000) {
+        self.source = source; self.sourceSim = sourceSim; self.fineTuneEpisodes = fineTuneEpisodes
+    }
+}
+
 /// A fully validated scenario.
 public struct Scenario: Sendable, Equatable {
     public var name: String
@@ -41,6 +54,8 @@ public struct Scenario: Sendable, Equatable {
     public var evaluation = EvaluationConfig()
     public var gate: [GateRule] = []
     public var logging = LoggingConfig()
+    /// Measure `transfer` from this source world (nil: not measured).
+    public var transfer: TransferConfig? = nil
     public init(name: String) { self.name = name }
 }
 

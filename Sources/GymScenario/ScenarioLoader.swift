@@ -23,8 +23,13 @@ public enum ScenarioLoader {
 
     /// Validates raw bytes (which must be UTF-8 text); `file` names them in diagnostics.
     public static func parse(data: [UInt8], file: String) throws -> Scenario {
+        try parse(data: data, file: file, depth: 0)
+    }
+
+    static func parse(data: [UInt8], file: String, depth: Int) throws -> Scenario {
         let (root, sink) = try compose(data, file: file)
         var context = ReadContext(sink: sink)
+        context.depth = depth
         var scenario = Scenario(name: defaultName(for: file))
         guard case .mapping = root else {
             context.error(root.location ?? .start, "",

@@ -63,6 +63,7 @@ extension ScenarioSchema {
                   "GSL random-number generator of every stream of the run.", sample: "taus2", validate: generatorProblem),
             agentsField,
             gateField,
+            transferField,
 
             // population
             .integer("population.size", \.sim.population.size, 2...5_000_000, "Number of simulated users N."),
@@ -193,6 +194,11 @@ extension ScenarioSchema {
                     "Weight of the engagement signal in the episode reward."),
             .number("rewards.resonance_weight", \.sim.rewards.resonanceWeight, unitInterval, "Weight of the resonance signal."),
             .number("rewards.explicit_weight", \.sim.rewards.explicitWeight, unitInterval, "Weight of explicit feedback."),
+            .optionalNumber("rewards.shift_at_day", \.sim.rewards.shiftAtDay, .closed(0, 3650),
+                            "Simulated day at which the reward weights change to the `shifted_*` weights (for `adaptation_hours`); null: never."),
+            .number("rewards.shifted_engagement_weight", \.sim.rewards.shiftedEngagementWeight, unitInterval, "Weight of engagement after the shift."),
+            .number("rewards.shifted_resonance_weight", \.sim.rewards.shiftedResonanceWeight, unitInterval, "Weight of resonance after the shift."),
+            .number("rewards.shifted_explicit_weight", \.sim.rewards.shiftedExplicitWeight, unitInterval, "Weight of explicit feedback after the shift."),
             .number("rewards.success_threshold", \.sim.rewards.successThreshold, .closed(-1, 1),
                     "An episode with reward >= this is a success."),
             .number("rewards.failure_threshold", \.sim.rewards.failureThreshold, .closed(-1, 1),
@@ -219,6 +225,10 @@ extension ScenarioSchema {
             .number("evaluation.confidence", \.evaluation.eval.confidence, .open(0.5, 1), "Two-sided confidence level of every interval."),
             .number("evaluation.retention_days", \.evaluation.eval.retentionDays, .aboveUpTo(0, 365),
                     "Length (days) of the retention window of `retention_7d`."),
+            .number("evaluation.adaptation_window_hours", \.evaluation.eval.adaptationWindowHours, .aboveUpTo(0, 8760),
+                    "Window (simulated hours) of `adaptation_hours`."),
+            .number("evaluation.adaptation_tolerance", \.evaluation.eval.adaptationTolerance, .aboveUpTo(0, 1),
+                    "`adaptation_hours`: recovered when a window's mean reward is within this share of the new plateau."),
 
             // logging
             .flag("logging.episodes", \.logging.episodes,
@@ -232,6 +242,13 @@ extension ScenarioSchema {
                 return abs(sum - 1) <= 1e-6 ? nil
                     : "engagement_weight + resonance_weight + explicit_weight must sum to 1, got "
                         + "\(formatNumber(r.engagementWeight)) + \(formatNumber(r.resonanceWeight)) + \(formatNumber(r.explicitWeight)) = \(formatNumber(sum))"
+            },
+            CrossRule(keys: ["rewards.shifted_engagement_weight", "rewards.shifted_resonance_weight", "rewards.shifted_explicit_weight"],
+                      doc: "The `rewards.shifted_*_weight`s must sum to 1 (within 1e-6).") { s in
+                let r = s.sim.rewards
+                let sum = r.shiftedEngagementWeight + r.shiftedResonanceWeight + r.shiftedExplicitWeight
+                return abs(sum - 1) <= 1e-6 ? nil
+                    : "shifted_engagement_weight + shifted_resonance_weight + shifted_explicit_weight must sum to 1, got \(formatNumber(sum))"
             },
             CrossRule(keys: ["rewards.success_threshold", "rewards.failure_threshold"],
                       doc: "`rewards.success_threshold` must be greater than `rewards.failure_threshold`.") { s in

@@ -1,3 +1,4 @@
+import Foundation
 import GymAgents
 import GymEval
 import GymGate
@@ -338,6 +339,82 @@ extension ScenarioSchema {
         md += "\n### `ppo` settings\n\n"
         md += markdownTable(ppoSchema, defaults: PPOAgentConfig(), prefix: "")
         return md
+    }
+
+    // MARK: transfer
+
+    static var transferField: Field<Scenario> {
+        Field(key: "transfer", type: "mapping", allowed: "`source`: a scenario file; `fine_tune_episodes`: 1 to 10,000,000 (default 1000)",
+              doc: "Measure `transfer`: agents train on the world of the `source` scenario (path relative to this file; only its simulator sections are used), fine-tune `fine_tune_episodes` decisions on this scenario's world, and are compared with agents trained on this world alone for the same total. Null: not measured.",
+              defaultText: { s in s.transfer.map { "source \($0.source), \($0.fineTuneEpisodes) fine-tuning decisions" } ?? "null (not measured)" },
+              read: readTransfer, sample: { _ in "{source: scenarios/baseline.yaml, fine_tune_episodes: 500}" })
+    }
+
+    static func readTransfer(_ node: Node, _ keyPath: String, _ root: inout Scenario, _ context: inout ReadContext) {
+        let here = node.location ?? .start
+        if node.isNull { root.transfer = nil; return }
+        guard case let .mapping(mapping) = node else {
+            context.error(here, keyPath, "expected a mapping {source: FILE, fine_tune_episodes: N}, got \(node.shortDescription)")
+            return
+        }
+        var source: String?
+        var sourceLocation = here
+        var fineTune = 1000
+        var ok = true
+        for (keyNode, value) in mapping {
+            guard case let .value(key) = YAMLValues.string(keyNode) else { continue }
+            let loc = value.location ?? keyNode.location ?? here
+            switch key {
+            case "source":
+                switch YAMLValues.string(value) {
+                case .value(let s) where !s.isEmpty: source = s; sourceLocation = loc
+                case .value: context.error(loc, "\(keyPath).source", "must not be empty"); ok = false
+                case .problem(let p): context.error(loc, "\(keyPath).source", p); ok = false
+                }
+            case "fine_tune_episodes":
+                switch YAMLValues.integer(value) {
+                case .value(let n) where (1...10_000_000).contains(n): fineTune = n
+                case .value(let n): context.error(loc, "\(keyPath).fine_tune_episodes", "must be in [1, 10000000], got \(n)"); ok = false
+                case .problem(let p): context.error(loc, "\(keyPath).fine_tune_episodes", p); ok = false
+                }
+            default:
+                let hint = Suggestions.closest(to: key, among: ["source", "fine_tune_episodes"]).map { " (did you mean '\($0)'?)" } ?? ""
+                context.error(keyNode.location ?? here, "\(keyPath).\(key)", "unknown key\(hint)")
+                ok = false
+            }
+        }
+        guard ok else { return }
+        guard let source else {
+            context.error(here, keyPath, "a transfer needs 'source' (a scenario file whose world is the source)")
+            return
+        }
+        // A transfer source's own transfer is not followed.
+        guard context.depth == 0 else { return }
+        let base = URL(fileURLWithPath: context.sink.file).deletingLastPathComponent()
+        let path = source.hasPrefix("/") ? source : base.appendingPathComponent(source).path
+        let sourceScenario: Scenario
+        do {
+            sourceScenario = try ScenarioLoader.parse(data: ScenarioLoader.readFile(path), file: path, depth: 1)
+        } catch let e as ScenarioError {
+            let first = e.diagnostics.first.map { "\($0.file):\($0.line): \($0.keyPath.isEmpty ? "" : $0.keyPath + ": ")\($0.message)" } ?? "?"
+            context.error(sourceLocation, "\(keyPath).source", "the source scenario has \(e.diagnostics.count) error(s); first: \(first)")
+            return
+        } catch {
+            context.error(sourceLocation, "\(keyPath).source", "cannot load the source scenario: \(error)")
+            return
+        }
+        let a = root.sim, b = sourceScenario.sim
+        var differences: [String] = []
+        if a.pairing.candidatesShown != b.pairing.candidatesShown { differences.append("pairing.candidates_shown \(b.pairing.candidatesShown) vs \(a.pairing.candidatesShown)") }
+        if a.hives.eventsShown != b.hives.eventsShown { differences.append("hives.events_shown \(b.hives.eventsShown) vs \(a.hives.eventsShown)") }
+        if a.interventions.tones.map(\.name) != b.interventions.tones.map(\.name) { differences.append("interventions.tones") }
+        if a.emotion.dimension != b.emotion.dimension { differences.append("emotion.dimension \(b.emotion.dimension) vs \(a.emotion.dimension)") }
+        guard differences.isEmpty else {
+            context.error(sourceLocation, "\(keyPath).source",
+                          "the source world must have the same observation and action spaces as this one; differs in " + differences.joined(separator: ", "))
+            return
+        }
+        root.transfer = TransferConfig(source: source, sourceSim: sourceScenario.sim, fineTuneEpisodes: fineTune)
     }
 
     // MARK: gate

@@ -14,6 +14,8 @@ struct ReadContext {
     var failed: Set<String> = []
     /// Agent names referenced by gate rules, checked once all agents are known.
     var gateAgentReferences: [(name: String, keyPath: String, location: SourceLocation)] = []
+    /// 0 for the scenario being loaded; 1 for a transfer source (whose own `transfer` is not followed).
+    var depth = 0
 
     init(sink: DiagnosticSink) { self.sink = sink }
 

@@ -696,7 +696,7 @@ public final class JourneyWorld: Environment, HiddenTruth {
         var acceptedFlag: Int8 = 0
         func signal(_ k: SignalKind, _ value: Double, latency: Double, confidence: Double) {
             let v = min(1, max(-1, value))
-            let w = r.weight(k.rawValue)
+            let w = r.weight(k.rawValue, at: t)
             reward += w * v
             if recording {
                 records.signals.append(SignalRecord(episode: decisionIndex, kind: k, value: v, latency: latency, confidence: confidence))

@@ -196,6 +196,19 @@ public struct RewardConfig: Sendable, Equatable {
     public var engagementLatencySeconds = 120.0
     public var resonanceLatencyHours = 6.0
     public var explicitLatencyDays = 2.0
+    /// A change of the reward weights at a simulated time (days from the start), for measuring
+    /// `adaptation_hours`; nil: the weights never change. The shifted weights must sum to 1.
+    public var shiftAtDay: Double? = nil
+    public var shiftedEngagementWeight = 0.1
+    public var shiftedResonanceWeight = 0.3
+    public var shiftedExplicitWeight = 0.6
     public init() {}
     public func weight(_ k: Int) -> Double { k == 0 ? engagementWeight : (k == 1 ? resonanceWeight : explicitWeight) }
+    /// The weight of signal kind `k` for a decision taken at simulated second `t`.
+    public func weight(_ k: Int, at t: Double) -> Double {
+        if let d = shiftAtDay, t >= d * 86_400 {
+            return k == 0 ? shiftedEngagementWeight : (k == 1 ? shiftedResonanceWeight : shiftedExplicitWeight)
+        }
+        return weight(k)
+    }
 }

@@ -77,7 +77,7 @@ final class CLITests: CLITestCase {
         }
         let csv = try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n")
         XCTAssertEqual(csv.first, "agent,metric,value,ci_low,ci_high,target,passed")
-        XCTAssertEqual(csv.count, 1 + 3 * 10, "3 agents x 10 metrics")
+        XCTAssertEqual(csv.count, 1 + 3 * 12, "3 agents x 12 metrics")
         let svg = try read(out.appendingPathComponent("learning_curve.svg"))
         XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("training episodes") && svg.contains("oracle (upper bound)"))
         let episodes = try read(out.appendingPathComponent("logs/random/training_episodes.jsonl")).split(separator: "\n")

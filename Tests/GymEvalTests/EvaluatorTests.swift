@@ -197,3 +197,61 @@ final class GateTests: XCTestCase {
         XCTAssertTrue(Gate.evaluate([], on: sets).passed)
     }
 }
+
+final class LearningEfficiencyTests: XCTestCase {
+    /// Before the shift (t < 10 h) the reward is 0.5; after it the reward is 0 until hour 28 and
+    /// 0.4 from then on. With 6-hour windows from the shift, the first window whose mean is within
+    /// 5% of the plateau (0.4) ends at 10 + 24 = 34 h... the window [28, 34) is the first all at 0.4:
+    /// 24 hours after the shift.
+    func testAdaptationHoursOnAConstructedRun() {
+        var times: [Double] = [], rewards: [Double] = []
+        var t = 0.0
+        while t < 100 * 3600 {
+            times.append(t)
+            rewards.append(t < 10 * 3600 ? 0.5 : (t < 28 * 3600 ? 0 : 0.4))
+            t += 600
+        }
+        var c = EvalConfig()
+        c.bootstrapSamples = 100
+        let m = Evaluator(config: c, matchThreshold: 0.5).adaptationHours(times: times, rewards: rewards, shiftTime: 10 * 3600,
+                                                                          stream: RandomStream(seed: 1))
+        XCTAssertEqual(m.value, 24, accuracy: 1e-9)
+        XCTAssertEqual(m.ciLow, 24, accuracy: 1e-9)
+        XCTAssertEqual(m.ciHigh, 24, accuracy: 1e-9)
+        // Never recovering: -1 until the last quarter of the post-shift decisions (the plateau, 0.4).
+        var late = rewards
+        let post = times.indices.filter { times[$0] >= 10 * 3600 }
+        let plateauStart = post.count - post.count / 4
+        for (k, i) in post.enumerated() { late[i] = k < plateauStart ? -1 : 0.4 }
+        let never = Evaluator(config: c, matchThreshold: 0.5).adaptationHours(times: times, rewards: late, shiftTime: 10 * 3600,
+                                                                              stream: RandomStream(seed: 1))
+        XCTAssertTrue(never.value.isNaN)
+        XCTAssertTrue(never.note!.contains("did not recover"))
+    }
+
+    func testTransferRatio() {
+        func records(_ perUser: [Double], episodes: Int) -> RunRecords {
+            var r = RunRecords()
+            var i = 0
+            for (u, level) in perUser.enumerated() {
+                for _ in 0..<episodes {
+                    var e = EpisodeRecord(index: i, user: u, group: 0, time: 0, action: 0, kind: .noAction, propensity: 1)
+                    e.reward = level
+                    r.episodes.append(e); i += 1
+                }
+            }
+            return r
+        }
+        let a = records([0.1, 0.2, 0.3, 0.2], episodes: 10)   // mean 0.2
+        let b = records([0.2, 0.3, 0.3, 0.4], episodes: 10)   // mean 0.3
+        var c = EvalConfig()
+        c.bootstrapSamples = 400
+        let m = Evaluator(config: c, matchThreshold: 0.5).transferRatio(transferred: a, targetOnly: b, fineTune: 1000, stream: RandomStream(seed: 2))
+        XCTAssertEqual(m.value, 2.0 / 3.0, accuracy: 1e-12)
+        XCTAssertLessThan(m.ciLow, m.value)
+        XCTAssertGreaterThan(m.ciHigh, m.value)
+        let bad = Evaluator(config: c, matchThreshold: 0.5).transferRatio(transferred: a, targetOnly: records([-0.1], episodes: 5),
+                                                                          fineTune: 1000, stream: RandomStream(seed: 2))
+        XCTAssertTrue(bad.value.isNaN)
+    }
+}

@@ -384,3 +384,31 @@ final class ValidationTests: XCTestCase {
         }
     }
 }
+
+final class TransferKeyTests: XCTestCase {
+    func testTransferSourceIsLoadedAndChecked() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("transfer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "population: {size: 300}\n".write(to: dir.appendingPathComponent("src.yaml"), atomically: true, encoding: .utf8)
+        try "pairing: {candidates_shown: 3}\n".write(to: dir.appendingPathComponent("other.yaml"), atomically: true, encoding: .utf8)
+        let good = dir.appendingPathComponent("good.yaml")
+        try "transfer: {source: src.yaml, fine_tune_episodes: 500}\n".write(to: good, atomically: true, encoding: .utf8)
+        let s = try ScenarioLoader.load(path: good.path)
+        XCTAssertEqual(s.transfer?.fineTuneEpisodes, 500)
+        XCTAssertEqual(s.transfer?.sourceSim.population.size, 300)
+        func diagnostics(_ text: String) throws -> [ScenarioDiagnostic] {
+            let url = dir.appendingPathComponent("bad.yaml")
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            do { _ = try ScenarioLoader.load(path: url.path); return [] } catch let e as ScenarioError { return e.diagnostics }
+        }
+        let missing = try diagnostics("transfer: {source: nope.yaml}\n")
+        XCTAssertEqual(missing.count, 1)
+        XCTAssertEqual(missing.first?.keyPath, "transfer.source")
+        XCTAssertTrue(missing.first?.message.contains("source scenario") ?? false, "\(missing)")
+        let incompatible = try diagnostics("transfer: {source: other.yaml}\n")
+        XCTAssertTrue(incompatible.first?.message.contains("pairing.candidates_shown 3 vs 5") ?? false, "\(incompatible)")
+        let typo = try diagnostics("transfer: {sorce: src.yaml}\n")
+        XCTAssertTrue(typo.first?.message.contains("did you mean 'source'") ?? false, "\(typo)")
+    }
+}
