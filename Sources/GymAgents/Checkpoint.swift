@@ -107,11 +107,13 @@ extension PPOAgent {
             }
             if let bad = params.firstIndex(where: { !$0.isFinite }) { throw fail("\(name) parameter \(bad) is not finite") }
         }
-        guard c.observationDimension == layout.dimension, c.actorShape.inputs == layout.dimension, c.criticShape.inputs == layout.dimension else {
-            throw fail("incompatible network shape: the checkpoint takes \(c.actorShape.inputs) observation features, this scenario's world has \(layout.dimension) (check pairing.candidates_shown, hives.events_shown, emotion.dimension)")
+        guard c.observationDimension == layout.dimension, c.criticShape.inputs == layout.dimension else {
+            throw fail("incompatible network shape: the checkpoint takes \(c.observationDimension) observation features, this scenario's world has \(layout.dimension) (check pairing.candidates_shown, hives.events_shown, emotion.dimension)")
         }
-        guard c.actorShape.outputs == actions.count, c.criticShape.outputs == 1 else {
-            throw fail("incompatible network shape: the checkpoint's policy has \(c.actorShape.outputs) actions, this scenario's world has \(actions.count) (check pairing.candidates_shown, hives.events_shown, interventions.tones)")
+        let actorInputs = c.config.sharedActionHead ? JourneyActionFeaturizer(layout: layout, actions: actions).featureDimension : layout.dimension
+        let actorOutputs = c.config.sharedActionHead ? 1 : actions.count
+        guard c.actorShape.inputs == actorInputs, c.actorShape.outputs == actorOutputs, c.criticShape.outputs == 1 else {
+            throw fail("incompatible network shape: the checkpoint's actor is \(c.actorShape.inputs) -> \(c.actorShape.outputs), this scenario's world needs \(actorInputs) -> \(actorOutputs) (check pairing.candidates_shown, hives.events_shown, interventions.tones)")
         }
         let labels = (0..<actions.count).map { actions.label(of: $0) }
         guard c.actionLabels == labels else {

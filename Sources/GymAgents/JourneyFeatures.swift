@@ -170,3 +170,64 @@ struct RidgeRegressionBox: Sendable {
     var ridge: RidgeRegression
     init(dimension: Int, lambda: Double) { ridge = RidgeRegression(dimension: dimension, lambda: lambda) }
 }
+
+/// Per-action feature rows for PPO's shared action head on the journey world (read through the
+/// published layout only). Each action's row is [context (pulse, time, user, social, profile),
+/// one-hot of its family, its slot's features (candidate or event, zero-padded), one-hot of its
+/// index within a family without slots (the intervention tone)]. Actions of one family share the
+/// actor's weights, so what is learnt about one candidate slot applies to every slot.
+public struct JourneyActionFeaturizer: ActionFeaturizer {
+    public let featureDimension: Int
+    public let actionCount: Int
+    let contextIdx: [Int]
+    let familyOf: [Int]
+    let familyCount: Int
+    let slotBase: [Int]        // observation offset of the action's slot, or -1
+    let slotWidth: [Int]
+    let labelIndex: [Int]      // index within a slot-less family with several actions, or -1
+    let maxSlotWidth: Int, maxLabels: Int
+
+    public init(layout: ObservationLayout, actions: ActionLayout) {
+        var ctx: [Int] = []
+        for (s, f) in [("pulse", "stress"), ("pulse", "heart_rate"), ("pulse", "hrv"), ("time", "hour_sin"), ("time", "hour_cos"),
+                       ("time", "weekday_sin"), ("time", "weekday_cos"), ("user", "days_since_last"), ("user", "recent_load"),
+                       ("social", "active_connections"), ("social", "pending_matches")] {
+            if let i = layout.segment(s)?.index(named: f) { ctx.append(i) }
+        }
+        if let p = layout.segment("profile") { for j in 0..<p.width { ctx.append(p.index(feature: j)) } }
+        contextIdx = ctx
+        var fam: [Int] = [], base: [Int] = [], width: [Int] = [], label: [Int] = []
+        var maxW = 0, maxL = 0
+        for (fi, f) in actions.families.enumerated() {
+            let seg = f.slotSegment.flatMap { layout.segment($0) }
+            for (k, _) in f.range.enumerated() {
+                fam.append(fi)
+                if let seg {
+                    base.append(seg.offset + k * seg.width); width.append(seg.width); label.append(-1)
+                    maxW = max(maxW, seg.width)
+                } else {
+                    base.append(-1); width.append(0)
+                    label.append(f.range.count > 1 ? k : -1)
+                    if f.range.count > 1 { maxL = max(maxL, f.range.count) }
+                }
+            }
+        }
+        familyOf = fam; slotBase = base; slotWidth = width; labelIndex = label
+        familyCount = actions.families.count
+        maxSlotWidth = maxW; maxLabels = maxL
+        actionCount = actions.count
+        featureDimension = ctx.count + familyCount + maxW + maxL
+    }
+
+    public func features(_ o: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>) {
+        let F = featureDimension
+        for a in 0..<actionCount {
+            let row = out + a * F
+            var n = 0
+            for i in contextIdx { row[n] = o[i]; n += 1 }
+            for f in 0..<familyCount { row[n] = f == familyOf[a] ? 1 : 0; n += 1 }
+            for j in 0..<maxSlotWidth { row[n] = j < slotWidth[a] ? o[slotBase[a] + j] : 0; n += 1 }
+            for j in 0..<maxLabels { row[n] = j == labelIndex[a] ? 1 : 0; n += 1 }
+        }
+    }
+}

@@ -99,6 +99,16 @@ func maskedSoftmax(_ logits: UnsafePointer<Double>, _ mask: UnsafePointer<Bool>,
     return mx + log(sum)
 }
 
+/// Turns one observation into one feature row per action, for a policy head shared across
+/// actions: the actor MLP scores each row (one output), and the logits of a decision are the
+/// scores of its rows. Actions of the same kind (e.g. five candidate slots) then share weights.
+public protocol ActionFeaturizer: Sendable {
+    var featureDimension: Int { get }
+    var actionCount: Int { get }
+    /// Writes actionCount x featureDimension values for observation `o`.
+    func features(_ o: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>)
+}
+
 /// The PPO learner: two MLPs, their optimisers, and the rollout buffers.
 public final class PPO {
     public let config: PPOConfig
@@ -112,13 +122,22 @@ public final class PPO {
     var obs: [Double], masks: [Bool], actions: [Int], logprobs: [Double], rewards: [Double]
     var dones: [Double], values: [Double], advantages: [Double], returns: [Double]
     var probsScratch: [Double]
+    /// Shared action head (nil: the actor maps the observation to all logits at once).
+    public let featurizer: ActionFeaturizer?
+    var featureScratch: [Double] = []
 
     public init(config: PPOConfig, obsDim: Int, actDim: Int, initStream: RandomStream, shuffle: RandomStream,
-                sampler: RandomStream, gemm: GemmBackend = Gemm.preferred) {
+                sampler: RandomStream, gemm: GemmBackend = Gemm.preferred, featurizer: ActionFeaturizer? = nil) {
         self.config = config
         self.obsDim = obsDim
         self.actDim = actDim
-        actor = MLP(shape: MLPShape(inputs: obsDim, hidden: config.hidden, outputs: actDim, activation: config.activation), gemm: gemm)
+        self.featurizer = featurizer
+        if let f = featurizer {
+            precondition(f.actionCount == actDim, "featurizer action count \(f.actionCount) != \(actDim)")
+            actor = MLP(shape: MLPShape(inputs: f.featureDimension, hidden: config.hidden, outputs: 1, activation: config.activation), gemm: gemm)
+        } else {
+            actor = MLP(shape: MLPShape(inputs: obsDim, hidden: config.hidden, outputs: actDim, activation: config.activation), gemm: gemm)
+        }
         critic = MLP(shape: MLPShape(inputs: obsDim, hidden: config.hidden, outputs: 1, activation: config.activation), gemm: gemm)
         let hiddenGains = [Double](repeating: 2.0.squareRoot(), count: config.hidden.count)
         actor.initializeOrthogonal(gains: hiddenGains + [0.01], stream: initStream)
@@ -138,10 +157,21 @@ public final class PPO {
 
     // MARK: acting
 
+    /// Actor logits for a batch of observations (batch x actDim), through the shared head when set.
+    func actorLogits(_ o: UnsafePointer<Double>, batch: Int) -> UnsafeBufferPointer<Double> {
+        guard let f = featurizer else { return actor.forward(o, batch: batch) }
+        let F = f.featureDimension, A = actDim
+        if featureScratch.count < batch * A * F { featureScratch = [Double](repeating: 0, count: batch * A * F) }
+        featureScratch.withUnsafeMutableBufferPointer { fb in
+            for r in 0..<batch { f.features(o + r * obsDim, into: fb.baseAddress! + r * A * F) }
+        }
+        return featureScratch.withUnsafeBufferPointer { actor.forward($0.baseAddress!, batch: batch * A) }
+    }
+
     /// Policy probabilities (with the exploration mixture) for a batch of observations.
     func policy(_ o: UnsafePointer<Double>, _ m: UnsafePointer<Bool>, batch: Int, epsilon: Double,
                 into probs: UnsafeMutablePointer<Double>) {
-        let logits = actor.forward(o, batch: batch)
+        let logits = actorLogits(o, batch: batch)
         for r in 0..<batch {
             let p = probs + r * actDim
             _ = maskedSoftmax(logits.baseAddress! + r * actDim, m + r * actDim, actDim, p)
@@ -303,7 +333,7 @@ public final class PPO {
         var out = MinibatchLoss()
         var dLogits = [Double](repeating: 0, count: B * A)
         var p = [Double](repeating: 0, count: A)
-        let logits = mbObs.withUnsafeBufferPointer { Array(actor.forward($0.baseAddress!, batch: B)) }
+        let logits = mbObs.withUnsafeBufferPointer { Array(actorLogits($0.baseAddress!, batch: B)) }
         for i in 0..<B {
             let row = idx[i]
             let a = actions[row]

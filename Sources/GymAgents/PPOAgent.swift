@@ -20,6 +20,9 @@ public struct PPOAgentConfig: Sendable, Equatable, Codable {
     /// Normalise observations by running mean and variance (updated while learning, frozen
     /// while evaluating; as Gymnasium's NormalizeObservation), clipped to +-10.
     public var normalizeObservations = false
+    /// Score every action with one actor network over per-action features (JourneyActionFeaturizer)
+    /// instead of mapping the observation to all logits at once.
+    public var sharedActionHead = true
 
     public init() {
         var p = PPOConfig()
@@ -87,7 +90,8 @@ public final class PPOAgent: Policy {
         self.config = config
         let p = config.resolved(trainingDecisions: trainingDecisions)
         ppo = PPO(config: p, obsDim: layout.dimension, actDim: actions.count, initStream: initStream, shuffle: shuffle,
-                  sampler: sampler, gemm: gemm)
+                  sampler: sampler, gemm: gemm,
+                  featurizer: config.sharedActionHead ? JourneyActionFeaturizer(layout: layout, actions: actions) : nil)
         self.sampler = sampler
         predictor = ResonancePredictor(layout: layout, actions: actions)
         capacity = config.updateEvery + config.rewardLag + 1

@@ -202,6 +202,7 @@ extension ScenarioSchema {
             .integer("decay_episodes", \.ppo.explorationDecaySteps, 1...100_000_000, "Training decisions over which exploration decays linearly."),
             .number("evaluation_epsilon", \.evaluationEpsilon, .closed(0, 1), "Exploration while evaluating (learning frozen)."),
             .flag("normalize_observations", \.normalizeObservations, "Normalise observations by running mean and variance (frozen while evaluating), clipped to +-10."),
+            .flag("shared_action_head", \.sharedActionHead, "Score every action with one actor network over per-action features (context, action family, the slot's candidate or event features, the tone), so that candidate and event slots share weights; false: one network maps the observation to all logits."),
         ], rules: [
             CrossRule(keys: ["epsilon_end", "epsilon_start"], doc: "`epsilon_end` must be at most `epsilon_start`.") { c in
                 c.ppo.explorationEnd <= c.ppo.explorationStart ? nil

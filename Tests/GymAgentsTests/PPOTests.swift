@@ -8,11 +8,24 @@ import GymSim
 final class PPOTests: XCTestCase {
     /// A PPO learner whose rollout buffer holds synthetic data: some masked actions, old
     /// log-probabilities off by up to +-0.6 (so some ratios are clipped), values off the returns.
-    func synthetic(epsilon: Double) -> (PPO, [Int], [Double]) {
+    /// A shared-head featurizer for the test: row of action a = [o0, o1, o2, o0 * (a + 1), onehot(a)].
+    struct TestFeaturizer: ActionFeaturizer {
+        let featureDimension = 8, actionCount = 4
+        func features(_ o: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>) {
+            for a in 0..<4 {
+                let r = out + a * 8
+                r[0] = o[0]; r[1] = o[1]; r[2] = o[2]; r[3] = o[0] * Double(a + 1)
+                for j in 0..<4 { r[4 + j] = j == a ? 1 : 0 }
+            }
+        }
+    }
+
+    func synthetic(epsilon: Double, shared: Bool = false) -> (PPO, [Int], [Double]) {
         var cfg = PPOConfig()
         cfg.numEnvs = 2; cfg.numSteps = 6; cfg.hidden = [5, 4]
         let s = RandomStream(seed: 11)
-        let ppo = PPO(config: cfg, obsDim: 3, actDim: 4, initStream: s, shuffle: RandomStream(seed: 12), sampler: RandomStream(seed: 13))
+        let ppo = PPO(config: cfg, obsDim: 3, actDim: 4, initStream: s, shuffle: RandomStream(seed: 12), sampler: RandomStream(seed: 13),
+                      featurizer: shared ? TestFeaturizer() : nil)
         for i in ppo.actor.parameters.indices { ppo.actor.parameters[i] += 0.3 * s.standardNormal() }
         for i in ppo.critic.parameters.indices { ppo.critic.parameters[i] += 0.3 * s.standardNormal() }
         let n = cfg.batchSize
@@ -40,8 +53,8 @@ final class PPOTests: XCTestCase {
         return (ppo, idx, adv)
     }
 
-    func checkLossGradients(epsilon: Double) {
-        let (ppo, idx, adv) = synthetic(epsilon: epsilon)
+    func checkLossGradients(epsilon: Double, shared: Bool = false) {
+        let (ppo, idx, adv) = synthetic(epsilon: epsilon, shared: shared)
         let l = ppo.minibatchLoss(idx, advantages: adv, epsilon: epsilon)
         XCTAssertGreaterThan(l.clipFraction, 0, "some ratios are clipped")
         XCTAssertLessThan(l.clipFraction, 1, "some are not")
@@ -64,6 +77,7 @@ final class PPOTests: XCTestCase {
 
     func testPPOLossGradientsMatchFiniteDifferences() { checkLossGradients(epsilon: 0) }
     func testPPOLossGradientsWithExplorationMixture() { checkLossGradients(epsilon: 0.2) }
+    func testPPOLossGradientsThroughSharedActionHead() { checkLossGradients(epsilon: 0.1, shared: true) }
 
     /// Real learning on CartPole (CI-sized): with CleanRL's settings and seed 1, the mean return of
     /// the last 20 episodes within 100k steps is at least 195 (a random policy averages about 22).
