@@ -33,6 +33,9 @@ public struct PPOCheckpoint: Codable, Equatable, Sendable {
     public var observationCount: Double
     public var observationMean: [Double]
     public var observationM2: [Double]
+    /// The resonance predictor's ridge weights and signal count (absent in early checkpoints).
+    public var resonanceWeights: [Double]? = nil
+    public var resonanceObservations: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case format, version, checkpointID = "checkpoint_id", modelType = "model_type", weightsURL = "weights_url"
@@ -41,6 +44,7 @@ public struct PPOCheckpoint: Codable, Equatable, Sendable {
         case actionLabels = "action_labels", config, actorShape = "actor_shape", criticShape = "critic_shape"
         case actor, critic, observationCount = "observation_count", observationMean = "observation_mean"
         case observationM2 = "observation_m2"
+        case resonanceWeights = "resonance_weights", resonanceObservations = "resonance_observations"
     }
 
     /// JSON text, keys sorted: the same agent gives the same bytes.
@@ -66,7 +70,8 @@ extension PPOAgent {
                       seed: String(seed), trainingDecisions: decisions, observationDimension: ppo.obsDim,
                       actionLabels: actionLabels, config: config, actorShape: ppo.actor.shape, criticShape: ppo.critic.shape,
                       actor: ppo.actor.parameters, critic: ppo.critic.parameters, observationCount: obsCount,
-                      observationMean: obsMean, observationM2: obsM2)
+                      observationMean: obsMean, observationM2: obsM2,
+                      resonanceWeights: resonancePredictorState.weights, resonanceObservations: resonancePredictorState.observations)
     }
 
     /// Reads and validates a checkpoint for an environment with this layout: the format and
@@ -98,14 +103,24 @@ extension PPOAgent {
             throw fail("not a valid checkpoint: \(error)")
         }
         guard c.modelType == "ppo" else { throw fail("model_type is '\(c.modelType)'; only 'ppo' checkpoints can be evaluated") }
+        if let p = c.config.problem() { throw fail(p) }
         for (name, shape, params) in [("actor", c.actorShape, c.actor), ("critic", c.criticShape, c.critic)] {
-            guard shape.inputs >= 1, shape.outputs >= 1, shape.hidden.allSatisfy({ $0 >= 1 && $0 <= 65_536 }), shape.hidden.count <= 64 else {
-                throw fail("\(name)_shape is not a valid network shape: \(shape)")
+            // Bounds first, so that the parameter count below cannot overflow.
+            guard (1...1_000_000).contains(shape.inputs), (1...1_000_000).contains(shape.outputs),
+                  shape.hidden.allSatisfy({ $0 >= 1 && $0 <= 4096 }), (1...16).contains(shape.hidden.count) else {
+                throw fail("\(name)_shape is not a valid network shape: \(shape.inputs)-\(shape.hidden.map(String.init).joined(separator: "-"))-\(shape.outputs)")
+            }
+            guard shape.hidden == c.config.ppo.hidden, shape.activation == c.config.ppo.activation else {
+                throw fail("\(name)_shape (hidden \(shape.hidden), \(shape.activation.rawValue)) differs from the config (hidden \(c.config.ppo.hidden), \(c.config.ppo.activation.rawValue))")
             }
             guard params.count == shape.parameterCount else {
                 throw fail("\(name) has \(params.count) parameters but its shape \(shape.inputs)-\(shape.hidden.map(String.init).joined(separator: "-"))-\(shape.outputs) needs \(shape.parameterCount)")
             }
             if let bad = params.firstIndex(where: { !$0.isFinite }) { throw fail("\(name) parameter \(bad) is not finite") }
+        }
+        guard c.observationCount.isFinite, c.observationCount >= 0,
+              (c.observationMean + c.observationM2).allSatisfy({ $0.isFinite }) else {
+            throw fail("observation statistics are not finite")
         }
         guard c.observationDimension == layout.dimension, c.criticShape.inputs == layout.dimension else {
             throw fail("incompatible network shape: the checkpoint takes \(c.observationDimension) observation features, this scenario's world has \(layout.dimension) (check pairing.candidates_shown, hives.events_shown, emotion.dimension)")
@@ -122,14 +137,17 @@ extension PPOAgent {
         guard c.observationMean.count == layout.dimension, c.observationM2.count == layout.dimension else {
             throw fail("observation statistics have \(c.observationMean.count) entries, expected \(layout.dimension)")
         }
-        guard c.config.ppo.hidden == c.actorShape.hidden else {
-            throw fail("config hidden layers \(c.config.ppo.hidden) differ from actor_shape \(c.actorShape.hidden)")
-        }
         let agent = PPOAgent(config: c.config, layout: layout, actions: actions, trainingDecisions: max(1, c.trainingDecisions),
                              initStream: RandomStream(seed: 0), shuffle: RandomStream(seed: 0), sampler: sampler)
         agent.ppo.actor.parameters = c.actor
         agent.ppo.critic.parameters = c.critic
         agent.setObservationStatistics(count: c.observationCount, mean: c.observationMean, m2: c.observationM2)
+        if let w = c.resonanceWeights, let n = c.resonanceObservations {
+            guard w.count == ResonancePredictor.dimension, w.allSatisfy({ $0.isFinite }), n >= 0 else {
+                throw fail("resonance_weights must be \(ResonancePredictor.dimension) finite numbers")
+            }
+            agent.restoreResonancePredictor(weights: w, observations: n)
+        }
         agent.learning = false
         return agent
     }

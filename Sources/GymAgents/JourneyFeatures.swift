@@ -140,6 +140,15 @@ public struct ResonancePredictor: Sendable {
         return min(1, max(0, p))
     }
 
+    /// The fitted weights and how many signals they learnt from (for checkpoints).
+    public var state: (weights: [Double], observations: Int) { (model.ridge.weights, model.ridge.observations) }
+
+    /// Restores fitted weights (from a checkpoint).
+    public mutating func restore(weights: [Double], observations: Int) {
+        guard weights.count == ResonancePredictor.dimension else { return }
+        model.ridge.restore(weights: weights, observations: observations)
+    }
+
     /// Remembers the features of a suggested pairing until its resonance signal arrives.
     public mutating func record(_ o: [Double], action: Int, episode: Int) {
         guard let x = features(o, action: action) else { return }

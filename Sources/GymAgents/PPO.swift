@@ -115,12 +115,15 @@ public final class PPO {
     public let obsDim: Int, actDim: Int
     public let actor: MLP, critic: MLP
     var adamActor: Adam, adamCritic: Adam
-    let shuffle: RandomStream, sampler: RandomStream
+    let shuffle: RandomStream
+    var sampler: RandomStream
     public private(set) var globalStep = 0
 
     // Rollout storage, [step][env] flattened to row-major (numSteps * numEnvs) x dim.
     var obs: [Double], masks: [Bool], actions: [Int], logprobs: [Double], rewards: [Double]
     var dones: [Double], values: [Double], advantages: [Double], returns: [Double]
+    /// Exploration epsilon of the behaviour policy when each row's action was taken.
+    var rowEpsilon: [Double]
     var probsScratch: [Double]
     /// Shared action head (nil: the actor maps the observation to all logits at once).
     public let featurizer: ActionFeaturizer?
@@ -152,6 +155,7 @@ public final class PPO {
         actions = [Int](repeating: 0, count: n)
         logprobs = [Double](repeating: 0, count: n)
         rewards = logprobs; dones = logprobs; values = logprobs; advantages = logprobs; returns = logprobs
+        rowEpsilon = logprobs
         probsScratch = [Double](repeating: 0, count: max(n, config.numEnvs) * actDim)
     }
 
@@ -246,6 +250,7 @@ public final class PPO {
                     for d in 0..<D { obs[row * D + d] = nextObs[e * D + d] }
                     for j in 0..<A { masks[row * A + j] = nextMask[e * A + j] }
                     dones[row] = nextDone[e]
+                    rowEpsilon[row] = eps
                 }
                 nextObs.withUnsafeBufferPointer { ob in
                     nextMask.withUnsafeBufferPointer { mb in
@@ -301,7 +306,7 @@ public final class PPO {
                     returns[row] = advantages[row] + values[row]
                 }
             }
-            var stats = update(learningRate: lr, epsilon: config.exploration(atStep: globalStep))
+            var stats = update(learningRate: lr)
             stats.iteration = iteration
             stats.globalStep = globalStep
             stats.learningRate = lr
@@ -319,8 +324,10 @@ public final class PPO {
     }
 
     /// Computes the PPO loss of the rows `idx` (advantages already normalised as configured) and
-    /// accumulates its gradients (after zeroing them). Exposed for the gradient check.
-    public func minibatchLoss(_ idx: [Int], advantages adv: [Double], epsilon: Double) -> MinibatchLoss {
+    /// accumulates its gradients (after zeroing them). Each row's probability uses the exploration
+    /// epsilon in force when its action was taken (`rowEpsilon`), so the ratio compares like with
+    /// like. Exposed for the gradient check.
+    public func minibatchLoss(_ idx: [Int], advantages adv: [Double]) -> MinibatchLoss {
         let B = idx.count, D = obsDim, A = actDim
         let c = config.clipCoef
         var mbObs = [Double](repeating: 0, count: B * D)
@@ -342,6 +349,7 @@ public final class PPO {
             } } }
             var allowed = 0
             for j in 0..<A where mbMask[i * A + j] { allowed += 1 }
+            let epsilon = rowEpsilon[row]
             let mix = (1 - epsilon) * p[a] + epsilon / Double(allowed)
             let newLogp = log(mix)
             let logRatio = newLogp - logprobs[row]
@@ -393,17 +401,20 @@ public final class PPO {
     }
 
     /// Minibatch epochs over the rollout.
-    func update(learningRate lr: Double, epsilon: Double) -> PPOUpdateStats {
+    func update(learningRate lr: Double) -> PPOUpdateStats {
         let n = config.batchSize, mb = config.minibatchSize
         var order = Array(0..<n)
         var stats = PPOUpdateStats()
         var count = 0.0
+        var lastKL = 0.0
         outer: for _ in 0..<config.updateEpochs {
             // Fisher-Yates with GSL draws (agent.shuffle stream).
             for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, shuffle.uniformInt(i + 1)) }
+            // Full minibatches only (as ppo.py when the batch divides evenly): a short tail would get
+            // a whole Adam step from a handful of rows.
             var start = 0
-            while start < n {
-                let idx = Array(order[start..<min(n, start + mb)])
+            while start + mb <= n {
+                let idx = Array(order[start..<(start + mb)])
                 start += mb
                 var adv = idx.map { advantages[$0] }
                 if config.normalizeAdvantages && adv.count > 1 {
@@ -411,7 +422,7 @@ public final class PPO {
                     let sd = (adv.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(adv.count - 1)).squareRoot()
                     adv = adv.map { ($0 - mean) / (sd + 1e-8) }
                 }
-                let l = minibatchLoss(idx, advantages: adv, epsilon: epsilon)
+                let l = minibatchLoss(idx, advantages: adv)
                 actor.gradients.withUnsafeMutableBufferPointer { ga in
                     critic.gradients.withUnsafeMutableBufferPointer { gc in
                         _ = clipGradientNorm([ga, gc], maxNorm: config.maxGradNorm)
@@ -422,8 +433,10 @@ public final class PPO {
                 stats.policyLoss += l.policy; stats.valueLoss += l.value; stats.entropy += l.entropy
                 stats.approxKL += l.approxKL; stats.clipFraction += l.clipFraction
                 count += 1
+                lastKL = l.approxKL
             }
-            if let kl = config.targetKL, stats.approxKL / count > kl { break outer }
+            // As ppo.py: stop when the last minibatch's approx-KL exceeds the target.
+            if let kl = config.targetKL, lastKL > kl { break outer }
         }
         stats.policyLoss /= count; stats.valueLoss /= count; stats.entropy /= count
         stats.approxKL /= count; stats.clipFraction /= count

@@ -39,6 +39,41 @@ public struct PPOAgentConfig: Sendable, Equatable, Codable {
         ppo = p
     }
 
+    enum CodingKeys: String, CodingKey {
+        case ppo, updateEvery, minibatchSize, rewardLag, evaluationEpsilon, normalizeObservations, sharedActionHead
+    }
+
+    /// Decodes a checkpoint's config; keys added after the first checkpoints default to the
+    /// behaviour of that version (no normalisation, no shared head).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        ppo = try c.decode(PPOConfig.self, forKey: .ppo)
+        updateEvery = try c.decode(Int.self, forKey: .updateEvery)
+        minibatchSize = try c.decode(Int.self, forKey: .minibatchSize)
+        rewardLag = try c.decode(Int.self, forKey: .rewardLag)
+        evaluationEpsilon = try c.decode(Double.self, forKey: .evaluationEpsilon)
+        normalizeObservations = try c.decodeIfPresent(Bool.self, forKey: .normalizeObservations) ?? false
+        sharedActionHead = try c.decodeIfPresent(Bool.self, forKey: .sharedActionHead) ?? false
+    }
+
+    /// Problems with values that a checkpoint could carry but a scenario could not (nil: fine).
+    public func problem() -> String? {
+        if !(16...1_000_000).contains(updateEvery) { return "config.updateEvery must be in [16, 1000000], got \(updateEvery)" }
+        if !(1...updateEvery).contains(minibatchSize) { return "config.minibatchSize must be in [1, updateEvery], got \(minibatchSize)" }
+        if !(0...10_000_000).contains(rewardLag) { return "config.rewardLag must be in [0, 10000000], got \(rewardLag)" }
+        if !(evaluationEpsilon >= 0 && evaluationEpsilon <= 1) { return "config.evaluationEpsilon must be in [0, 1], got \(evaluationEpsilon)" }
+        if !(ppo.explorationStart >= 0 && ppo.explorationStart <= 1 && ppo.explorationEnd >= 0 && ppo.explorationEnd <= 1) {
+            return "config exploration rates must be in [0, 1]"
+        }
+        if ppo.hidden.isEmpty || ppo.hidden.count > 16 || ppo.hidden.contains(where: { $0 < 1 || $0 > 4096 }) {
+            return "config hidden layers must be 1 to 16 layers of 1 to 4096 units, got \(ppo.hidden)"
+        }
+        if !(ppo.learningRate > 0 && ppo.learningRate <= 1) || ppo.explorationDecaySteps < 1 || ppo.updateEpochs < 1 || ppo.updateEpochs > 100 {
+            return "config learning settings out of range (learningRate, explorationDecaySteps, updateEpochs)"
+        }
+        return nil
+    }
+
     /// Width of every hidden layer (all equal in scenarios).
     public var hiddenSize: Int {
         get { ppo.hidden.first ?? 64 }
@@ -50,13 +85,20 @@ public struct PPOAgentConfig: Sendable, Equatable, Codable {
         set { ppo.hidden = [Int](repeating: hiddenSize, count: newValue) }
     }
 
-    /// The PPOConfig actually used: buffer = updateEvery, minibatches from minibatchSize.
+    /// Updates that `trainingDecisions` allow: one per `updateEvery` decisions once
+    /// `updateEvery + rewardLag` decisions have been taken.
+    public func updateCount(trainingDecisions: Int) -> Int {
+        trainingDecisions < updateEvery + rewardLag ? 0 : (trainingDecisions - rewardLag) / updateEvery
+    }
+
+    /// The PPOConfig actually used: buffer = updateEvery, minibatches from minibatchSize, and a
+    /// learning-rate schedule over the updates that will actually happen.
     public func resolved(trainingDecisions: Int) -> PPOConfig {
         var p = ppo
         p.numEnvs = 1
         p.numSteps = updateEvery
-        p.numMinibatches = max(1, Int((Double(updateEvery) / Double(minibatchSize)).rounded()))
-        p.totalSteps = max(updateEvery, trainingDecisions)
+        p.numMinibatches = max(1, updateEvery / max(1, minibatchSize))
+        p.totalSteps = max(1, updateCount(trainingDecisions: trainingDecisions)) * updateEvery
         return p
     }
 }
@@ -71,13 +113,13 @@ public final class PPOAgent: Policy {
     public var learning = true
     public let config: PPOAgentConfig
     public let ppo: PPO
-    let sampler: RandomStream
+    var sampler: RandomStream
     var predictor: ResonancePredictor
     public private(set) var decisions = 0
     public private(set) var updates: [PPOUpdateStats] = []
     let capacity: Int
     var ringObs: [Double], ringMask: [Bool], ringAction: [Int], ringLogp: [Double], ringValue: [Double]
-    var ringReward: [Double], ringDecision: [Int]
+    var ringReward: [Double], ringDecision: [Int], ringEpsilon: [Double]
     var probs: [Double]
     /// Running observation statistics (Welford): count, mean, sum of squared deviations.
     public private(set) var obsCount = 0.0
@@ -95,16 +137,24 @@ public final class PPOAgent: Policy {
         self.sampler = sampler
         predictor = ResonancePredictor(layout: layout, actions: actions)
         capacity = config.updateEvery + config.rewardLag + 1
-        ringObs = [Double](repeating: 0, count: capacity * layout.dimension)
-        ringMask = [Bool](repeating: false, count: capacity * actions.count)
-        ringAction = [Int](repeating: 0, count: capacity)
-        ringLogp = [Double](repeating: 0, count: capacity)
-        ringValue = ringLogp; ringReward = ringLogp
-        ringDecision = [Int](repeating: -1, count: capacity)
+        // The ring is allocated on the first learning decision (evaluating a checkpoint needs none).
+        ringObs = []; ringMask = []; ringAction = []; ringLogp = []; ringValue = []; ringReward = []; ringDecision = []
+        ringEpsilon = []
         probs = [Double](repeating: 0, count: actions.count)
         obsMean = [Double](repeating: 0, count: layout.dimension)
         obsM2 = obsMean
         normalized = obsMean
+    }
+
+    public var resonancePredictorState: (weights: [Double], observations: Int) { predictor.state }
+    public func restoreResonancePredictor(weights: [Double], observations: Int) {
+        predictor.restore(weights: weights, observations: observations)
+    }
+
+    /// Draws actions from `stream` from now on (the evaluation phase has its own stream).
+    public func useSampler(_ stream: RandomStream) {
+        sampler = stream
+        ppo.sampler = stream
     }
 
     /// Restores observation statistics (from a checkpoint).
@@ -145,12 +195,20 @@ public final class PPOAgent: Policy {
         let a = probs.withUnsafeBufferPointer { pb in mask.withUnsafeBufferPointer { ppo.sample(pb.baseAddress!, $0.baseAddress!) } }
         let pred = predictor.predict(raw, action: a)
         if learning {
+            if ringDecision.isEmpty {
+                ringObs = [Double](repeating: 0, count: capacity * D)
+                ringMask = [Bool](repeating: false, count: capacity * A)
+                ringAction = [Int](repeating: 0, count: capacity)
+                ringLogp = [Double](repeating: 0, count: capacity)
+                ringValue = ringLogp; ringReward = ringLogp; ringEpsilon = ringLogp
+                ringDecision = [Int](repeating: -1, count: capacity)
+            }
             let slot = decision % capacity
             for d in 0..<D { ringObs[slot * D + d] = o[d] }
             for j in 0..<A { ringMask[slot * A + j] = mask[j] }
             ringAction[slot] = a
             ringLogp[slot] = log(probs[a])
-            ringValue[slot] = o.withUnsafeBufferPointer { ppo.value($0.baseAddress!, batch: 1)[0] }
+            ringEpsilon[slot] = eps
             ringReward[slot] = 0
             ringDecision[slot] = decision
             if pred != nil { predictor.record(raw, action: a, episode: decision) }
@@ -164,6 +222,7 @@ public final class PPOAgent: Policy {
     public func observe(_ feedback: [Feedback]) {
         guard learning else { return }
         predictor.observe(feedback)
+        guard !ringDecision.isEmpty else { return }
         for f in feedback {
             let slot = f.episode % capacity
             if ringDecision[slot] == f.episode { ringReward[slot] += f.contribution }
@@ -181,16 +240,22 @@ public final class PPOAgent: Policy {
             for j in 0..<A { ppo.masks[i * A + j] = ringMask[slot * A + j] }
             ppo.actions[i] = ringAction[slot]
             ppo.logprobs[i] = ringLogp[slot]
-            ppo.values[i] = ringValue[slot]
             ppo.rewards[i] = ringReward[slot]
-            // One-step episodes: the return is the reward, the advantage r - V(s).
+            ppo.rowEpsilon[i] = ringEpsilon[slot]
             ppo.returns[i] = ringReward[slot]
-            ppo.advantages[i] = ringReward[slot] - ringValue[slot]
             ppo.dones[i] = 1
+        }
+        // One-step episodes: the return is the reward and the advantage r - V(s), with V from the
+        // current critic (the block is at least reward_lag decisions old, so the values taken at
+        // decision time are stale); they are also the centre of the value clip.
+        let v = ppo.obs.withUnsafeBufferPointer { Array(ppo.value($0.baseAddress!, batch: n)) }
+        for i in 0..<n {
+            ppo.values[i] = v[i]
+            ppo.advantages[i] = ppo.rewards[i] - v[i]
         }
         let iteration = updates.count + 1
         let lr = ppo.config.learningRate(iteration: iteration)
-        var s = ppo.update(learningRate: lr, epsilon: epsilon)
+        var s = ppo.update(learningRate: lr)
         s.iteration = iteration
         s.globalStep = decisions
         s.learningRate = lr

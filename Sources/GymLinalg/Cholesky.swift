@@ -70,6 +70,13 @@ public struct RidgeRegression: Sendable {
         for i in 0..<dimension { b[i] += y * x[i] }
     }
 
+    /// Restores fitted weights (from a checkpoint); `observations` > 0 marks the model as fitted.
+    public mutating func restore(weights w: [Double], observations n: Int) {
+        precondition(w.count == dimension)
+        weights = w
+        observations = n
+    }
+
     /// Solves for the weights. Keeps the old weights if the system is singular.
     public mutating func refit() {
         if let w = Cholesky.solve(a, b, n: dimension) { weights = w }

@@ -2,6 +2,7 @@ import Foundation
 import GymAgents
 import GymCore
 import GymEval
+import GymLinalg
 import GymGate
 import GymRandom
 import GymReports
@@ -133,7 +134,7 @@ public enum Runner {
             if done % 2000 == 0 { progress?.update(label, done: done, total: nTrain) }
         }
         progress?.update(label, done: nTrain, total: nTrain)
-        out.decisionsUsed = offset + world.decisionIndex + 1
+        out.decisionsUsed = offset + world.decisionIndex
         return out
     }
 
@@ -190,8 +191,12 @@ public enum Runner {
         }
         let ra = try evaluate(a), rb = try evaluate(b)
         let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: threshold)
-        return evaluator.transferRatio(transferred: ra, targetOnly: rb, fineTune: f,
-                                       stream: seeds.child("eval.transfer").child(name).stream(generator))
+        var m = evaluator.transferRatio(transferred: ra, targetOnly: rb, fineTune: f,
+                                        stream: seeds.child("eval.transfer").child(name).stream(generator))
+        if case .ppo(let c) = spec, f < c.updateEvery + c.rewardLag {
+            m.note = (m.note.map { $0 + "; " } ?? "") + "PPO's fine-tuning of \(f) decisions is shorter than update_every + reward_lag (\(c.updateEvery + c.rewardLag)): its updates during fine-tuning train on source decisions"
+        }
+        return m
     }
 
     /// The evaluation phase of one policy (learning frozen) on the `sim.eval` world, with its metrics.
@@ -202,6 +207,9 @@ public enum Runner {
         var notes = training.notes
         let threshold = scenario.sim.pairing.matchThreshold
         policy.learning = false
+        // The evaluation draws its actions from its own stream, so that `evaluate --checkpoint`
+        // reproduces a run's evaluation exactly.
+        (policy as? PPOAgent)?.useSampler(seeds.child("agent").child(name).child("eval.sample").stream(generator))
         let nEval = scenario.evaluation.episodes
         world.recording = true
         world.reset(seed: seeds.child("sim.eval"))
@@ -230,6 +238,9 @@ public enum Runner {
                            metrics: metrics, notes: notes)
         if let ppo = policy as? PPOAgent {
             run.updates = ppo.updates
+            if ppo.updates.isEmpty && !training.rewards.isEmpty {
+                run.notes.append("PPO made no update: update_every + reward_lag (\(ppo.config.updateEvery + ppo.config.rewardLag)) exceeds the training decisions (\(training.rewards.count))")
+            }
             var perf: [String: Double] = [:]
             for m in metrics where m.value.isFinite { perf[m.name] = m.value }
             let labels = (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) }
@@ -249,6 +260,7 @@ public enum Runner {
         var results = [Result<AgentRun, Error>?](repeating: nil, count: specs.count)
         let lock = NSLock()
         let workers = max(1, min(threads, specs.count))
+        _ = Gemm.preferred   // load the BLAS library on this thread, before any worker needs it
         progress?.begin(total: specs.count * (scenario.training.episodes + scenario.evaluation.episodes))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
@@ -323,7 +335,8 @@ public enum Runner {
             ("training", "\(scenario.training.episodes) decisions per agent (curve window \(scenario.training.curveWindow))"),
             ("evaluation", "\(scenario.evaluation.episodes) held-out decisions per agent, \(scenario.evaluation.eval.bootstrapSamples) bootstrap resamples"),
             ("reward weights", "engagement \(scenario.sim.rewards.engagementWeight), resonance \(scenario.sim.rewards.resonanceWeight), explicit \(scenario.sim.rewards.explicitWeight)"),
-        ]
+        ] + (scenario.agents.contains { if case .ppo = $0 { return true } else { return false } }
+             ? [("matrix products", "\(Gemm.preferred.name) (results are reproducible for a given backend; see docs/blas.md)")] : [])
         var report = RunReport(scenario: scenario.name, scenarioFile: scenarioFile, description: scenario.description, seed: seed,
                          generator: scenario.generator, gslVersion: GSL.version, projectVersion: projectVersion,
                          wallTimeSeconds: wallTime, runID: runID, agents: agents, verdict: verdict, targetPerformance: target,

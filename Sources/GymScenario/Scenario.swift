@@ -73,6 +73,24 @@ extension Scenario {
         let world = p.size * perUser + events
         let training = training.episodes * 16
         let evaluation = evaluation.episodes * (logging.episodes ? 1200 : 600)
-        return agents.count * (world + training + evaluation)
+        // Observation size of the journey world, for PPO's buffers.
+        let obs = sim.emotion.dimension + 50 + 3 + 5 + 2 + 5 + 2 + sim.pairing.candidatesShown * 6 + sim.hives.eventsShown * 4
+        var total = 0
+        for a in agents {
+            var agent = world + training + evaluation
+            if case .ppo(let c) = a {
+                let rows = c.updateEvery + c.rewardLag + 1
+                let widths = [obs] + c.ppo.hidden + [1]
+                var params = 0
+                for i in 0..<(widths.count - 1) { params += widths[i] * widths[i + 1] + widths[i + 1] }
+                // ring + rollout buffer + two networks x (weights, gradients, Adam m and v) + activations
+                agent += rows * (obs * 8 + 64) + c.updateEvery * (obs * 8 + 64) + 2 * 4 * params * 8
+                    + 2 * c.minibatchSize * 16 * (c.ppo.hidden.reduce(0, +) + obs) * 8
+            }
+            // transfer trains two more agents on two more worlds
+            if transfer != nil { agent += 2 * world }
+            total += agent
+        }
+        return total
     }
 }

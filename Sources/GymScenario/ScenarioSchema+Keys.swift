@@ -225,7 +225,7 @@ extension ScenarioSchema {
             .number("evaluation.confidence", \.evaluation.eval.confidence, .open(0.5, 1), "Two-sided confidence level of every interval."),
             .number("evaluation.retention_days", \.evaluation.eval.retentionDays, .aboveUpTo(0, 365),
                     "Length (days) of the retention window of `retention_7d`."),
-            .number("evaluation.adaptation_window_hours", \.evaluation.eval.adaptationWindowHours, .aboveUpTo(0, 8760),
+            .number("evaluation.adaptation_window_hours", \.evaluation.eval.adaptationWindowHours, .closed(0.25, 8760),
                     "Window (simulated hours) of `adaptation_hours`."),
             .number("evaluation.adaptation_tolerance", \.evaluation.eval.adaptationTolerance, .aboveUpTo(0, 1),
                     "`adaptation_hours`: recovered when a window's mean reward is within this share of the new plateau."),

@@ -49,17 +49,24 @@ final class PPOTests: XCTestCase {
             ppo.logprobs[r] = log(probs[r * 4 + ppo.actions[r]]) + 0.6 * (2 * s.uniform() - 1)
             ppo.values[r] = v[r] + 0.4 * (2 * s.uniform() - 1)
         }
+        // Actions were taken under epsilon, except every fourth row under 0.3 (an older schedule
+        // point): the ratio must use each row's own epsilon. (The offsets are chosen so that no
+        // ratio sits within a finite-difference step of a clip boundary, where the loss has a kink.)
+        for r in 0..<n { ppo.rowEpsilon[r] = r % 4 == 0 ? 0.3 : epsilon }
+        for r in 0..<n where r % 4 == 0 {
+            ppo.logprobs[r] = log(0.7 * (probs[r * 4 + ppo.actions[r]] - epsilon / 4) / max(1e-9, 1 - epsilon) + 0.3 / 4 + 1e-12) + 0.25 * (2 * s.uniform() - 1)
+        }
         let adv = idx.map { _ in s.standardNormal() }
         return (ppo, idx, adv)
     }
 
     func checkLossGradients(epsilon: Double, shared: Bool = false) {
         let (ppo, idx, adv) = synthetic(epsilon: epsilon, shared: shared)
-        let l = ppo.minibatchLoss(idx, advantages: adv, epsilon: epsilon)
+        let l = ppo.minibatchLoss(idx, advantages: adv)
         XCTAssertGreaterThan(l.clipFraction, 0, "some ratios are clipped")
         XCTAssertLessThan(l.clipFraction, 1, "some are not")
         let ga = ppo.actor.gradients, gc = ppo.critic.gradients
-        func loss() -> Double { ppo.minibatchLoss(idx, advantages: adv, epsilon: epsilon).total }
+        func loss() -> Double { ppo.minibatchLoss(idx, advantages: adv).total }
         var worst = 0.0
         for net in [ppo.actor, ppo.critic] {
             let analytic = net === ppo.actor ? ga : gc

@@ -51,6 +51,13 @@ final class CheckpointTests: CLITestCase {
         let csv = try cli.read(ev.appendingPathComponent("metrics.csv"))
         XCTAssertTrue(csv.contains("ppo,mean_reward,"), csv)
         XCTAssertTrue(try cli.read(ev.appendingPathComponent("report.md")).contains("without retraining"))
+        // The evaluation of the run and of the checkpoint are the same computation: same numbers.
+        func ppoRows(_ dir: URL) throws -> [String] {
+            try cli.read(dir.appendingPathComponent("metrics.csv")).split(separator: "\n").map(String.init)
+                .filter { $0.hasPrefix("ppo,") && !$0.contains("sample_efficiency") && !$0.contains("adaptation_hours") && !$0.contains("transfer") }
+        }
+        XCTAssertEqual(try ppoRows(ev), try ppoRows(out1))
+        XCTAssertEqual(try ppoRows(ev).count, 9)
     }
 
     func testBrokenCheckpointsExit65() throws {
@@ -70,6 +77,11 @@ final class CheckpointTests: CLITestCase {
         cases.append((cli.tmp.appendingPathComponent("missing.json").path, "no such checkpoint file"))
         var v2 = json; v2["version"] = 99
         cases.append((try write("v99.json", try JSONSerialization.data(withJSONObject: v2)), "unsupported checkpoint version 99"))
+        var config = json["config"] as! [String: Any]
+        var badConfig = json; config["updateEvery"] = -5; badConfig["config"] = config
+        cases.append((try write("badconfig.json", try JSONSerialization.data(withJSONObject: badConfig)), "config.updateEvery must be in"))
+        var huge = json; var shape = json["actor_shape"] as! [String: Any]; shape["inputs"] = 1 << 62; huge["actor_shape"] = shape
+        cases.append((try write("huge.json", try JSONSerialization.data(withJSONObject: huge)), "not a valid network shape"))
         var short = json; short["actor"] = Array((json["actor"] as! [Double]).dropLast(3))
         cases.append((try write("short.json", try JSONSerialization.data(withJSONObject: short)), "parameters but its shape"))
         json.removeValue(forKey: "critic")
