@@ -27,6 +27,13 @@ struct BenchPPOCartPole: ParsableCommand {
 
     func validate() throws {
         guard steps >= 512 else { throw ValidationError("--steps must be at least 512 (one rollout of 4 x 128), got \(steps)") }
+        if let curve {
+            let dir = URL(fileURLWithPath: curve).deletingLastPathComponent().path
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("--curve: directory '\(dir)' does not exist")
+            }
+        }
         if let g = gemm, !["openblas", "gslcblas", "swift"].contains(g) {
             throw ValidationError("--gemm must be openblas, gslcblas or swift, got '\(g)'")
         }

@@ -83,6 +83,9 @@ public enum VectorMath {
         ck_tanh(p, count)
     }
 
+    /// The C kernel's baseline (non-AVX2) build, whatever the CPU (for tests).
+    public static func tanhBaseline(_ p: UnsafeMutablePointer<Double>, count: Int) { ck_tanh_baseline(p, count) }
+
     /// In-place tanh with the Swift SIMD code (reference for the C kernel's tests).
     public static func tanhSwift(_ p: UnsafeMutablePointer<Double>, count: Int) {
         var i = 0

@@ -9,6 +9,9 @@
  * degree-12 Taylor polynomial (the algorithm of GymLinalg.VectorMath, bit for bit). */
 void ck_tanh(double *p, long n);
 
+/* The baseline (SSE2) build, whatever the CPU (for tests). */
+void ck_tanh_baseline(double *p, long n);
+
 /* 1 when the AVX2 build is used. */
 int ck_uses_avx2(void);
 
