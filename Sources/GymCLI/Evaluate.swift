@@ -64,11 +64,7 @@ struct Evaluate: ParsableCommand {
                 throw Exit.dataError
             }
         }
-        let fmt = DateFormatter()
-        fmt.locale = Locale(identifier: "en_US_POSIX")
-        fmt.timeZone = TimeZone(identifier: "UTC")
-        fmt.dateFormat = "yyyyMMdd-HHmmss"
-        let runID = "\(fmt.string(from: started))-seed\(rootSeed)-eval"
+        let runID = makeRunID(started: started, seed: rootSeed, suffix: "-eval")
         let dest = URL(fileURLWithPath: out ?? "reports/\(sc.name)/\(runID)")
         let dir: AtomicDirectory
         do { dir = try AtomicDirectory(destination: dest) } catch {
@@ -95,18 +91,11 @@ struct Evaluate: ParsableCommand {
         let report: RunReport
         do {
             if writeLogs {
-                try dir.write("logs/ppo/training_episodes.jsonl", bytes: EpisodeLog.episodes(run.evaluation, contexts: run.contexts, agent: "ppo",
-                                                                                             seed: rootSeed, actionLabel: { world.actionLayout.label(of: $0) }))
-                try dir.write("logs/ppo/reward_signals.jsonl", bytes: EpisodeLog.signals(run.evaluation, agent: "ppo", seed: rootSeed))
+                try dir.writeLogs(run, seed: rootSeed, actionLabel: { world.actionLayout.label(of: $0) })
             }
             report = Runner.report(scenario: evalScenario, scenarioFile: scenario, seed: rootSeed, runs: [run], target: nil,
                                    wallTime: Date().timeIntervalSince(started), runID: runID, files: files)
-            try dir.write("metrics.csv", Render.metricsCSV(report))
-            try dir.write("learning_curve.csv", Render.learningCurveCSV(report))
-            try dir.write("learning_curve.svg", SVGChart.learningCurves(report))
-            try dir.write("run.json", Render.runJSON(report))
-            try dir.write("report.md", Render.markdown(report))
-            try dir.commit()
+            try dir.writeReportAndCommit(report)
         } catch {
             printError("error: \(error)")
             throw Exit.software

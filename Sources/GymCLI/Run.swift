@@ -51,11 +51,7 @@ struct Run: ParsableCommand {
         }
         var rng = SystemRandomNumberGenerator()
         let rootSeed = seed ?? sc.seed ?? rng.next()
-        let fmt = DateFormatter()
-        fmt.locale = Locale(identifier: "en_US_POSIX")
-        fmt.timeZone = TimeZone(identifier: "UTC")
-        fmt.dateFormat = "yyyyMMdd-HHmmss"
-        let runID = "\(fmt.string(from: started))-seed\(rootSeed)"
+        let runID = makeRunID(started: started, seed: rootSeed)
         var dest = URL(fileURLWithPath: out ?? "reports/\(sc.name)/\(runID)")
         if out == nil && FileManager.default.fileExists(atPath: dest.path) {
             // Two runs of the same scenario and seed started in the same second: keep both.
@@ -92,22 +88,14 @@ struct Run: ParsableCommand {
             if writeLogs {
                 let world = GymSim.JourneyWorld(config: sc.sim)
                 for r in result.runs {
-                    try dir.write("logs/\(r.name)/training_episodes.jsonl", bytes:
-                                  EpisodeLog.episodes(r.evaluation, contexts: r.contexts, agent: r.name, seed: rootSeed,
-                                                      actionLabel: { world.actionLayout.label(of: $0) }))
-                    try dir.write("logs/\(r.name)/reward_signals.jsonl", bytes: EpisodeLog.signals(r.evaluation, agent: r.name, seed: rootSeed))
+                    try dir.writeLogs(r, seed: rootSeed, actionLabel: { world.actionLayout.label(of: $0) })
                 }
             }
             for r in result.runs { if let c = r.checkpoint { try dir.write("checkpoints/\(r.name).json", bytes: Array(c)) } }
             let wall = Date().timeIntervalSince(started)
             report = Runner.report(scenario: sc, scenarioFile: scenario, seed: rootSeed, runs: result.runs, target: result.target,
                                    wallTime: wall, runID: runID, files: files)
-            try dir.write("metrics.csv", Render.metricsCSV(report))
-            try dir.write("learning_curve.csv", Render.learningCurveCSV(report))
-            try dir.write("learning_curve.svg", SVGChart.learningCurves(report))
-            try dir.write("run.json", Render.runJSON(report))
-            try dir.write("report.md", Render.markdown(report))
-            try dir.commit()
+            try dir.writeReportAndCommit(report)
         } catch {
             printError("error: \(error)")
             throw Exit.software

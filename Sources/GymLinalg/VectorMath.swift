@@ -7,6 +7,9 @@ public enum VectorMath {
     static let shifter = 6_755_399_441_055_744.0  // 1.5 * 2^52: adding it rounds to an integer in the low bits
     static let log2e = 1.4426950408889634
     static let ln2Hi = 0.6931471803691238, ln2Lo = 1.9082149292705877e-10
+    /// 1/12!, 1/11!, ..., 1/1!, 1/0!: Horner's order for e^r (the C kernel uses the same constants).
+    static let taylor: [Double] = [1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
+                                   1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0]
 
     /// exp(x): range reduction x = n ln2 + r with |r| <= ln2 / 2 (n by the 1.5 * 2^52 shifter),
     /// a degree-12 Taylor polynomial for e^r (truncation error below 2e-17 relative), and 2^n
@@ -17,19 +20,8 @@ public enum VectorMath {
         let t = xc * log2e + shifter
         let n = t - shifter
         let r = xc - n * ln2Hi - n * ln2Lo
-        var p = 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
+        var p = taylor[0]
+        for c in taylor.dropFirst() { p = p * r + c }
         let ni = Int64(bitPattern: t.bitPattern &- shifter.bitPattern)
         let scale = Double(bitPattern: UInt64(bitPattern: (ni &+ 1023) &<< 52))
         return p * scale
@@ -52,19 +44,8 @@ public enum VectorMath {
         let t = xc * log2e + shifter
         let n = t - shifter
         let r = xc - n * ln2Hi - n * ln2Lo
-        var p = SIMD4<Double>(repeating: 1.0 / 479001600.0)
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
+        var p = SIMD4<Double>(repeating: taylor[0])
+        for c in taylor.dropFirst() { p = p * r + c }
         let ni = unsafeBitCast(t, to: SIMD4<Int64>.self) &- Int64(bitPattern: shifter.bitPattern)
         let scale = unsafeBitCast((ni &+ 1023) &<< 52, to: SIMD4<Double>.self)
         return p * scale

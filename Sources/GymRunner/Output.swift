@@ -202,3 +202,31 @@ public enum EpisodeLog {
         return w.bytes
     }
 }
+
+extension AtomicDirectory {
+    /// The evaluation logs of one agent: `logs/<agent>/training_episodes.jsonl` and `reward_signals.jsonl`.
+    public func writeLogs(_ run: AgentRun, seed: UInt64, actionLabel: (Int) -> String) throws {
+        try write("logs/\(run.name)/training_episodes.jsonl",
+                  bytes: EpisodeLog.episodes(run.evaluation, contexts: run.contexts, agent: run.name, seed: seed, actionLabel: actionLabel))
+        try write("logs/\(run.name)/reward_signals.jsonl", bytes: EpisodeLog.signals(run.evaluation, agent: run.name, seed: seed))
+    }
+
+    /// The rendered report files (report.md last), then the rename into place.
+    public func writeReportAndCommit(_ report: RunReport) throws {
+        try write("metrics.csv", Render.metricsCSV(report))
+        try write("learning_curve.csv", Render.learningCurveCSV(report))
+        try write("learning_curve.svg", SVGChart.learningCurves(report))
+        try write("run.json", Render.runJSON(report))
+        try write("report.md", Render.markdown(report))
+        try commit()
+    }
+}
+
+/// Run ids: `<UTC yyyyMMdd-HHmmss>-seed<seed>` plus an optional suffix.
+public func makeRunID(started: Date, seed: UInt64, suffix: String = "") -> String {
+    let fmt = DateFormatter()
+    fmt.locale = Locale(identifier: "en_US_POSIX")
+    fmt.timeZone = TimeZone(identifier: "UTC")
+    fmt.dateFormat = "yyyyMMdd-HHmmss"
+    return "\(fmt.string(from: started))-seed\(seed)\(suffix)"
+}
