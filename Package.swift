@@ -18,7 +18,7 @@ let package = Package(
             providers: [.apt(["libgsl-dev"])]
         ),
         .target(name: "GymRandom", dependencies: ["CGSL"]),
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         .target(name: "GymLinalg", dependencies: ["CKernels"]),
         .target(name: "GymCore", dependencies: ["GymRandom"]),
         .target(

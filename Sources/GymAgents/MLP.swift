@@ -25,27 +25,169 @@ public struct MLPShape: Sendable, Equatable, Codable {
     }
 }
 
-/// A multilayer perceptron in Double precision with hand-written backpropagation.
+/// The precision the network computes in. Parameters, gradients and the optimiser state stay in
+/// Double either way ("master weights"); `float` runs the forward and backward passes (the matrix
+/// products and the activation) in single precision on a Float copy of the parameters, and
+/// converts at the network's inputs and outputs. `docs/blas.md` has the measurements that decide
+/// between them.
+public enum NetPrecision: String, Sendable, Codable, CaseIterable {
+    case double, float
+}
+
+/// Floating-point types the networks can compute in.
+public protocol NetScalar: BinaryFloatingPoint {
+    static func gemm(_ backend: GemmBackend, _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int,
+                     _ a: UnsafePointer<Self>, lda: Int, _ b: UnsafePointer<Self>, ldb: Int,
+                     beta: Self, _ c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func tanh(_ p: UnsafeMutablePointer<Self>, count: Int)
+    /// dx[i] *= 1 - h[i]^2.
+    static func tanhGradient(_ dx: UnsafeMutablePointer<Self>, _ h: UnsafePointer<Self>, count: Int)
+    /// gb[j] += sum over rows of dz[r * cols + j].
+    static func addColumnSums(_ gb: UnsafeMutablePointer<Self>, _ dz: UnsafePointer<Self>, rows: Int, cols: Int)
+}
+
+extension Double: NetScalar {
+    @inline(__always)
+    public static func gemm(_ backend: GemmBackend, _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int,
+                            _ a: UnsafePointer<Double>, lda: Int, _ b: UnsafePointer<Double>, ldb: Int,
+                            beta: Double, _ c: UnsafeMutablePointer<Double>, ldc: Int) {
+        backend.dgemm(ta, tb, m: m, n: n, k: k, alpha: 1, a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
+    }
+    @inline(__always)
+    public static func tanh(_ p: UnsafeMutablePointer<Double>, count: Int) { VectorMath.tanh(p, count: count) }
+    @inline(__always)
+    public static func tanhGradient(_ dx: UnsafeMutablePointer<Double>, _ h: UnsafePointer<Double>, count: Int) {
+        for i in 0..<count { dx[i] *= 1 - h[i] * h[i] }
+    }
+    @inline(__always)
+    public static func addColumnSums(_ gb: UnsafeMutablePointer<Double>, _ dz: UnsafePointer<Double>, rows: Int, cols: Int) {
+        for r in 0..<rows { for j in 0..<cols { gb[j] += dz[r * cols + j] } }
+    }
+}
+
+extension Float: NetScalar {
+    @inline(__always)
+    public static func gemm(_ backend: GemmBackend, _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int,
+                            _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        backend.sgemm(ta, tb, m: m, n: n, k: k, alpha: 1, a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
+    }
+    @inline(__always)
+    public static func tanh(_ p: UnsafeMutablePointer<Float>, count: Int) { VectorMath.tanh(p, count: count) }
+    @inline(__always)
+    public static func tanhGradient(_ dx: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, count: Int) {
+        VectorMath.tanhGradient(dx, h, count: count)
+    }
+    @inline(__always)
+    public static func addColumnSums(_ gb: UnsafeMutablePointer<Float>, _ dz: UnsafePointer<Float>, rows: Int, cols: Int) {
+        VectorMath.addColumnSums(gb, dz, rows: rows, cols: cols)
+    }
+}
+
+/// Activations and deltas of every layer for up to `capacity` rows, in one precision.
+final class Workspace<T: NetScalar> {
+    let widths: [Int]
+    private(set) var capacity = 0
+    private(set) var acts: [UnsafeMutablePointer<T>] = []
+    private(set) var deltas: [UnsafeMutablePointer<T>] = []
+    init(widths: [Int]) { self.widths = widths }
+
+    func ensure(_ batch: Int) {
+        guard batch > capacity else { return }
+        release()
+        let cap = max(batch, capacity * 2)
+        acts = widths.map { w in
+            let p = UnsafeMutablePointer<T>.allocate(capacity: cap * w); p.initialize(repeating: 0, count: cap * w); return p
+        }
+        deltas = widths.map { w in
+            let p = UnsafeMutablePointer<T>.allocate(capacity: cap * w); p.initialize(repeating: 0, count: cap * w); return p
+        }
+        capacity = cap
+    }
+
+    private func release() {
+        for p in acts { p.deallocate() }
+        for p in deltas { p.deallocate() }
+        acts = []; deltas = []
+    }
+    deinit { release() }
+
+    /// Forward pass of `batch` rows already in `acts[0]`; the output is left in `acts.last`.
+    @inline(__always)
+    func forward(_ p: UnsafePointer<T>, batch: Int, weightOffset: [Int], biasOffset: [Int],
+                 activation: Activation, gemm: GemmBackend) {
+        let layers = widths.count - 1
+        for l in 0..<layers {
+            let nin = widths[l], nout = widths[l + 1]
+            let o = acts[l + 1]
+            let b = p + biasOffset[l]
+            for r in 0..<batch { (o + r * nout).update(from: b, count: nout) }
+            T.gemm(gemm, .none, .transpose, m: batch, n: nout, k: nin, acts[l], lda: nin,
+                   p + weightOffset[l], ldb: nin, beta: 1, o, ldc: nout)
+            if l < layers - 1 {
+                switch activation {
+                case .tanh: T.tanh(o, count: batch * nout)
+                case .relu: for i in 0..<(batch * nout) where o[i] < 0 { o[i] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Backward pass for `batch` rows with dLoss/dOutput already in `deltas.last`; adds
+    /// dLoss/dParameters into `g`.
+    @inline(__always)
+    func backward(_ p: UnsafePointer<T>, _ g: UnsafeMutablePointer<T>, batch: Int, weightOffset: [Int], biasOffset: [Int],
+                  activation: Activation, gemm: GemmBackend) {
+        let layers = widths.count - 1
+        for l in stride(from: layers - 1, through: 0, by: -1) {
+            let nin = widths[l], nout = widths[l + 1]
+            let dz = deltas[l + 1]
+            // dW += dZ^T X ; db += sum over rows of dZ.
+            T.gemm(gemm, .transpose, .none, m: nout, n: nin, k: batch, dz, lda: nout, acts[l], ldb: nin,
+                   beta: 1, g + weightOffset[l], ldc: nin)
+            T.addColumnSums(g + biasOffset[l], dz, rows: batch, cols: nout)
+            guard l > 0 else { return }
+            // dX = dZ W, then through the activation of layer l.
+            let dx = deltas[l], h = acts[l]
+            T.gemm(gemm, .none, .none, m: batch, n: nin, k: nout, dz, lda: nout, p + weightOffset[l], ldb: nin,
+                   beta: 0, dx, ldc: nin)
+            switch activation {
+            case .tanh: T.tanhGradient(dx, h, count: batch * nin)
+            case .relu: for i in 0..<(batch * nin) where h[i] <= 0 { dx[i] = 0 }
+            }
+        }
+    }
+}
+
+/// A multilayer perceptron with hand-written backpropagation.
 ///
-/// Parameters live in one flat array, layer by layer: W (out x in, row-major) then b (out).
+/// Parameters live in one flat Double array, layer by layer: W (out x in, row-major) then b (out).
 /// Gradients use the same layout, so Adam and gradient clipping work on flat vectors. Batches are
-/// row-major (batch x width). Matrix products go through a `GemmBackend`.
+/// row-major (batch x width). Matrix products go through a `GemmBackend`. With
+/// `precision: .float` the passes run in single precision (see `NetPrecision`).
 public final class MLP {
     public let shape: MLPShape
-    public var parameters: [Double]
+    public let precision: NetPrecision
+    /// The parameters (Double in both precisions). Any change is picked up by the next pass.
+    public var parameters: [Double] { didSet { floatStale = true } }
     public var gradients: [Double]
     let gemm: GemmBackend
     let weightOffset: [Int], biasOffset: [Int]
-    /// Activations per layer for the last forward batch (layer 0 is the input copy).
-    var acts: [[Double]] = []
-    var deltas: [[Double]] = []
-    var batchCapacity = 0
+    /// `shape.widths`, computed once (the passes read it on every call).
+    let widths: [Int]
+    let ws: Workspace<Double>
+    // Single precision: the parameter copy, its gradient scratch, and the passes' workspace.
+    var floatParameters: [Float] = [], floatGradients: [Float] = []
+    var floatStale = true
+    let wsF: Workspace<Float>
     public private(set) var lastBatch = 0
 
-    public init(shape: MLPShape, gemm: GemmBackend = Gemm.preferred) {
+    public init(shape: MLPShape, gemm: GemmBackend = Gemm.preferred, precision: NetPrecision = .double) {
         self.shape = shape
         self.gemm = gemm
+        self.precision = precision
         let w = shape.widths
+        widths = w
         var wo: [Int] = [], bo: [Int] = []
         var off = 0
         for l in 0..<(w.count - 1) {
@@ -55,9 +197,15 @@ public final class MLP {
         weightOffset = wo; biasOffset = bo
         parameters = [Double](repeating: 0, count: off)
         gradients = [Double](repeating: 0, count: off)
+        ws = Workspace(widths: w)
+        wsF = Workspace(widths: w)
+        if precision == .float {
+            floatParameters = [Float](repeating: 0, count: off)
+            floatGradients = [Float](repeating: 0, count: off)
+        }
     }
 
-    public var layerCount: Int { shape.widths.count - 1 }
+    public var layerCount: Int { widths.count - 1 }
 
     /// Orthogonal initialisation (Saxe et al. 2014), as CleanRL's `layer_init`: each weight matrix
     /// is `gain` times a (semi-)orthogonal matrix from the QR decomposition of a Gaussian matrix,
@@ -102,44 +250,42 @@ public final class MLP {
         return v
     }
 
-    func ensureCapacity(_ batch: Int) {
-        guard batch > batchCapacity else { return }
-        let w = shape.widths
-        acts = w.map { [Double](repeating: 0, count: batch * $0) }
-        deltas = w.map { [Double](repeating: 0, count: batch * $0) }
-        batchCapacity = batch
+    private func syncFloatParameters() {
+        guard floatStale else { return }
+        parameters.withUnsafeBufferPointer { p in
+            floatParameters.withUnsafeMutableBufferPointer { f in for i in 0..<p.count { f[i] = Float(p[i]) } }
+        }
+        floatStale = false
     }
 
     /// Forward pass of `batch` rows of `x` (batch x inputs). Returns the outputs (batch x outputs),
     /// valid until the next call. Keeps the activations for `backward`.
     @discardableResult
     public func forward(_ x: UnsafePointer<Double>, batch: Int) -> UnsafeBufferPointer<Double> {
-        ensureCapacity(batch)
         lastBatch = batch
-        let w = shape.widths
-        acts[0].withUnsafeMutableBufferPointer { a0 in a0.baseAddress!.update(from: x, count: batch * w[0]) }
-        parameters.withUnsafeBufferPointer { p in
-            for l in 0..<layerCount {
-                let nin = w[l], nout = w[l + 1]
-                let input = acts[l]
-                acts[l + 1].withUnsafeMutableBufferPointer { out in
-                    let o = out.baseAddress!
-                    let b = p.baseAddress! + biasOffset[l]
-                    for r in 0..<batch { (o + r * nout).update(from: b, count: nout) }
-                    input.withUnsafeBufferPointer { inp in
-                        gemm.dgemm(.none, .transpose, m: batch, n: nout, k: nin, alpha: 1, inp.baseAddress!, lda: nin,
-                                   p.baseAddress! + weightOffset[l], ldb: nin, beta: 1, o, ldc: nout)
-                    }
-                    if l < layerCount - 1 {
-                        switch shape.activation {
-                        case .tanh: VectorMath.tanh(o, count: batch * nout)
-                        case .relu: for i in 0..<(batch * nout) where o[i] < 0 { o[i] = 0 }
-                        }
-                    }
-                }
+        let w = widths
+        let L = layerCount
+        ws.ensure(batch)
+        switch precision {
+        case .double:
+            ws.acts[0].update(from: x, count: batch * w[0])
+            parameters.withUnsafeBufferPointer { p in
+                ws.forward(p.baseAddress!, batch: batch, weightOffset: weightOffset, biasOffset: biasOffset,
+                           activation: shape.activation, gemm: gemm)
             }
+        case .float:
+            syncFloatParameters()
+            wsF.ensure(batch)
+            let xf = wsF.acts[0]
+            for i in 0..<(batch * w[0]) { xf[i] = Float(x[i]) }
+            floatParameters.withUnsafeBufferPointer { p in
+                wsF.forward(p.baseAddress!, batch: batch, weightOffset: weightOffset, biasOffset: biasOffset,
+                            activation: shape.activation, gemm: gemm)
+            }
+            let of = wsF.acts[L], od = ws.acts[L]
+            for i in 0..<(batch * w[L]) { od[i] = Double(of[i]) }
         }
-        return acts[layerCount].withUnsafeBufferPointer { UnsafeBufferPointer(start: $0.baseAddress!, count: batch * w.last!) }
+        return UnsafeBufferPointer(start: ws.acts[L], count: batch * w[L])
     }
 
     /// Single-row convenience forward.
@@ -156,39 +302,29 @@ public final class MLP {
     /// Adds dLoss/dParameters into `gradients`; returns nothing about the input.
     public func backward(_ dOut: UnsafePointer<Double>) {
         let batch = lastBatch
-        let w = shape.widths
+        let w = widths
         let L = layerCount
-        deltas[L].withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: dOut, count: batch * w[L]) }
-        parameters.withUnsafeBufferPointer { p in
-            gradients.withUnsafeMutableBufferPointer { g in
-                for l in stride(from: L - 1, through: 0, by: -1) {
-                    let nin = w[l], nout = w[l + 1]
-                    let dz = deltas[l + 1]
-                    dz.withUnsafeBufferPointer { dzp in
-                        let dzb = dzp.baseAddress!
-                        // dW += dZ^T X ; db += sum over rows of dZ.
-                        acts[l].withUnsafeBufferPointer { xin in
-                            gemm.dgemm(.transpose, .none, m: nout, n: nin, k: batch, alpha: 1, dzb, lda: nout,
-                                       xin.baseAddress!, ldb: nin, beta: 1, g.baseAddress! + weightOffset[l], ldc: nin)
-                        }
-                        let gb = g.baseAddress! + biasOffset[l]
-                        for r in 0..<batch { for j in 0..<nout { gb[j] += dzb[r * nout + j] } }
-                        guard l > 0 else { return }
-                        // dX = dZ W, then through the activation of layer l.
-                        deltas[l].withUnsafeMutableBufferPointer { dxp in
-                            let dx = dxp.baseAddress!
-                            gemm.dgemm(.none, .none, m: batch, n: nin, k: nout, alpha: 1, dzb, lda: nout,
-                                       p.baseAddress! + weightOffset[l], ldb: nin, beta: 0, dx, ldc: nin)
-                            acts[l].withUnsafeBufferPointer { hp in
-                                let h = hp.baseAddress!
-                                switch shape.activation {
-                                case .tanh: for i in 0..<(batch * nin) { dx[i] *= 1 - h[i] * h[i] }
-                                case .relu: for i in 0..<(batch * nin) where h[i] <= 0 { dx[i] = 0 }
-                                }
-                            }
-                        }
-                    }
+        switch precision {
+        case .double:
+            ws.deltas[L].update(from: dOut, count: batch * w[L])
+            parameters.withUnsafeBufferPointer { p in
+                gradients.withUnsafeMutableBufferPointer { g in
+                    ws.backward(p.baseAddress!, g.baseAddress!, batch: batch, weightOffset: weightOffset, biasOffset: biasOffset,
+                                activation: shape.activation, gemm: gemm)
                 }
+            }
+        case .float:
+            let df = wsF.deltas[L]
+            for i in 0..<(batch * w[L]) { df[i] = Float(dOut[i]) }
+            floatParameters.withUnsafeBufferPointer { p in
+                floatGradients.withUnsafeMutableBufferPointer { g in
+                    g.update(repeating: 0)
+                    wsF.backward(p.baseAddress!, g.baseAddress!, batch: batch, weightOffset: weightOffset, biasOffset: biasOffset,
+                                 activation: shape.activation, gemm: gemm)
+                }
+            }
+            floatGradients.withUnsafeBufferPointer { gf in
+                gradients.withUnsafeMutableBufferPointer { g in for i in 0..<g.count { g[i] += Double(gf[i]) } }
             }
         }
     }
@@ -214,11 +350,9 @@ public struct Adam: Sendable {
             v.withUnsafeMutableBufferPointer { vv in
                 params.withUnsafeMutableBufferPointer { p in
                     grads.withUnsafeBufferPointer { g in
-                        for i in 0..<p.count {
-                            mm[i] = b1 * mm[i] + (1 - b1) * g[i]
-                            vv[i] = b2 * vv[i] + (1 - b2) * g[i] * g[i]
-                            p[i] -= stepSize * mm[i] / ((vv[i] / c2).squareRoot() + e)
-                        }
+                        precondition(p.count == mm.count && g.count == mm.count)
+                        VectorMath.adamStep(p.baseAddress!, g.baseAddress!, mm.baseAddress!, vv.baseAddress!, count: p.count,
+                                            beta1: b1, beta2: b2, stepSize: stepSize, biasCorrection2: c2, eps: e)
                     }
                 }
             }
@@ -231,7 +365,7 @@ public struct Adam: Sendable {
 @discardableResult
 public func clipGradientNorm(_ grads: [UnsafeMutableBufferPointer<Double>], maxNorm: Double) -> Double {
     var ss = 0.0
-    for g in grads { for x in g { ss += x * x } }
+    for g in grads where g.count > 0 { ss += VectorMath.sumOfSquares(g.baseAddress!, count: g.count) }
     let norm = ss.squareRoot()
     let coef = maxNorm / (norm + 1e-6)
     if coef < 1 { for g in grads { for i in g.indices { g[i] *= coef } } }

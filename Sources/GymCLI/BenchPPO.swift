@@ -22,6 +22,9 @@ struct BenchPPOCartPole: ParsableCommand {
     @Option(help: "Matrix-product backend: openblas, gslcblas or swift (default: openblas when installed, else swift).")
     var gemm: String?
 
+    @Option(help: "Precision of the networks' forward and backward passes: double or float (parameters and Adam stay in double; see docs/blas.md).")
+    var precision: String = "float"
+
     @Option(help: "Write the per-update learning curve (CSV) to this file.")
     var curve: String?
 
@@ -33,6 +36,9 @@ struct BenchPPOCartPole: ParsableCommand {
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 throw ValidationError("--curve: directory '\(dir)' does not exist")
             }
+        }
+        guard NetPrecision(rawValue: precision) != nil else {
+            throw ValidationError("--precision must be double or float, got '\(precision)'")
         }
         if let g = gemm, !["openblas", "gslcblas", "swift"].contains(g) {
             throw ValidationError("--gemm must be openblas, gslcblas or swift, got '\(g)'")
@@ -56,6 +62,7 @@ struct BenchPPOCartPole: ParsableCommand {
         let backend = try BenchPPOCartPole.backend(gemm)
         var cfg = PPOConfig()
         cfg.totalSteps = steps
+        cfg.precision = NetPrecision(rawValue: precision)
         let result = try trainCartPole(config: cfg, seed: seed, gemm: backend)
         if let curve {
             var csv = "iteration,global_step,learning_rate,mean_return,episodes,policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance\n"
@@ -64,8 +71,8 @@ struct BenchPPOCartPole: ParsableCommand {
             }
             try csv.write(toFile: curve, atomically: true, encoding: .utf8)
         }
-        print(String(format: "%.0f steps/s (PPO, CartPole-v1, CleanRL settings, %d steps, 1 thread, gemm %@, %.2f s)",
-                     Double(result.steps) / result.seconds, result.steps, backend.name as NSString, result.seconds))
+        print(String(format: "%.0f steps/s (PPO, CartPole-v1, CleanRL settings, %d steps, 1 thread, gemm %@, %@ precision, %.2f s)",
+                     Double(result.steps) / result.seconds, result.steps, backend.name as NSString, precision as NSString, result.seconds))
         print(String(format: "mean return %.1f (last 20 episodes; %d episodes in all; seed %llu)", result.lastMeanReturn, result.episodes, seed))
     }
 }

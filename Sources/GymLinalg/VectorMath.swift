@@ -67,6 +67,35 @@ public enum VectorMath {
     /// The C kernel's baseline (non-AVX2) build, whatever the CPU (for tests).
     public static func tanhBaseline(_ p: UnsafeMutablePointer<Double>, count: Int) { ck_tanh_baseline(p, count) }
 
+    /// In-place tanh over a buffer of floats: the same algorithm in single precision (degree-7
+    /// polynomial; AVX2 when the CPU has it, same bits either way).
+    public static func tanh(_ p: UnsafeMutablePointer<Float>, count: Int) { ck_tanhf(p, count) }
+
+    /// dx[i] *= 1 - h[i]^2 (tanh's derivative through its output), single precision.
+    public static func tanhGradient(_ dx: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, count: Int) {
+        ck_tanh_gradf(dx, h, count)
+    }
+
+    /// gb[j] += sum over rows r of dz[r * cols + j], single precision (rows summed in order).
+    public static func addColumnSums(_ gb: UnsafeMutablePointer<Float>, _ dz: UnsafePointer<Float>, rows: Int, cols: Int) {
+        ck_colsumf(gb, dz, rows, cols)
+    }
+
+    /// One Adam step over `count` parameters (see `GymAgents.Adam`); the same bits as the scalar
+    /// loop, vectorised when the CPU has AVX2.
+    public static func adamStep(_ p: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, _ m: UnsafeMutablePointer<Double>,
+                                _ v: UnsafeMutablePointer<Double>, count: Int, beta1: Double, beta2: Double,
+                                stepSize: Double, biasCorrection2: Double, eps: Double) {
+        ck_adam(p, g, m, v, count, beta1, beta2, stepSize, biasCorrection2, eps)
+    }
+
+    /// Sum of squares with four interleaved partial sums (x[i] goes to sum i mod 4), added as
+    /// (s0 + s1) + (s2 + s3): a fixed order, so the same bits on every CPU.
+    public static func sumOfSquares(_ x: UnsafePointer<Double>, count: Int) -> Double { ck_sumsq(x, count) }
+
+    /// The single-precision kernel's baseline build, whatever the CPU (for tests).
+    public static func tanhBaseline(_ p: UnsafeMutablePointer<Float>, count: Int) { ck_tanhf_baseline(p, count) }
+
     /// In-place tanh with the Swift SIMD code (reference for the C kernel's tests).
     public static func tanhSwift(_ p: UnsafeMutablePointer<Double>, count: Int) {
         var i = 0

@@ -197,6 +197,7 @@ extension ScenarioSchema {
             .integer("hidden_size", \.hiddenSize, 1...4096, "Width of every hidden layer."),
             .integer("hidden_layers", \.hiddenLayers, 1...16, "Number of hidden layers."),
             .choice("activation", \.ppo.activation, "Hidden-layer activation: `tanh` or `relu`."),
+            .choice("precision", \.ppo.networkPrecision, "Precision of the networks' forward and backward passes: `float` or `double` (parameters and Adam stay in double either way; docs/blas.md has the speed and accuracy measurements)."),
             .number("epsilon_start", \.ppo.explorationStart, .closed(0, 1), "Epsilon-greedy exploration on top of the policy at the start of training."),
             .number("epsilon_end", \.ppo.explorationEnd, .closed(0, 1), "Exploration after `decay_episodes`."),
             .integer("decay_episodes", \.ppo.explorationDecaySteps, 1...100_000_000, "Training decisions over which exploration decays linearly."),

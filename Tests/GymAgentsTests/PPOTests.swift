@@ -23,6 +23,7 @@ final class PPOTests: XCTestCase {
     func synthetic(epsilon: Double, shared: Bool = false) -> (PPO, [Int], [Double]) {
         var cfg = PPOConfig()
         cfg.numEnvs = 2; cfg.numSteps = 6; cfg.hidden = [5, 4]
+        cfg.precision = .double   // finite differences need double's precision
         let s = RandomStream(seed: 11)
         let ppo = PPO(config: cfg, obsDim: 3, actDim: 4, initStream: s, shuffle: RandomStream(seed: 12), sampler: RandomStream(seed: 13),
                       featurizer: shared ? TestFeaturizer() : nil)
@@ -87,25 +88,29 @@ final class PPOTests: XCTestCase {
     func testPPOLossGradientsThroughSharedActionHead() { checkLossGradients(epsilon: 0.1, shared: true) }
 
     /// Real learning on CartPole (CI-sized): with CleanRL's settings and seed 1, the mean return of
-    /// the last 20 episodes within 100k steps is at least 195 (a random policy averages about 22).
+    /// the last 20 episodes within 100k steps is at least 195 (a random policy averages about 22),
+    /// with the networks in float (the default) and in double.
     func testPPOLearnsCartPole() throws {
         #if DEBUG
         throw XCTSkip("needs a release build (scripts/test.sh builds the tests with -c release)")
         #else
-        var cfg = PPOConfig()
-        cfg.totalSteps = 100_000
-        let root = SeedTree(root: 1)
-        let envs: [CartPole] = (0..<cfg.numEnvs).map { i in let e = CartPole(); e.reset(seed: root.child("env", i)); return e }
-        let ppo = PPO(config: cfg, obsDim: 4, actDim: 2, initStream: root.child("agent.init").stream(),
-                      shuffle: root.child("agent.shuffle").stream(), sampler: root.child("agent.sample").stream())
-        var returns: [Double] = []
-        var stats: [PPOUpdateStats] = []
-        ppo.train(envs: envs, onEpisode: { returns.append($0) }) { stats.append($0) }
-        let last = returns.suffix(20)
-        let mean = last.reduce(0, +) / Double(last.count)
-        XCTAssertGreaterThanOrEqual(mean, 195, "mean return of the last 20 episodes: \(mean)")
-        XCTAssertEqual(stats.count, 100_000 / 512)
-        XCTAssertTrue(stats.allSatisfy { $0.approxKL.isFinite && $0.entropy > 0 && $0.entropy <= log(2) + 1e-12 })
+        for precision in NetPrecision.allCases {
+            var cfg = PPOConfig()
+            cfg.totalSteps = 100_000
+            cfg.precision = precision
+            let root = SeedTree(root: 1)
+            let envs: [CartPole] = (0..<cfg.numEnvs).map { i in let e = CartPole(); e.reset(seed: root.child("env", i)); return e }
+            let ppo = PPO(config: cfg, obsDim: 4, actDim: 2, initStream: root.child("agent.init").stream(),
+                          shuffle: root.child("agent.shuffle").stream(), sampler: root.child("agent.sample").stream())
+            var returns: [Double] = []
+            var stats: [PPOUpdateStats] = []
+            ppo.train(envs: envs, onEpisode: { returns.append($0) }) { stats.append($0) }
+            let last = returns.suffix(20)
+            let mean = last.reduce(0, +) / Double(last.count)
+            XCTAssertGreaterThanOrEqual(mean, 195, "\(precision): mean return of the last 20 episodes: \(mean)")
+            XCTAssertEqual(stats.count, 100_000 / 512)
+            XCTAssertTrue(stats.allSatisfy { $0.approxKL.isFinite && $0.entropy > 0 && $0.entropy <= log(2) + 1e-12 })
+        }
         #endif
     }
 
