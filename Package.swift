@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "GymAgents", dependencies: ["GymCore", "GymLinalg", "GymRandom"]),
         .target(name: "GymEval", dependencies: ["GymCore", "GymRandom"]),
         .target(name: "GymGate", dependencies: ["GymEval"]),
+        .target(name: "GymSynth", dependencies: ["GymRandom", "GymLinalg", "GymEval"]),
         .target(name: "GymReports", dependencies: ["GymEval", "GymGate"]),
         .target(name: "GymScenario", dependencies: [
             "GymRandom", "GymSim", "GymAgents", "GymEval", "GymGate",
@@ -39,14 +40,15 @@ let package = Package(
             "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore",
         ]),
         .executableTarget(name: "GymCLI", dependencies: [
-            "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports",
+            "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymSynth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "GymTestSupport", dependencies: ["GymCore", "GymSim", "GymRandom"]),
         .testTarget(name: "GymRandomTests", dependencies: ["GymRandom", "GymTestSupport"]),
         .testTarget(name: "GymSimTests", dependencies: ["GymSim", "GymCore", "GymAgents", "GymTestSupport"]),
         .testTarget(name: "GymAgentsTests", dependencies: ["GymAgents", "GymLinalg", "GymSim", "GymTestSupport"]),
-        .testTarget(name: "GymEvalTests", dependencies: ["GymEval", "GymGate", "GymReports", "GymTestSupport"]),
+        .testTarget(name: "GymEvalTests", dependencies: ["GymEval", "GymGate", "GymReports", "GymTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GymSynthTests", dependencies: ["GymSynth", "GymEval", "GymTestSupport"]),
         .testTarget(name: "GymScenarioTests", dependencies: ["GymScenario", "GymTestSupport"]),
         .testTarget(name: "GymCLITests", dependencies: ["GymTestSupport"]),
     ]

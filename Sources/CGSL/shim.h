@@ -11,6 +11,7 @@
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_vector.h>
 #include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_erf.h>
 
 /* Accessors for things Swift cannot import directly (macros, global generator types). */
 
