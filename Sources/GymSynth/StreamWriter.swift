@@ -1,82 +1,66 @@
 import Foundation
 
-/// Writes a file in constant memory: bytes gather in a 1 MiB buffer that is flushed to a
-/// temporary file beside the destination; `commit()` renames it into place, so a reader never
-/// sees a half-written file, and a writer dropped without `commit()` removes its temporary file.
-public final class StreamWriter {
-    public let path: String
-    let tmpPath: String
-    let handle: FileHandle
-    let capacity = 1 << 20
-    let buffer: UnsafeMutablePointer<UInt8>
-    var count = 0
-    var committed = false
-    public private(set) var bytesWritten = 0
-    /// The first write error (reported by `endRecord` or `commit`).
-    var failure: DataError?
+/// A growable byte buffer with fast formatting of integers, doubles and strings.
+public final class ByteBuffer {
+    public private(set) var base: UnsafeMutablePointer<UInt8>
+    public private(set) var capacity: Int
+    public internal(set) var count = 0
 
-    public init(path: String) throws {
-        self.path = path
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw DataError(file: path, message: "the directory '\(dir)' does not exist")
-        }
-        tmpPath = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: tmpPath, contents: nil), let h = FileHandle(forWritingAtPath: tmpPath) else {
-            throw DataError(file: path, message: "cannot create a file in '\(dir)'")
-        }
-        handle = h
-        buffer = .allocate(capacity: capacity)
+    public init(capacity: Int = 1 << 16) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
     }
+    deinit { base.deallocate() }
 
-    deinit {
-        if !committed {
-            try? handle.close()
-            try? FileManager.default.removeItem(atPath: tmpPath)
-        }
-        buffer.deallocate()
-    }
+    public func clear() { count = 0 }
 
     /// Makes room for `n` more bytes.
-    @inline(__always) func reserve(_ n: Int) {
-        if count + n > capacity { flushBuffer() }
+    @inline(__always) public func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    func grow(_ need: Int) {
+        var c = capacity
+        while c < need { c *= 2 }
+        let nb = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+        nb.update(from: base, count: count)
+        base.deallocate()
+        base = nb
+        capacity = c
     }
 
     @inline(__always) public func byte(_ b: UInt8) {
         reserve(1)
-        buffer[count] = b
+        base[count] = b
         count += 1
     }
 
     public func write(_ s: String) {
         var s = s
-        s.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+        s.withUTF8 { u in
+            reserve(u.count)
+            (base + count).update(from: u.baseAddress!, count: u.count)
+            count += u.count
+        }
     }
 
-    public func write(_ s: StaticString) { s.withUTF8Buffer { bytes(UnsafeRawBufferPointer($0)) } }
-
-    func bytes(_ p: UnsafeRawBufferPointer) {
-        var rest = p
-        while !rest.isEmpty {
-            reserve(min(rest.count, capacity))
-            let n = min(rest.count, capacity - count)
-            (buffer + count).update(from: rest.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n)
-            count += n
-            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+    public func write(_ s: StaticString) {
+        s.withUTF8Buffer { u in
+            reserve(u.count)
+            (base + count).update(from: u.baseAddress!, count: u.count)
+            count += u.count
         }
     }
 
     public func write(_ i: Int) {
         reserve(21)
         var v = i.magnitude
-        if i < 0 { buffer[count] = UInt8(ascii: "-"); count += 1 }
+        if i < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
         var digits = 1
         var t = v
         while t >= 10 { t /= 10; digits += 1 }
         var k = count + digits - 1
-        repeat { buffer[k] = UInt8(48 + v % 10); v /= 10; k -= 1 } while v > 0
+        repeat { base[k] = UInt8(48 + v % 10); v /= 10; k -= 1 } while v > 0
         count += digits
     }
 
@@ -86,31 +70,94 @@ public final class StreamWriter {
         reserve(40)
         // Double's TextOutputStreamable formats into a stack buffer and hands the ASCII bytes to
         // `_writeASCII`: no String per number.
-        var sink = RawSink(base: buffer + count)
+        var sink = RawSink(base: base + count)
         x.write(to: &sink)
         count += sink.n
     }
+}
 
-    /// Reports a failed flush; call after each record.
+/// Writes a file in constant memory: bytes gather in a 1 MiB buffer that is flushed to a
+/// temporary file beside the destination; `commit()` renames it into place, so a reader never
+/// sees a half-written file, and a writer dropped without `commit()` removes its temporary file.
+/// The path `-` is standard output (streamed, nothing to rename).
+public final class StreamWriter {
+    public let path: String
+    let tmpPath: String?
+    let handle: FileHandle
+    /// Write into this, then call `endRecord()`.
+    public let buffer = ByteBuffer(capacity: (1 << 20) + (1 << 16))
+    let limit = 1 << 20
+    var committed = false
+    public private(set) var bytesWritten = 0
+    var failure: DataError?
+
+    public init(path: String) throws {
+        self.path = path
+        if path == "-" {
+            tmpPath = nil
+            handle = FileHandle.standardOutput
+            return
+        }
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw DataError(file: path, message: "the directory '\(dir)' does not exist")
+        }
+        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
+            throw DataError(file: path, message: "cannot create a file in '\(dir)'")
+        }
+        tmpPath = tmp
+        handle = h
+    }
+
+    deinit {
+        if !committed, let tmpPath {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: tmpPath)
+        }
+    }
+
+    @inline(__always) public func byte(_ b: UInt8) { buffer.byte(b) }
+    public func write(_ s: String) { buffer.write(s) }
+    public func write(_ s: StaticString) { buffer.write(s) }
+    public func write(_ i: Int) { buffer.write(i) }
+    public func write(_ x: Double) { buffer.write(x) }
+
+    /// Flushes a full buffer and reports a failed write; call after each record.
     @inline(__always) public func endRecord() throws {
+        if buffer.count >= limit { flushBuffer() }
         if let failure { throw failure }
     }
 
-    func flushBuffer() {
-        guard count > 0 else { return }
+    /// Writes another buffer's bytes (after what is buffered here).
+    public func append(_ other: ByteBuffer) throws {
+        flushBuffer()
+        put(UnsafeRawBufferPointer(start: other.base, count: other.count))
+        if let failure { throw failure }
+    }
+
+    func put(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
         if failure == nil {
-            do { try handle.write(contentsOf: UnsafeRawBufferPointer(start: buffer, count: count)) } catch {
+            do { try handle.write(contentsOf: bytes) } catch {
                 failure = DataError(file: path, message: "write failed: \((error as NSError).localizedDescription)")
             }
         }
-        bytesWritten += count
-        count = 0
+        bytesWritten += bytes.count
+    }
+
+    func flushBuffer() {
+        put(UnsafeRawBufferPointer(start: buffer.base, count: buffer.count))
+        buffer.clear()
     }
 
     /// Flushes, closes and renames the file into place.
     public func commit() throws {
         flushBuffer()
         if let failure { throw failure }
+        guard let tmpPath else { committed = true; return }
         try handle.close()
         if FileManager.default.fileExists(atPath: path) { try? FileManager.default.removeItem(atPath: path) }
         do { try FileManager.default.moveItem(atPath: tmpPath, toPath: path) } catch {
@@ -120,7 +167,7 @@ public final class StreamWriter {
     }
 }
 
-/// Receives a formatted number's bytes for `StreamWriter` (room is reserved beforehand).
+/// Receives a formatted number's bytes (room is reserved beforehand).
 struct RawSink: TextOutputStream {
     let base: UnsafeMutablePointer<UInt8>
     var n = 0

@@ -1,0 +1,300 @@
+import ArgumentParser
+import Foundation
+import GymEval
+import GymRandom
+import GymSynth
+
+struct Synth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Synthetic personas: fit a differentially private persona model to a real table, generate profiles from it.",
+        subcommands: [SynthFit.self, SynthGenerate.self]
+    )
+}
+
+struct SynthFit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Fit a persona model (a mixture of diagonal Gaussians over the numeric columns with per-component category frequencies) to a real CSV table, with differential privacy.",
+        discussion: """
+        The schema is inferred (an unnamed first column is a row index; all-number columns are numeric; text columns are categorical, or identifiers when more than max(50, rows/2) values are distinct) and --role overrides it. Privacy is per user (--user-column; without one, every row is a user): each user's rows are capped at --max-rows-per-user, numeric values are clipped to their bounds, and every EM iteration releases noisy sufficient statistics through the Gaussian mechanism. The noise is calibrated so that the whole fit (and the BIC selection of k) spends --epsilon at --delta (RDP accounting). The release is recorded in the dataset's privacy ledger (<data>.privacy-ledger.json unless --ledger), which refuses it, with nothing written, when the budget would be exceeded.
+        """
+    )
+
+    @Option(help: "The real table (CSV with a header line).")
+    var real: String
+
+    @Option(help: "Where to write the model (JSON).")
+    var out: String
+
+    @Option(help: "Epsilon this fit spends.")
+    var epsilon: Double = 1.0
+
+    @Option(help: "Delta of the guarantee (also the ledger's, when this fit creates it).")
+    var delta: Double = 1e-5
+
+    @Option(help: "Budget epsilon of the dataset's ledger when this fit creates it (default: --epsilon).")
+    var budget: Double?
+
+    @Option(help: "Mixture components (default: chosen by BIC among 1...--max-components).")
+    var components: Int?
+
+    @Option(name: .customLong("max-components"), help: "Largest k tried by the BIC selection.")
+    var maxComponents: Int = 4
+
+    @Option(help: "EM iterations per candidate k (each one is a noisy release).")
+    var iterations: Int = 8
+
+    @Option(name: .customLong("max-rows-per-user"), help: "Rows kept per user (the first ones in file order).")
+    var maxRowsPerUser: Int = 1
+
+    @Option(name: .customLong("user-column"), help: "The column that identifies users (the privacy unit).")
+    var userColumn: String?
+
+    @Option(name: .customLong("role"), help: "NAME=ROLE, repeatable; ROLE is numeric, categorical, quasi_identifier, identifier or user; NAME may use * as a wildcard (e.g. 'user-item_affinity_*=identifier').")
+    var roles: [String] = []
+
+    @Option(name: .customLong("bounds"), help: "NAME=LOW:HIGH, repeatable: public bounds of a numeric column (values are clipped to them). Columns without bounds use the data's range, which is not private (the model says so).")
+    var bounds: [String] = []
+
+    @Option(help: "Privacy ledger file (default: <real>.privacy-ledger.json).")
+    var ledger: String?
+
+    @Option(help: "Seed of the noise and the initialisation.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard epsilon > 0 && epsilon.isFinite else { throw ValidationError("--epsilon must be a positive number, got \(epsilon)") }
+        guard delta > 0 && delta < 1 else { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
+        if let b = budget { guard b > 0 && b.isFinite else { throw ValidationError("--budget must be a positive number, got \(b)") } }
+        if let k = components { guard (1...64).contains(k) else { throw ValidationError("--components must be in [1, 64], got \(k)") } }
+        guard (1...64).contains(maxComponents) else { throw ValidationError("--max-components must be in [1, 64], got \(maxComponents)") }
+        guard (1...1000).contains(iterations) else { throw ValidationError("--iterations must be in [1, 1000], got \(iterations)") }
+        guard (1...1_000_000).contains(maxRowsPerUser) else { throw ValidationError("--max-rows-per-user must be in [1, 1000000], got \(maxRowsPerUser)") }
+        _ = try parsedRoles(header: nil)
+        _ = try parsedBounds()
+    }
+
+    /// Roles by column; patterns are matched against `header` (nil: only checks the syntax).
+    func parsedRoles(header: [String]?) throws -> [String: ColumnRole] {
+        var out: [String: ColumnRole] = [:]
+        for spec in roles {
+            guard let eq = spec.lastIndex(of: "="), let role = ColumnRole(rawValue: String(spec[spec.index(after: eq)...])) else {
+                throw ValidationError("--role must be NAME=ROLE with ROLE one of \(ColumnRole.allCases.map(\.rawValue).joined(separator: ", ")), got '\(spec)'")
+            }
+            let name = String(spec[..<eq])
+            guard let header else { continue }
+            if name.contains("*") {
+                let matches = header.filter { fnmatch(name, $0, 0) == 0 }
+                guard !matches.isEmpty else { throw ValidationError("--role '\(spec)': the pattern matches no column of \(real)") }
+                for m in matches { out[m] = role }
+            } else {
+                out[name] = role
+            }
+        }
+        if let u = userColumn { out[u] = .user }
+        return out
+    }
+
+    func parsedBounds() throws -> [String: (Double, Double)] {
+        var out: [String: (Double, Double)] = [:]
+        for spec in bounds {
+            guard let eq = spec.lastIndex(of: "=") else { throw ValidationError("--bounds must be NAME=LOW:HIGH, got '\(spec)'") }
+            let parts = spec[spec.index(after: eq)...].split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let lo = Double(parts[0]), let hi = Double(parts[1]), lo.isFinite, hi.isFinite, lo < hi else {
+                throw ValidationError("--bounds must be NAME=LOW:HIGH with finite LOW < HIGH, got '\(spec)'")
+            }
+            out[String(spec[..<eq])] = (lo, hi)
+        }
+        return out
+    }
+
+    func run() throws {
+        do {
+            try fitAndWrite()
+        } catch let e as DataError {
+            printError(e.description); throw Exit.dataError
+        } catch let e as PrivacyLedgerError {
+            printError(e.description); throw Exit.dataError
+        }
+    }
+
+    func fitAndWrite() throws {
+        let csv = try CSVText.read(path: real)
+        let table = try DataTable.build(csv, file: real, roles: try parsedRoles(header: csv.header))
+        let b = try parsedBounds()
+        for name in b.keys.sorted() where !table.numericNames.contains(name) {
+            throw DataError(file: real, column: name, message: "--bounds names a column that is not numeric in this table")
+        }
+        var cfg = SynthFitConfig()
+        cfg.epsilon = epsilon; cfg.delta = delta; cfg.components = components; cfg.maxComponents = maxComponents
+        cfg.iterations = iterations; cfg.maxRowsPerUser = maxRowsPerUser; cfg.bounds = b
+        let ledgerPath = ledger ?? PrivacyLedger.defaultPath(forData: real)
+        var book = try PrivacyLedger.load(path: ledgerPath)
+            ?? PrivacyLedger(dataset: URL(fileURLWithPath: real).lastPathComponent, budget: .init(epsilon: budget ?? epsilon, delta: delta))
+        let result = try DPMixtureFit.fit(table, config: cfg, seed: seed, source: URL(fileURLWithPath: real).lastPathComponent)
+        if book.budget.delta != delta {
+            throw DataError(file: ledgerPath, message: "the ledger's delta is \(book.budget.delta); fit with --delta \(book.budget.delta)")
+        }
+        try book.record(what: "synth fit -> \(URL(fileURLWithPath: out).lastPathComponent)", events: result.events, path: ledgerPath)
+        // Model to a temporary file, then the ledger, then the model into place.
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try enc.encode(result.model)
+        let w = try StreamWriter(path: out)
+        data.withUnsafeBytes { raw in w.write(String(decoding: raw.bindMemory(to: UInt8.self), as: UTF8.self)) }
+        w.byte(10)
+        try book.save(path: ledgerPath)
+        try w.commit()
+        let m = result.model
+        print("model: \(out) (\(m.components.count) component\(m.components.count == 1 ? "" : "s"), \(m.numeric.count) numeric and \(m.categorical.count) categorical columns, \(m.privacy.rowsUsed) rows of \(m.privacy.users) users; \(m.privacy.rowsDropped) rows over the per-user cap dropped)")
+        if m.selection.count > 1 {
+            for c in m.selection { print(String(format: "  k = %d: noisy log-likelihood %.1f, %d parameters, BIC %.1f%@", c.components, c.logLikelihood, c.parameters, c.bic, c.components == m.components.count ? " <- chosen" : "")) }
+        }
+        print(String(format: "privacy: epsilon %.4g at delta %g over %d Gaussian releases (noise multiplier %.4g, sensitivity %.4g)", m.privacy.epsilon, m.privacy.delta, m.privacy.releases, m.privacy.noiseMultiplier, m.privacy.statisticsSensitivity))
+        print(String(format: "ledger: %@: spent %.4g of %.4g, remaining %.4g", ledgerPath as NSString, book.spentEpsilon, book.budget.epsilon, book.remainingEpsilon))
+        for note in m.privacy.notes { print("note: \(note)") }
+    }
+}
+
+struct SynthGenerate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate synthetic profiles from a persona model, streamed to CSV or JSON Lines in constant memory.",
+        discussion: "Profiles follow the blueprint's synthetic_profiles schema (profile_id, persona_vector, traits, interaction_history, source = generated). The persona vector is normalize(W z + 0.1 N(0, I)) with z = [scaled numeric values, one-hot categories] and W a fixed seeded projection. CSV columns: profile_id, source, the model's columns, persona_0..persona_511. The output does not depend on --threads."
+    )
+
+    @Option(help: "The persona model (from synth fit).")
+    var model: String
+
+    @Option(help: "Number of profiles.")
+    var count: Int
+
+    @Option(help: "Output file (.csv or .jsonl; the extension picks the format unless --format); - for standard output.")
+    var out: String
+
+    @Option(help: "csv or jsonl.")
+    var format: String?
+
+    @Option(name: .customLong("variance-scale"), help: "Multiplies every component's standard deviation.")
+    var varianceScale: Double = 1
+
+    @Flag(name: .customLong("edge-cases"), help: "Oversample tails and rare categories: components uniformly, standard deviations at least doubled, category frequencies flattened (p^0.5).")
+    var edgeCases = false
+
+    @Option(help: "Root seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Worker threads.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    var resolvedFormat: String { format ?? (out.hasSuffix(".jsonl") ? "jsonl" : "csv") }
+
+    func validate() throws {
+        guard (1...10_000_000_000).contains(count) else { throw ValidationError("--count must be in [1, 10000000000], got \(count)") }
+        guard ["csv", "jsonl"].contains(resolvedFormat) else { throw ValidationError("--format must be csv or jsonl, got '\(resolvedFormat)'") }
+        guard varianceScale > 0 && varianceScale <= 100 else { throw ValidationError("--variance-scale must be in (0, 100], got \(varianceScale)") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in [1, 256], got \(threads)") }
+    }
+
+    func run() throws {
+        do { try generate() } catch let e as DataError { printError(e.description); throw Exit.dataError }
+    }
+
+    func generate() throws {
+        let m = try PersonaModel.load(path: model)
+        let root = SeedTree(root: seed)
+        let sampler = PersonaSampler(model: m, seed: root, varianceScale: varianceScale, edgeCases: edgeCases)
+        let w = try StreamWriter(path: out)
+        let d = m.numeric.count, C = m.categorical.count, L = m.latentDimension, D = sampler.projection.dimension
+        let jsonl = resolvedFormat == "jsonl"
+        if !jsonl {
+            w.write("profile_id,source")
+            for c in m.numeric { w.byte(44); w.write(CSVFormat.escape(c.name)) }
+            for c in m.categorical { w.byte(44); w.write(CSVFormat.escape(c.name)) }
+            for j in 0..<D { w.write(",persona_\(j)") }
+            w.byte(10)
+        }
+        let levelText = m.categorical.map { $0.levels.map { jsonl ? jsonString($0) : CSVFormat.escape($0) } }
+        let nameText = (m.numeric.map(\.name) + m.categorical.map(\.name)).map(jsonString)
+        let cs = PersonaSampler.chunkSize
+        let chunks = (count + cs - 1) / cs
+        let T = threads
+        // Per-thread buffers: memory does not grow with --count.
+        let values = (0..<T).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: cs * max(d, 1)) }
+        let codes = (0..<T).map { _ in UnsafeMutablePointer<Int>.allocate(capacity: cs * max(C, 1)) }
+        let vectors = (0..<T).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: cs * D) }
+        let latent = (0..<T).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: cs * L) }
+        defer { for t in 0..<T { values[t].deallocate(); codes[t].deallocate(); vectors[t].deallocate(); latent[t].deallocate() } }
+        let buffers = (0..<T).map { _ in ByteBuffer(capacity: 1 << 22) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var wave = 0
+        while wave * T < chunks {
+            let first = wave * T
+            let n = min(T, chunks - first)
+            // Each thread draws and formats one chunk; the chunks are then written in order.
+            DispatchQueue.concurrentPerform(iterations: n) { t in
+                let c = first + t
+                let rows = min(cs, count - c * cs)
+                sampler.chunk(c, rows: rows, root: root, values: values[t], codes: codes[t], vectors: vectors[t], latent: latent[t])
+                let b = buffers[t]
+                b.clear()
+                for r in 0..<rows {
+                    let id = c * cs + r
+                    if jsonl {
+                        b.write("{\"profile_id\":\""); writeID(b, id); b.write("\",\"source\":\"generated\",\"traits\":{")
+                        for j in 0..<d { if j > 0 { b.byte(44) }; b.write(nameText[j]); b.byte(58); b.write(values[t][r * d + j]) }
+                        for q in 0..<C { if d + q > 0 { b.byte(44) }; b.write(nameText[d + q]); b.byte(58); b.write(levelText[q][codes[t][r * C + q]]) }
+                        b.write("},\"interaction_history\":[],\"persona_vector\":[")
+                        for j in 0..<D { if j > 0 { b.byte(44) }; b.write(vectors[t][r * D + j]) }
+                        b.write("]}\n")
+                    } else {
+                        writeID(b, id); b.write(",generated")
+                        for j in 0..<d { b.byte(44); b.write(values[t][r * d + j]) }
+                        for q in 0..<C { b.byte(44); b.write(levelText[q][codes[t][r * C + q]]) }
+                        for j in 0..<D { b.byte(44); b.write(vectors[t][r * D + j]) }
+                        b.byte(10)
+                    }
+                }
+            }
+            for t in 0..<n { try w.append(buffers[t]) }
+            wave += 1
+            if chunks > 50 && (wave % max(1, chunks / T / 20) == 0) && out != "-" {
+                let done = min(count, wave * T * cs)
+                let el = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                printError(String(format: "generated %d / %d profiles (%.0f%%), %.0f/s, ETA %.0f s", done, count, 100 * Double(done) / Double(count),
+                                  Double(done) / el, Double(count - done) / max(1, Double(done) / el)))
+            }
+        }
+        try w.commit()
+        let el = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let report = out == "-" ? printError : { print($0) }
+        report(String(format: "wrote %d profiles to %@ (%@, %.1f MB) in %.2f s: %.0f profiles/s on %d thread%@", count, out as NSString,
+                     resolvedFormat as NSString, Double(w.bytesWritten) / 1e6, el, Double(count) / el, T, T == 1 ? "" : "s"))
+    }
+
+    /// profile ids: "syn-" and the index, zero-padded to 10 digits.
+    func writeID(_ w: ByteBuffer, _ i: Int) {
+        w.write("syn-" as StaticString)
+        var digits = 1, t = i
+        while t >= 10 { t /= 10; digits += 1 }
+        for _ in digits..<10 { w.byte(48) }
+        w.write(i)
+    }
+}
+
+/// A JSON string literal.
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for ch in s.unicodeScalars {
+        switch ch {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+import GymTestSupport
+
+/// `optima-gym synth fit|generate` end to end on the Open Bandit Dataset's user features.
+final class SynthCLITests: CLITestCase {
+    /// The OBD sample (../shared/data/obd beside the repository), copied into the test directory
+    /// so that the ledger lands there.
+    func obdUsers() throws -> URL {
+        let src = repositoryRoot().deletingLastPathComponent().appendingPathComponent("shared/data/obd/random/all/all.csv")
+        guard FileManager.default.fileExists(atPath: src.path) else { throw XCTSkip("OBD sample not found at \(src.path)") }
+        let dst = tmp.appendingPathComponent("obd_users.csv")
+        try FileManager.default.copyItem(at: src, to: dst)
+        return dst
+    }
+
+    let obdRoles = ["--role", "user-item_affinity_*=identifier", "--role", "timestamp=identifier", "--role", "item_id=identifier",
+                    "--role", "position=identifier", "--role", "click=identifier", "--role", "propensity_score=identifier",
+                    "--role", "user_feature_0=quasi_identifier", "--role", "user_feature_1=quasi_identifier"]
+
+    func testFitSpendsTheBudgetOnceAndGenerates() throws {
+        let data = try obdUsers()
+        let model = tmp.appendingPathComponent("model.json")
+        let fit = try run(["synth", "fit", "--real", data.path, "--out", model.path, "--seed", "3"] + obdRoles)
+        XCTAssertEqual(fit.code, 0, fit.stderr)
+        XCTAssertTrue(fit.stdout.contains("4 categorical columns, 10000 rows of 10000 users"), fit.stdout)
+        XCTAssertTrue(fit.stdout.contains("privacy: epsilon 1 at delta 1e-05"), fit.stdout)
+        let ledger = data.path + ".privacy-ledger.json"
+        let before = try Data(contentsOf: URL(fileURLWithPath: ledger))
+        // A second fit would exceed epsilon = 1: refused, nothing written.
+        let model2 = tmp.appendingPathComponent("model2.json")
+        let again = try run(["synth", "fit", "--real", data.path, "--out", model2.path] + obdRoles)
+        XCTAssertEqual(again.code, 65)
+        XCTAssertTrue(again.stderr.contains("privacy budget exceeded"), again.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: model2.path))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: ledger)), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.path).filter { $0.hasPrefix(".") }, [], "no temporary files left")
+        // Generation: the same bytes with 1 or 2 threads (chunks have their own seeds).
+        let a = tmp.appendingPathComponent("a.csv"), b = tmp.appendingPathComponent("b.csv")
+        XCTAssertEqual(try run(["synth", "generate", "--model", model.path, "--count", "9000", "--out", a.path, "--threads", "1"]).code, 0)
+        XCTAssertEqual(try run(["synth", "generate", "--model", model.path, "--count", "9000", "--out", b.path, "--threads", "2"]).code, 0)
+        let csvA = try Data(contentsOf: a)
+        XCTAssertEqual(csvA, try Data(contentsOf: b))
+        let lines = String(decoding: csvA, as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, 9001)
+        XCTAssertTrue(lines[0].hasPrefix("profile_id,source,user_feature_0,user_feature_1,user_feature_2,user_feature_3,persona_0,"))
+        XCTAssertEqual(lines[1].split(separator: ",").count, 2 + 4 + 512)
+        XCTAssertTrue(lines[1].hasPrefix("syn-0000000000,generated,"))
+        let j = tmp.appendingPathComponent("p.jsonl")
+        XCTAssertEqual(try run(["synth", "generate", "--model", model.path, "--count", "5", "--out", j.path, "--edge-cases"]).code, 0)
+        let first = try XCTUnwrap(String(decoding: try Data(contentsOf: j), as: UTF8.self).split(separator: "\n").first)
+        let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        XCTAssertEqual(obj["source"] as? String, "generated")
+        XCTAssertEqual((obj["persona_vector"] as? [Double])?.count, 512)
+        XCTAssertEqual((obj["traits"] as? [String: Any])?.count, 4)
+    }
+
+    func testBadInputsExit65AndWriteNothing() throws {
+        let bad = tmp.appendingPathComponent("bad.csv")
+        try "a,b\n1,2\n3\n".write(to: bad, atomically: true, encoding: .utf8)
+        let m = tmp.appendingPathComponent("m.json")
+        let r = try run(["synth", "fit", "--real", bad.path, "--out", m.path])
+        XCTAssertEqual(r.code, 65)
+        XCTAssertTrue(r.stderr.contains("\(bad.path):3: error: ragged row"), r.stderr)
+        try "a,b\n1,2\n3,nan\n".write(to: bad, atomically: true, encoding: .utf8)
+        let n = try run(["synth", "fit", "--real", bad.path, "--out", m.path])
+        XCTAssertEqual(n.code, 65)
+        XCTAssertTrue(n.stderr.contains(":3: error: column 'b': 'nan'"), n.stderr)
+        let missing = try run(["synth", "fit", "--real", bad.path, "--out", m.path, "--role", "colour=categorical"])
+        XCTAssertEqual(missing.code, 65)
+        XCTAssertTrue(missing.stderr.contains("column 'colour'"), missing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: m.path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bad.path + ".privacy-ledger.json"))
+        try "{\"format\": \"optima-gym-persona-model\", \"version\": 1, \"sour".write(to: m, atomically: true, encoding: .utf8)
+        let g = try run(["synth", "generate", "--model", m.path, "--count", "10", "--out", tmp.appendingPathComponent("o.csv").path])
+        XCTAssertEqual(g.code, 65)
+        XCTAssertTrue(g.stderr.contains("corrupt or truncated"), g.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("o.csv").path))
+        for args in [["synth", "fit", "--real", bad.path, "--out", m.path, "--role", "a=weird"],
+                     ["synth", "fit", "--real", bad.path, "--out", m.path, "--bounds", "a=3:1"],
+                     ["synth", "generate", "--model", m.path, "--count", "0", "--out", "x.csv"]] {
+            XCTAssertEqual(try run(args).code, 64, "\(args)")
+        }
+    }
+}
