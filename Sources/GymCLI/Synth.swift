@@ -7,7 +7,7 @@ import GymSynth
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Synthetic personas: fit a differentially private persona model to a real table, generate profiles from it.",
-        subcommands: [SynthFit.self, SynthGenerate.self]
+        subcommands: [SynthFit.self, SynthGenerate.self, SynthSplit.self, SynthStats.self]
     )
 }
 
@@ -297,4 +297,146 @@ func jsonString(_ s: String) -> String {
         }
     }
     return out + "\""
+}
+
+struct SynthSplit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "split",
+        abstract: "Split a real table into a part to fit and a holdout that the fit never sees (the baseline of synth stats' distance to closest record and its validation accuracy).",
+        discussion: "Rows go to the holdout with probability --holdout-fraction, drawn from the seed (synth.split); with --user-column, all rows of a user go to the same side."
+    )
+
+    @Option(help: "The real table (CSV).")
+    var real: String
+    @Option(name: .customLong("holdout-fraction"), help: "Share of rows (or users) held out, in (0, 1).")
+    var holdoutFraction: Double = 0.2
+    @Option(name: .customLong("train-out"), help: "Where to write the part to fit.")
+    var trainOut: String
+    @Option(name: .customLong("holdout-out"), help: "Where to write the holdout.")
+    var holdoutOut: String
+    @Option(name: .customLong("user-column"), help: "Keep each user's rows together.")
+    var userColumn: String?
+    @Option(help: "Seed.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard holdoutFraction > 0 && holdoutFraction < 1 else { throw ValidationError("--holdout-fraction must be in (0, 1), got \(holdoutFraction)") }
+        guard trainOut != holdoutOut else { throw ValidationError("--train-out and --holdout-out must differ") }
+    }
+
+    func run() throws {
+        do {
+            let csv = try CSVText.read(path: real)
+            var userIndex: Int?
+            if let u = userColumn {
+                guard let i = csv.header.firstIndex(of: u) else { throw DataError(file: real, column: u, message: "no such column") }
+                userIndex = i
+            }
+            let s = SeedTree(root: seed).child("synth.split").stream()
+            var side: [String: Bool] = [:]
+            let a = try StreamWriter(path: trainOut), b = try StreamWriter(path: holdoutOut)
+            let header = csv.header.map(CSVFormat.escape).joined(separator: ",") + "\n"
+            a.write(header); b.write(header)
+            var na = 0, nb = 0
+            for row in csv.rows {
+                let hold: Bool
+                if let ui = userIndex {
+                    if let h = side[row[ui]] { hold = h } else { hold = s.uniform() < holdoutFraction; side[row[ui]] = hold }
+                } else {
+                    hold = s.uniform() < holdoutFraction
+                }
+                let w = hold ? b : a
+                w.write(row.map(CSVFormat.escape).joined(separator: ",")); w.byte(10)
+                try w.endRecord()
+                if hold { nb += 1 } else { na += 1 }
+            }
+            guard na > 0 && nb > 0 else { throw DataError(file: real, message: "the split left one side empty (\(na) and \(nb) rows); use more rows or another --holdout-fraction") }
+            try a.commit(); try b.commit()
+            print("\(na) rows to \(trainOut), \(nb) rows to \(holdoutOut)")
+        } catch let e as DataError { printError(e.description); throw Exit.dataError }
+    }
+}
+
+struct SynthStats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Synthetic-data quality report (report.md + quality.csv): per-column KL, KS/TV complements, correlation similarity, diversity, the privacy budget, distance to closest record against a real holdout, train-on-synthetic validation accuracy and k-anonymised group patterns.",
+        discussion: "--real is the data the model was fitted on, --holdout real rows it never saw (see synth split), --synthetic the output of synth generate (CSV). Columns are read by the model's schema; others are ignored. The report directory is written to a temporary directory and renamed into place."
+    )
+
+    @Option(help: "The persona model.")
+    var model: String
+    @Option(help: "The real rows the model was fitted on (CSV).")
+    var real: String
+    @Option(help: "Real rows the fit never saw (CSV).")
+    var holdout: String
+    @Option(help: "Synthetic rows (CSV from synth generate).")
+    var synthetic: String
+    @Option(help: "Output directory (must not exist or be empty).")
+    var out: String
+    @Option(help: "Categorical column to predict for the train-on-synthetic / test-on-real accuracy.")
+    var target: String?
+    @Option(help: "k of k-anonymity: group patterns with fewer real members are suppressed.")
+    var k: Int = 5
+    @Option(help: "The privacy ledger of the real data (default: <real>.privacy-ledger.json).")
+    var ledger: String?
+    @Option(help: "Seed (diversity's random pairs).")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard (2...1_000_000).contains(k) else { throw ValidationError("--k must be in [2, 1000000], got \(k)") }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
+            guard isDir.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true else {
+                throw ValidationError("--out '\(out)' exists and is not an empty directory")
+            }
+        }
+    }
+
+    func load(_ path: String, _ m: PersonaModel) throws -> EncodedRows {
+        let csv = try CSVText.read(path: path)
+        var roles: [String: ColumnRole] = [:]
+        let numeric = Set(m.numeric.map(\.name)), categorical = Set(m.categorical.map(\.name))
+        for h in csv.header { roles[h] = numeric.contains(h) ? .numeric : (categorical.contains(h) ? .categorical : .identifier) }
+        return try EncodedRows(table: try DataTable.build(csv, file: path, roles: roles), model: m)
+    }
+
+    func run() throws {
+        do {
+            let m = try PersonaModel.load(path: model)
+            let r = try load(real, m), h = try load(holdout, m), s = try load(synthetic, m)
+            let ledgerPath = ledger ?? PrivacyLedger.defaultPath(forData: real)
+            let l: PrivacyLedger?
+            do { l = try PrivacyLedger.load(path: ledgerPath) } catch let e as PrivacyLedgerError { printError(e.description); throw Exit.dataError }
+            let inputs = QualityReport.Inputs(modelPath: model, realPath: real, holdoutPath: holdout, syntheticPath: synthetic,
+                                              target: target, k: k, seed: seed, ledger: l, ledgerPath: l == nil ? nil : ledgerPath)
+            let report = try QualityReport.compute(model: m, real: r, holdout: h, synthetic: s, inputs: inputs)
+            // Temporary directory beside --out, renamed into place.
+            let outURL = URL(fileURLWithPath: out)
+            let parent = outURL.deletingLastPathComponent()
+            let tmp = parent.appendingPathComponent(".\(outURL.lastPathComponent).tmp-\(getpid())")
+            try? FileManager.default.removeItem(at: tmp)
+            do {
+                try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+                try report.markdown().write(to: tmp.appendingPathComponent("report.md"), atomically: false, encoding: .utf8)
+                try report.csv().write(to: tmp.appendingPathComponent("quality.csv"), atomically: false, encoding: .utf8)
+                if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
+                try FileManager.default.moveItem(at: tmp, to: outURL)
+            } catch {
+                try? FileManager.default.removeItem(at: tmp)
+                throw DataError(file: out, message: "cannot write the report: \((error as NSError).localizedDescription)")
+            }
+            print(String(format: "quality report in %@: mean KL %.4f nats over %d columns, correlation similarity %@, DCR median synthetic %.4f vs holdout %.4f%@",
+                         out as NSString, report.meanKL, report.columns.count, report.correlation.map { String(format: "%.4f", $0.score) } ?? "n/a",
+                         QualityReportMedian(report.dcrSynthetic), QualityReportMedian(report.dcrHoldout), report.dcrFlagged ? " (FLAGGED)" : ""))
+            if let t = report.tstr { print(String(format: "validation accuracy (%@): trained on synthetic %.4f, on real %.4f", t.target as NSString, t.synthetic, t.real)) }
+            if let g = report.groups { print("k-anonymity (k = \(k)): \(g.suppressedGroups) group patterns (\(g.suppressedRealRows) real rows) suppressed, \(g.shown.count) shown") }
+        } catch let e as DataError { printError(e.description); throw Exit.dataError }
+    }
+}
+
+func QualityReportMedian(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    guard !s.isEmpty else { return .nan }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }

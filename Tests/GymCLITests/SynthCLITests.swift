@@ -83,3 +83,39 @@ final class SynthCLITests: CLITestCase {
         }
     }
 }
+
+extension SynthCLITests {
+    /// Split, fit, generate and the quality report on the OBD user features: every section is
+    /// there, k-anonymity suppresses patterns, the ledger's figures are shown.
+    func testQualityReportOnOBD() throws {
+        let data = try obdUsers()
+        let train = tmp.appendingPathComponent("train.csv"), hold = tmp.appendingPathComponent("holdout.csv")
+        XCTAssertEqual(try run(["synth", "split", "--real", data.path, "--train-out", train.path, "--holdout-out", hold.path, "--seed", "7"]).code, 0)
+        let model = tmp.appendingPathComponent("m.json"), syn = tmp.appendingPathComponent("s.csv")
+        XCTAssertEqual(try run(["synth", "fit", "--real", train.path, "--out", model.path, "--role", "user_feature_2=quasi_identifier"] + obdRoles).code, 0)
+        XCTAssertEqual(try run(["synth", "generate", "--model", model.path, "--count", "8000", "--out", syn.path]).code, 0)
+        let out = tmp.appendingPathComponent("q")
+        let r = try run(["synth", "stats", "--model", model.path, "--real", train.path, "--holdout", hold.path, "--synthetic", syn.path,
+                         "--out", out.path, "--target", "user_feature_3"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let md = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        for needle in ["## Privacy budget", "| train.csv | 1.0000 | 1.0000 | 0.0000 | 1 |", "## Fidelity per column", "KL (nats)",
+                       "TV complement", "## Correlation similarity", "## Diversity", "## Distance to closest record", "| real holdout |",
+                       "## Validation accuracy", "| synthetic |", "patterns (", "real rows) suppressed"] {
+            XCTAssertTrue(md.contains(needle), needle)
+        }
+        let csv = try String(contentsOf: out.appendingPathComponent("quality.csv"), encoding: .utf8)
+        XCTAssertTrue(csv.contains("k_anonymity,,suppressed_patterns,"))
+        let suppressed = csv.split(separator: "\n").first { $0.hasPrefix("k_anonymity,,suppressed_patterns,") }!
+        XCTAssertGreaterThan(Double(suppressed.split(separator: ",").last!)!, 0, "OBD has rare feature combinations")
+        // Quality: small KL, correlation similarity high, the classifier trained on synthetic
+        // rows close to the one trained on real rows.
+        func value(_ key: String) -> Double { Double(csv.split(separator: "\n").first { $0.hasPrefix(key) }!.split(separator: ",").last!)! }
+        XCTAssertLessThan(value("summary,,kl_divergence_mean,"), 0.05)
+        XCTAssertGreaterThan(value("summary,,correlation_similarity,"), 0.9)
+        XCTAssertGreaterThan(value("validation,user_feature_3,accuracy_train_synthetic,"), value("validation,user_feature_3,accuracy_train_real,") - 0.05)
+        // An existing non-empty --out is refused.
+        XCTAssertEqual(try run(["synth", "stats", "--model", model.path, "--real", train.path, "--holdout", hold.path, "--synthetic", syn.path,
+                                "--out", out.path]).code, 64)
+    }
+}
