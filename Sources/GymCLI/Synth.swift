@@ -7,7 +7,7 @@ import GymSynth
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Synthetic personas: fit a differentially private persona model to a real table, generate profiles from it.",
-        subcommands: [SynthFit.self, SynthGenerate.self, SynthSplit.self, SynthStats.self]
+        subcommands: [SynthFit.self, SynthGenerate.self, SynthAugment.self, SynthSplit.self, SynthStats.self]
     )
 }
 
@@ -187,6 +187,9 @@ struct SynthGenerate: ParsableCommand {
     @Option(help: "Worker threads.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "The real table (CSV): a profile whose modelled values equal a real row's is drawn again (up to 1,000 times; a profile still a copy then is an error).")
+    var real: String?
+
     var resolvedFormat: String { format ?? (out.hasSuffix(".jsonl") ? "jsonl" : "csv") }
 
     func validate() throws {
@@ -204,6 +207,7 @@ struct SynthGenerate: ParsableCommand {
         let m = try PersonaModel.load(path: model)
         let root = SeedTree(root: seed)
         let sampler = PersonaSampler(model: m, seed: root, varianceScale: varianceScale, edgeCases: edgeCases)
+        let keys = try real.map { RowKeys(try loadInModelSchema($0, m)) }
         let w = try StreamWriter(path: out)
         let d = m.numeric.count, C = m.categorical.count, L = m.latentDimension, D = sampler.projection.dimension
         let jsonl = resolvedFormat == "jsonl"
@@ -226,6 +230,10 @@ struct SynthGenerate: ParsableCommand {
         let latent = (0..<T).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: cs * L) }
         defer { for t in 0..<T { values[t].deallocate(); codes[t].deallocate(); vectors[t].deallocate(); latent[t].deallocate() } }
         let buffers = (0..<T).map { _ in ByteBuffer(capacity: 1 << 22) }
+        let redraws = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2 * T)
+        redraws.initialize(repeating: 0)
+        defer { redraws.deallocate() }
+        var totalRedraws = 0
         let start = DispatchTime.now().uptimeNanoseconds
         var wave = 0
         while wave * T < chunks {
@@ -235,7 +243,8 @@ struct SynthGenerate: ParsableCommand {
             DispatchQueue.concurrentPerform(iterations: n) { t in
                 let c = first + t
                 let rows = min(cs, count - c * cs)
-                sampler.chunk(c, rows: rows, root: root, values: values[t], codes: codes[t], vectors: vectors[t], latent: latent[t])
+                let rj = sampler.chunk(c, rows: rows, root: root, values: values[t], codes: codes[t], vectors: vectors[t], latent: latent[t], reject: keys)
+                redraws[2 * t] = rj.redraws; redraws[2 * t + 1] = rj.copiesKept
                 let b = buffers[t]
                 b.clear()
                 for r in 0..<rows {
@@ -256,7 +265,13 @@ struct SynthGenerate: ParsableCommand {
                     }
                 }
             }
-            for t in 0..<n { try w.append(buffers[t]) }
+            for t in 0..<n {
+                if redraws[2 * t + 1] > 0 {
+                    throw DataError(file: model, message: "chunk \(first + t): a profile was still a copy of a real row after 1,000 draws; the model reproduces the real rows too closely to generate without copies")
+                }
+                totalRedraws += redraws[2 * t]
+                try w.append(buffers[t])
+            }
             wave += 1
             if chunks > 50 && (wave % max(1, chunks / T / 20) == 0) && out != "-" {
                 let done = min(count, wave * T * cs)
@@ -268,6 +283,7 @@ struct SynthGenerate: ParsableCommand {
         try w.commit()
         let el = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let report = out == "-" ? printError : { print($0) }
+        if let keys { report("exact copies of the \(keys.count) distinct real rows rejected and drawn again: \(totalRedraws)") }
         report(String(format: "wrote %d profiles to %@ (%@, %.1f MB) in %.2f s: %.0f profiles/s on %d thread%@", count, out as NSString,
                      resolvedFormat as NSString, Double(w.bytesWritten) / 1e6, el, Double(count) / el, T, T == 1 ? "" : "s"))
     }
@@ -439,4 +455,112 @@ func QualityReportMedian(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     guard !s.isEmpty else { return .nan }
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Reads a CSV in a model's schema (its columns; others ignored).
+func loadInModelSchema(_ path: String, _ m: PersonaModel) throws -> EncodedRows {
+    let csv = try CSVText.read(path: path)
+    var roles: [String: ColumnRole] = [:]
+    let numeric = Set(m.numeric.map(\.name)), categorical = Set(m.categorical.map(\.name))
+    for h in csv.header { roles[h] = numeric.contains(h) ? .numeric : (categorical.contains(h) ? .categorical : .identifier) }
+    return try EncodedRows(table: try DataTable.build(csv, file: path, roles: roles), model: m)
+}
+
+struct SynthAugment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "augment",
+        abstract: "Real rows plus synthetic ones (source = augmented), up to a target size or until a class column is balanced.",
+        discussion: "Output columns: profile_id, source (real or augmented) and the model's columns, real rows first in file order. With --balance COLUMN every level of that categorical column is brought up to the most frequent level's count by drawing from the model conditioned on the level (component chosen by weight x frequency of the level). Synthetic rows that equal a real row in every modelled column are drawn again. Written to a temporary file and renamed into place."
+    )
+
+    @Option(help: "The real table (CSV).")
+    var real: String
+    @Option(help: "The persona model.")
+    var model: String
+    @Option(help: "Output CSV.")
+    var out: String
+    @Option(name: .customLong("target-size"), help: "Total rows wanted (real + synthetic).")
+    var targetSize: Int?
+    @Option(help: "A categorical column of the model to balance.")
+    var balance: String?
+    @Option(help: "Seed.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard (targetSize == nil) != (balance == nil) else { throw ValidationError("give exactly one of --target-size and --balance") }
+        if let t = targetSize { guard t >= 1 && t <= 1_000_000_000 else { throw ValidationError("--target-size must be in [1, 1000000000], got \(t)") } }
+    }
+
+    func run() throws {
+        do {
+            let m = try PersonaModel.load(path: model)
+            let rows = try loadInModelSchema(real, m)
+            let csv = try CSVText.read(path: real)
+            let keys = RowKeys(rows)
+            // What to draw: (condition, count) pairs.
+            var plan: [((column: Int, level: Int)?, Int)] = []
+            if let t = targetSize {
+                guard t >= rows.count else {
+                    throw DataError(file: real, message: "--target-size \(t) is below the \(rows.count) real rows")
+                }
+                plan = [(nil, t - rows.count)]
+            } else if let b = balance {
+                guard let q = m.categorical.firstIndex(where: { $0.name == b }) else {
+                    throw DataError(file: model, column: b, message: "--balance must name a categorical column of the model (\(m.categorical.map(\.name).joined(separator: ", ")))")
+                }
+                var counts = [Int](repeating: 0, count: m.categorical[q].levels.count)
+                for i in 0..<rows.count where rows.codes[i * rows.c + q] >= 0 { counts[rows.codes[i * rows.c + q]] += 1 }
+                let top = counts.max() ?? 0
+                plan = counts.enumerated().filter { $0.element < top }.map { ((q, $0.offset), top - $0.element) }
+            }
+            let root = SeedTree(root: seed)
+            let sampler = PersonaSampler(model: m, seed: root)
+            let w = try StreamWriter(path: out)
+            w.write("profile_id,source")
+            for c in m.numeric { w.byte(44); w.write(CSVFormat.escape(c.name)) }
+            for c in m.categorical { w.byte(44); w.write(CSVFormat.escape(c.name)) }
+            w.byte(10)
+            // Real rows, their original text for the modelled columns.
+            let index = Dictionary(uniqueKeysWithValues: csv.header.enumerated().map { ($1, $0) })
+            let cols = m.numeric.map { index[$0.name]! } + m.categorical.map { index[$0.name]! }
+            for (i, row) in csv.rows.enumerated() {
+                w.write("real-\(i),real")
+                for j in cols { w.byte(44); w.write(CSVFormat.escape(row[j])) }
+                w.byte(10)
+                try w.endRecord()
+            }
+            let d = m.numeric.count, C = m.categorical.count
+            var v = [Double](repeating: 0, count: max(d, 1)), k = [Int](repeating: 0, count: max(C, 1)), z = [Double](repeating: 0, count: m.latentDimension)
+            let levelText = m.categorical.map { $0.levels.map(CSVFormat.escape) }
+            var made = 0, redraws = 0
+            for (p, (cond, n)) in plan.enumerated() {
+                let s = root.child("synth.augment", p).stream(.taus2)
+                for _ in 0..<n {
+                    var attempts = 0
+                    repeat {
+                        v.withUnsafeMutableBufferPointer { vb in k.withUnsafeMutableBufferPointer { kb in z.withUnsafeMutableBufferPointer { zb in
+                            sampler.draw(stream: s, values: vb.baseAddress!, codes: kb.baseAddress!, latent: zb.baseAddress!, condition: cond)
+                        } } }
+                        attempts += 1
+                        let copy = z.withUnsafeBufferPointer { zb in k.withUnsafeBufferPointer { kb in
+                            keys.contains(latent: zb.baseAddress!, codes: kb.baseAddress!, d: d, c: C)
+                        } }
+                        if !copy { break }
+                        if attempts >= 1000 {
+                            throw DataError(file: model, message: "a synthetic row was still a copy of a real row after 1,000 draws\(cond.map { " (level '\(m.categorical[$0.column].levels[$0.level])')" } ?? ""): the model reproduces the real rows too closely")
+                        }
+                        redraws += 1
+                    } while true
+                    w.write("aug-\(made),augmented")
+                    for j in 0..<d { w.byte(44); w.write(v[j]) }
+                    for q in 0..<C { w.byte(44); w.write(levelText[q][k[q]]) }
+                    w.byte(10)
+                    try w.endRecord()
+                    made += 1
+                }
+            }
+            try w.commit()
+            print("\(rows.count) real + \(made) augmented rows to \(out) (\(redraws) exact copies of real rows drawn again)")
+        } catch let e as DataError { printError(e.description); throw Exit.dataError }
+    }
 }

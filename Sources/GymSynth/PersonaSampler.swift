@@ -45,34 +45,88 @@ public struct PersonaSampler: Sendable {
     }
 
     /// Profiles of one chunk: `values` gets rows x numeric (original units), `codes` rows x
-    /// categorical level indices, `vectors` rows x 512.
+    /// categorical level indices, `vectors` rows x 512. With `reject`, a profile whose modelled
+    /// values equal a real row's (`RowKeys`) is drawn again, up to `maxAttempts` times; the
+    /// counts of redraws and of rows that stayed copies are returned.
+    @discardableResult
     public func chunk(_ c: Int, rows: Int, root: SeedTree, values: UnsafeMutablePointer<Double>, codes: UnsafeMutablePointer<Int>,
-                      vectors: UnsafeMutablePointer<Double>, latent: UnsafeMutablePointer<Double>, gemm: GemmBackend = Gemm.preferred) {
+                      vectors: UnsafeMutablePointer<Double>, latent: UnsafeMutablePointer<Double>, reject: RowKeys? = nil,
+                      maxAttempts: Int = 1000, gemm: GemmBackend = Gemm.preferred) -> (redraws: Int, copiesKept: Int) {
         let s = root.child("synth.generate", c).stream(.taus2)
         let d = model.numeric.count, C = model.categorical.count, L = model.latentDimension
+        var redraws = 0, kept = 0
         for r in 0..<rows {
-            let uk = s.uniform()
-            var k = 0
-            while k < cumulativeWeights.count - 1 && uk >= cumulativeWeights[k] { k += 1 }
-            let comp = model.components[k]
-            let z = latent + r * L
-            for j in 0..<d {
-                let x = min(1, max(-1, comp.mean[j] + sd[k][j] * s.standardNormal()))
-                z[j] = x
-                let col = model.numeric[j]
-                values[r * d + j] = col.low + (x + 1) / 2 * (col.high - col.low)
-            }
-            var off = d
-            for q in 0..<C {
-                let cum = cumulative[k][q]
-                let uq = s.uniform()
-                var l = 0
-                while l < cum.count - 1 && uq >= cum[l] { l += 1 }
-                codes[r * C + q] = l
-                for t in 0..<cum.count { z[off + t] = t == l ? 1 : 0 }
-                off += cum.count
+            var attempts = 0
+            while true {
+                draw(stream: s, values: values + r * d, codes: codes + r * C, latent: latent + r * L)
+                attempts += 1
+                guard let reject, reject.contains(latent: latent + r * L, codes: codes + r * C, d: d, c: C) else { break }
+                if attempts >= maxAttempts { kept += 1; break }
+                redraws += 1
             }
         }
         projection.vectors(latent, rows: rows, stream: s, into: vectors, gemm: gemm)
+        return (redraws, kept)
+    }
+
+    /// One profile: a component (by weight, or given `condition` = (categorical column, level)
+    /// by P(k | level) proportional to weight_k p_k(level), with that column fixed), then its
+    /// numeric values and categories; z = [scaled values, one-hot categories].
+    public func draw(stream s: RandomStream, values: UnsafeMutablePointer<Double>, codes: UnsafeMutablePointer<Int>,
+                     latent z: UnsafeMutablePointer<Double>, condition: (column: Int, level: Int)? = nil) {
+        let d = model.numeric.count, C = model.categorical.count
+        var k = 0
+        if let cond = condition {
+            var w = model.components.map { $0.weight * $0.probabilities[cond.column][cond.level] }
+            let t = w.reduce(0, +)
+            if t > 0 { for i in w.indices { w[i] /= t } } else { w = model.components.map(\.weight) }
+            let u = s.uniform()
+            var acc = 0.0
+            k = w.count - 1
+            for i in w.indices { acc += w[i]; if u < acc { k = i; break } }
+        } else {
+            let uk = s.uniform()
+            while k < cumulativeWeights.count - 1 && uk >= cumulativeWeights[k] { k += 1 }
+        }
+        let comp = model.components[k]
+        for j in 0..<d {
+            let x = min(1, max(-1, comp.mean[j] + sd[k][j] * s.standardNormal()))
+            z[j] = x
+            let col = model.numeric[j]
+            values[j] = col.low + (x + 1) / 2 * (col.high - col.low)
+        }
+        var off = d
+        for q in 0..<C {
+            let cum = cumulative[k][q]
+            var l = 0
+            if let cond = condition, cond.column == q {
+                l = cond.level
+            } else {
+                let uq = s.uniform()
+                while l < cum.count - 1 && uq >= cum[l] { l += 1 }
+            }
+            codes[q] = l
+            for t in 0..<cum.count { z[off + t] = t == l ? 1 : 0 }
+            off += cum.count
+        }
+    }
+}
+
+/// The modelled values of real rows, for rejecting exact copies: numeric values in the model's
+/// scaled units rounded to 1e-9, and level indices.
+public struct RowKeys: Sendable {
+    var keys: Set<[Int]>
+    public var count: Int { keys.count }
+
+    public init(_ rows: EncodedRows) {
+        keys = Set((0..<rows.count).map { rows.key($0) })
+    }
+
+    public func contains(latent: UnsafePointer<Double>, codes: UnsafePointer<Int>, d: Int, c: Int) -> Bool {
+        var key = [Int]()
+        key.reserveCapacity(d + c)
+        for j in 0..<d { key.append(Int((latent[j] * 1e9).rounded())) }
+        for q in 0..<c { key.append(codes[q]) }
+        return keys.contains(key)
     }
 }

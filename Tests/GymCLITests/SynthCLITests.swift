@@ -119,3 +119,36 @@ extension SynthCLITests {
                                 "--out", out.path]).code, 64)
     }
 }
+
+extension SynthCLITests {
+    /// augment --balance equalises a class column; augment and generate --real never emit a row
+    /// equal to a real one in every modelled column.
+    func testAugmentBalancesAndRejectsCopies() throws {
+        let data = try obdUsers()
+        let model = tmp.appendingPathComponent("m.json")
+        XCTAssertEqual(try run(["synth", "fit", "--real", data.path, "--out", model.path] + obdRoles).code, 0)
+        let aug = tmp.appendingPathComponent("aug.csv")
+        let r = try run(["synth", "augment", "--real", data.path, "--model", model.path, "--out", aug.path, "--balance", "user_feature_0"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let lines = try String(contentsOf: aug, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        var perLevel: [Substring: Int] = [:]
+        var realRows = Set<[Substring]>()
+        for l in lines where l[1] == "real" { realRows.insert(Array(l[2...])) }
+        for l in lines { perLevel[l[2], default: 0] += 1 }
+        XCTAssertEqual(Set(perLevel.values).count, 1, "balanced: \(perLevel)")
+        XCTAssertEqual(lines.filter { $0[1] == "real" }.count, 10_000)
+        XCTAssertFalse(lines.contains { $0[1] == "augmented" && realRows.contains(Array($0[2...])) }, "no augmented row copies a real one")
+        let sized = tmp.appendingPathComponent("sized.csv")
+        XCTAssertEqual(try run(["synth", "augment", "--real", data.path, "--model", model.path, "--out", sized.path, "--target-size", "12000"]).code, 0)
+        XCTAssertEqual(try String(contentsOf: sized, encoding: .utf8).split(separator: "\n").count, 12_001)
+        XCTAssertEqual(try run(["synth", "augment", "--real", data.path, "--model", model.path, "--out", sized.path, "--target-size", "10"]).code, 65)
+        // generate --real: no copies among the modelled columns.
+        let g = tmp.appendingPathComponent("g.csv")
+        let gr = try run(["synth", "generate", "--model", model.path, "--count", "3000", "--out", g.path, "--real", data.path])
+        XCTAssertEqual(gr.code, 0, gr.stderr)
+        XCTAssertTrue(gr.stdout.contains("rejected and drawn again"), gr.stdout)
+        let gen = try String(contentsOf: g, encoding: .utf8).split(separator: "\n").dropFirst().map { Array($0.split(separator: ",").dropFirst(2).prefix(4)) }
+        XCTAssertEqual(gen.count, 3000)
+        XCTAssertFalse(gen.contains { realRows.contains($0) })
+    }
+}
