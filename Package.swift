@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "GymSynth", dependencies: ["GymRandom", "GymLinalg", "GymEval"]),
         .target(name: "GymReports", dependencies: ["GymEval", "GymGate"]),
         .target(name: "GymScenario", dependencies: [
-            "GymRandom", "GymSim", "GymAgents", "GymEval", "GymGate",
+            "GymRandom", "GymSim", "GymAgents", "GymEval", "GymGate", "GymSynth",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "GymRunner", dependencies: [
@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "GymAgentsTests", dependencies: ["GymAgents", "GymLinalg", "GymSim", "GymTestSupport"]),
         .testTarget(name: "GymEvalTests", dependencies: ["GymEval", "GymGate", "GymReports", "GymTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GymSynthTests", dependencies: ["GymSynth", "GymEval", "GymTestSupport"]),
-        .testTarget(name: "GymScenarioTests", dependencies: ["GymScenario", "GymTestSupport"]),
+        .testTarget(name: "GymScenarioTests", dependencies: ["GymScenario", "GymSynth", "GymSim", "GymTestSupport"]),
         .testTarget(name: "GymCLITests", dependencies: ["GymTestSupport"]),
     ]
 )

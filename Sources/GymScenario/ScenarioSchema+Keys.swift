@@ -97,6 +97,7 @@ extension ScenarioSchema {
                     "Share of the pool drawn from the user's own topic block."),
             .number("population.trait_estimate_noise", \.sim.population.traitEstimateNoise, unitInterval,
                     "Noise (sd) of the system's estimates of a user's traits (agents see estimates, never the truth)."),
+            fromModelField,
 
             // emotion
             .integer("emotion.dimension", \.sim.emotion.dimension, 1...4096, "Dimension of the emotion state."),
@@ -263,6 +264,13 @@ extension ScenarioSchema {
                 return abs(sum - 1) <= 1e-6 ? nil
                     : "group shares must sum to 1, got " + groups.map { "\($0.name) \(formatNumber($0.share))" }.joined(separator: " + ")
                         + " = \(formatNumber(sum))"
+            },
+            CrossRule(keys: ["population.from_model", "population.groups"],
+                      doc: "With `population.from_model.group_column`, the column's number of levels must equal the number of `population.groups`.") { s in
+                guard let m = s.sim.population.fromModel?.source as? ModelPersonaSource, let levels = m.groupLevels else { return nil }
+                let g = s.sim.population.groups.count
+                return levels == g ? nil
+                    : "from_model.group_column '\(m.groupColumn ?? "")' has \(levels) levels but population.groups has \(g) groups"
             },
             CrossRule(keys: ["pairing.candidates_shown", "population.candidate_pool"],
                       doc: "`pairing.candidates_shown` must be at most `population.candidate_pool`.") { s in

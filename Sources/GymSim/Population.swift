@@ -71,16 +71,48 @@ public final class Population: Sendable {
         var trust = [Double](repeating: 0, count: n)
         let alpha = [Double](repeating: cfg.interestConcentration, count: T)
         var tmp = [Double](repeating: 0, count: T)
+        // With a persona source (a model fitted to real data), each user's latent vector z shifts
+        // the priors: trait k = logistic(logit(Beta draw) + a_k . z), interests proportional to
+        // Dirichlet draw * exp(b_t . z), group = the source's level when it gives one. a_k and b_t
+        // are fixed projections (standard Gaussians / sqrt(dim z)) from the seed's
+        // `from_model.projection` branch. Users that are alike in the real data are alike here;
+        // the meaning of the real columns is not carried over (the projection is arbitrary).
+        let source = cfg.fromModel?.source
+        let L = source?.latentDimension ?? 0
+        var A = [Double](), B = [Double](), latent = [Double](repeating: 0, count: max(L, 1))
+        if L > 0 {
+            let ps = seed.child("from_model.projection").stream(generator)
+            let scale = 1 / Double(L).squareRoot()
+            A = (0..<(5 * L)).map { _ in ps.standardNormal() * scale }
+            B = (0..<(T * L)).map { _ in ps.standardNormal() * scale }
+        }
         for u in 0..<n {
-            let g = groupTable.sample(s)
+            var level: Int?
+            if let source { level = latent.withUnsafeMutableBufferPointer { source.draw(s, into: $0.baseAddress!) } }
+            let g = level.map { $0 % G } ?? groupTable.sample(s)
             group[u] = Int32(g)
             let gc = cfg.groups[g]
             for k in 0..<5 {
-                let t = s.beta(gc.traitAlpha[k], gc.traitBeta[k])
+                var t = s.beta(gc.traitAlpha[k], gc.traitBeta[k])
+                if L > 0 {
+                    var shift = 0.0
+                    for j in 0..<L { shift += A[k * L + j] * latent[j] }
+                    t = logistic(logit(min(1 - 1e-9, max(1e-9, t))) + shift)
+                }
                 traits[u * 5 + k] = t
                 est[u * 5 + k] = min(1, max(0, t + s.gaussian(sd: cfg.traitEstimateNoise)))
             }
             s.dirichlet(alpha, into: &tmp)
+            if L > 0 {
+                var total = 0.0
+                for k in 0..<T {
+                    var shift = 0.0
+                    for j in 0..<L { shift += B[k * L + j] * latent[j] }
+                    tmp[k] *= exp(shift)
+                    total += tmp[k]
+                }
+                for k in 0..<T { tmp[k] /= total }
+            }
             var best = 0
             for k in 0..<T { interests[u * T + k] = tmp[k]; if tmp[k] > tmp[best] { best = k } }
             block[u] = Int32(best)

@@ -1,3 +1,4 @@
+import GymRandom
 /// Configuration of the journey simulator. Every field has the default documented in
 /// `scenarios/README.md`; GymScenario fills it from YAML and validates ranges.
 public struct SimConfig: Sendable, Equatable {
@@ -58,7 +59,28 @@ public struct PopulationConfig: Sendable, Equatable {
     public var poolSameTopicShare = 0.6
     /// Noise (sd) of the system's estimates of a user's traits.
     public var traitEstimateNoise = 0.1
+    /// Personas shaped by a model fitted to real data (`population.from_model`); nil: the
+    /// built-in priors alone.
+    public var fromModel: PersonaSourceRef? = nil
     public init() {}
+}
+
+/// Latent persona descriptions from outside the simulator, such as a persona model fitted to
+/// real data (GymSynth): each draw gives one user's latent vector z, and optionally the level
+/// that decides the user's group.
+public protocol LatentPersonaSource: Sendable {
+    var latentDimension: Int { get }
+    /// Draws one persona into `z` (latentDimension values) from `stream`; returns the group
+    /// level, or nil to draw the group from the configured shares.
+    func draw(_ stream: RandomStream, into z: UnsafeMutablePointer<Double>) -> Int?
+}
+
+/// A persona source with an identity (its file and content), so that configurations compare.
+public struct PersonaSourceRef: Sendable, Equatable {
+    public let id: String
+    public let source: any LatentPersonaSource
+    public init(id: String, source: any LatentPersonaSource) { self.id = id; self.source = source }
+    public static func == (a: PersonaSourceRef, b: PersonaSourceRef) -> Bool { a.id == b.id }
 }
 
 public struct EmotionConfig: Sendable, Equatable {

@@ -1,0 +1,98 @@
+import Foundation
+import GymRandom
+import GymSim
+import GymSynth
+import Yams
+
+/// A persona model (from `synth fit`) as the simulator's persona source: each user's latent
+/// vector is one draw from the model, and the group is the level of `groupColumn` when set.
+public struct ModelPersonaSource: LatentPersonaSource {
+    public let sampler: PersonaSampler
+    public let groupColumn: String?
+    let groupIndex: Int?
+    public var groupLevels: Int? { groupIndex.map { sampler.model.categorical[$0].levels.count } }
+    public var latentDimension: Int { sampler.model.latentDimension }
+
+    public init(model: PersonaModel, groupColumn: String?) {
+        sampler = PersonaSampler(model: model, seed: SeedTree(root: model.seed), dimension: 1)
+        self.groupColumn = groupColumn
+        groupIndex = groupColumn.flatMap { g in model.categorical.firstIndex { $0.name == g } }
+    }
+
+    public func draw(_ stream: RandomStream, into z: UnsafeMutablePointer<Double>) -> Int? {
+        let m = sampler.model
+        var values = [Double](repeating: 0, count: max(1, m.numeric.count))
+        var codes = [Int](repeating: 0, count: max(1, m.categorical.count))
+        values.withUnsafeMutableBufferPointer { v in codes.withUnsafeMutableBufferPointer { c in
+            sampler.draw(stream: stream, values: v.baseAddress!, codes: c.baseAddress!, latent: z)
+        } }
+        return groupIndex.map { codes[$0] }
+    }
+}
+
+extension ScenarioSchema {
+    static var fromModelField: Field<Scenario> {
+        Field(key: "population.from_model", type: "mapping",
+              allowed: "`model`: a persona model file (from `synth fit`); `group_column`: one of its categorical columns, or null",
+              doc: "Shape the population with a persona model fitted to real data: each user's latent vector is drawn from the model and shifts the built-in priors (traits = logistic(logit(prior draw) + a . z), interests proportional to prior draw * exp(b . z), with fixed seeded projections a, b), so users alike in the real data are alike here. With `group_column`, a user's group is that column's level (its number of levels must equal the number of groups). Path relative to this file. Null: the built-in priors alone.",
+              defaultText: { s in s.sim.population.fromModel.map { "model \($0.id)" } ?? "null (built-in priors)" },
+              read: readFromModel, sample: { _ in "{model: examples/obd/model.json, group_column: user_feature_0}" })
+    }
+
+    static func readFromModel(_ node: Node, _ keyPath: String, _ root: inout Scenario, _ context: inout ReadContext) {
+        let here = node.location ?? .start
+        if node.isNull { root.sim.population.fromModel = nil; return }
+        guard case let .mapping(mapping) = node else {
+            context.error(here, keyPath, "expected a mapping {model: FILE, group_column: NAME}, got \(node.shortDescription)")
+            return
+        }
+        var model: String?, modelLocation = here
+        var group: String?, groupLocation = here
+        var ok = true
+        for (keyNode, value) in mapping {
+            guard case let .value(key) = YAMLValues.string(keyNode) else { continue }
+            let loc = value.location ?? keyNode.location ?? here
+            switch key {
+            case "model":
+                switch YAMLValues.string(value) {
+                case .value(let s) where !s.isEmpty: model = s; modelLocation = loc
+                case .value: context.error(loc, "\(keyPath).model", "must not be empty"); ok = false
+                case .problem(let p): context.error(loc, "\(keyPath).model", p); ok = false
+                }
+            case "group_column":
+                if value.isNull { group = nil; continue }
+                switch YAMLValues.string(value) {
+                case .value(let s) where !s.isEmpty: group = s; groupLocation = loc
+                case .value: context.error(loc, "\(keyPath).group_column", "must not be empty"); ok = false
+                case .problem(let p): context.error(loc, "\(keyPath).group_column", p); ok = false
+                }
+            default:
+                let hint = Suggestions.closest(to: key, among: ["model", "group_column"]).map { " (did you mean '\($0)'?)" } ?? ""
+                context.error(keyNode.location ?? here, "\(keyPath).\(key)", "unknown key\(hint)")
+                ok = false
+            }
+        }
+        guard ok else { return }
+        guard let model else {
+            context.error(here, keyPath, "from_model needs 'model' (a persona model file from synth fit)")
+            return
+        }
+        let base = URL(fileURLWithPath: context.sink.file).deletingLastPathComponent()
+        let path = model.hasPrefix("/") ? model : base.appendingPathComponent(model).path
+        let loaded: PersonaModel
+        do { loaded = try PersonaModel.load(path: path) } catch {
+            context.error(modelLocation, "\(keyPath).model", "\(error)")
+            return
+        }
+        if let g = group, !loaded.categorical.contains(where: { $0.name == g }) {
+            let names = loaded.categorical.map(\.name)
+            let hint = Suggestions.closest(to: g, among: names).map { " (did you mean '\($0)'?)" } ?? ""
+            context.error(groupLocation, "\(keyPath).group_column",
+                          "the model has no categorical column '\(g)'\(hint); it has \(names.isEmpty ? "none" : names.joined(separator: ", "))")
+            return
+        }
+        let digest = SeedTree.fnv1a64((try? String(contentsOfFile: path, encoding: .utf8)) ?? path)
+        root.sim.population.fromModel = PersonaSourceRef(id: "\(model) (fnv1a \(String(digest, radix: 16)))",
+                                                             source: ModelPersonaSource(model: loaded, groupColumn: group))
+    }
+}
