@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GymEval
 import GymRandom
+import GymScenario
 import GymSynth
 
 struct Synth: ParsableCommand {
@@ -26,11 +27,14 @@ struct SynthFit: ParsableCommand {
     @Option(help: "Where to write the model (JSON).")
     var out: String
 
-    @Option(help: "Epsilon this fit spends.")
-    var epsilon: Double = 1.0
+    @Option(help: "A YAML file with these settings (columns, user_column, bounds, epsilon, delta, components, max_components, iterations, max_rows_per_user, ledger); flags given here take precedence.")
+    var config: String?
 
-    @Option(help: "Delta of the guarantee (also the ledger's, when this fit creates it).")
-    var delta: Double = 1e-5
+    @Option(help: "Epsilon this fit spends (default 1).")
+    var epsilon: Double?
+
+    @Option(help: "Delta of the guarantee, also the ledger's when this fit creates it (default 1e-5).")
+    var delta: Double?
 
     @Option(help: "Budget epsilon of the dataset's ledger when this fit creates it (default: --epsilon).")
     var budget: Double?
@@ -38,14 +42,14 @@ struct SynthFit: ParsableCommand {
     @Option(help: "Mixture components (default: chosen by BIC among 1...--max-components).")
     var components: Int?
 
-    @Option(name: .customLong("max-components"), help: "Largest k tried by the BIC selection.")
-    var maxComponents: Int = 4
+    @Option(name: .customLong("max-components"), help: "Largest k tried by the BIC selection (default 4).")
+    var maxComponents: Int?
 
-    @Option(help: "EM iterations per candidate k (each one is a noisy release).")
-    var iterations: Int = 8
+    @Option(help: "EM iterations per candidate k, each one a noisy release (default 8).")
+    var iterations: Int?
 
-    @Option(name: .customLong("max-rows-per-user"), help: "Rows kept per user (the first ones in file order).")
-    var maxRowsPerUser: Int = 1
+    @Option(name: .customLong("max-rows-per-user"), help: "Rows kept per user, the first ones in file order (default 1).")
+    var maxRowsPerUser: Int?
 
     @Option(name: .customLong("user-column"), help: "The column that identifies users (the privacy unit).")
     var userColumn: String?
@@ -63,20 +67,28 @@ struct SynthFit: ParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard epsilon > 0 && epsilon.isFinite else { throw ValidationError("--epsilon must be a positive number, got \(epsilon)") }
-        guard delta > 0 && delta < 1 else { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
+        if let epsilon { guard epsilon > 0 && epsilon.isFinite else { throw ValidationError("--epsilon must be a positive number, got \(epsilon)") } }
+        if let delta { guard delta > 0 && delta < 1 else { throw ValidationError("--delta must be in (0, 1), got \(delta)") } }
         if let b = budget { guard b > 0 && b.isFinite else { throw ValidationError("--budget must be a positive number, got \(b)") } }
         if let k = components { guard (1...64).contains(k) else { throw ValidationError("--components must be in [1, 64], got \(k)") } }
-        guard (1...64).contains(maxComponents) else { throw ValidationError("--max-components must be in [1, 64], got \(maxComponents)") }
-        guard (1...1000).contains(iterations) else { throw ValidationError("--iterations must be in [1, 1000], got \(iterations)") }
-        guard (1...1_000_000).contains(maxRowsPerUser) else { throw ValidationError("--max-rows-per-user must be in [1, 1000000], got \(maxRowsPerUser)") }
-        _ = try parsedRoles(header: nil)
+        if let m = maxComponents { guard (1...64).contains(m) else { throw ValidationError("--max-components must be in [1, 64], got \(m)") } }
+        if let i = iterations { guard (1...1000).contains(i) else { throw ValidationError("--iterations must be in [1, 1000], got \(i)") } }
+        if let m = maxRowsPerUser { guard (1...1_000_000).contains(m) else { throw ValidationError("--max-rows-per-user must be in [1, 1000000], got \(m)") } }
+        _ = try parsedRoles(header: nil, file: nil)
         _ = try parsedBounds()
     }
 
     /// Roles by column; patterns are matched against `header` (nil: only checks the syntax).
-    func parsedRoles(header: [String]?) throws -> [String: ColumnRole] {
+    func parsedRoles(header: [String]?, file: SynthFitFile?) throws -> [String: ColumnRole] {
         var out: [String: ColumnRole] = [:]
+        if let file, let header {
+            let expanded = expandRoles(file.columns, header: header)
+            if let bad = expanded.unmatched.first {
+                throw DataError(file: config ?? "config", column: bad, message: "the pattern in 'columns' matches no column of \(real)")
+            }
+            out = expanded.roles
+            if !file.userColumn.isEmpty { out[file.userColumn] = .user }
+        }
         for spec in roles {
             guard let eq = spec.lastIndex(of: "="), let role = ColumnRole(rawValue: String(spec[spec.index(after: eq)...])) else {
                 throw ValidationError("--role must be NAME=ROLE with ROLE one of \(ColumnRole.allCases.map(\.rawValue).joined(separator: ", ")), got '\(spec)'")
@@ -115,13 +127,28 @@ struct SynthFit: ParsableCommand {
             printError(e.description); throw Exit.dataError
         } catch let e as PrivacyLedgerError {
             printError(e.description); throw Exit.dataError
+        } catch let e as ScenarioError {
+            printError(e.description); throw Exit.dataError
         }
     }
 
     func fitAndWrite() throws {
+        let file = try config.map { try SynthConfigLoader.load(path: $0) }
         let csv = try CSVText.read(path: real)
-        let table = try DataTable.build(csv, file: real, roles: try parsedRoles(header: csv.header))
-        let b = try parsedBounds()
+        let table = try DataTable.build(csv, file: real, roles: try parsedRoles(header: csv.header, file: file))
+        var b = (file?.bounds ?? [:]).mapValues { ($0[0], $0[1]) }
+        for (k, v) in try parsedBounds() { b[k] = v }
+        let epsilon = self.epsilon ?? file?.epsilon ?? 1.0
+        let delta = self.delta ?? file?.delta ?? 1e-5
+        var components = self.components
+        if components == nil, let c = file?.components {
+            guard let k = Int(exactly: c) else { throw DataError(file: config!, column: "components", message: "must be a whole number, got \(c)") }
+            components = k
+        }
+        let maxComponents = self.maxComponents ?? file?.maxComponents ?? 4
+        let iterations = self.iterations ?? file?.iterations ?? 8
+        let maxRowsPerUser = self.maxRowsPerUser ?? file?.maxRowsPerUser ?? 1
+        let ledger = self.ledger ?? ((file?.ledger.isEmpty ?? true) ? nil : file!.ledger)
         for name in b.keys.sorted() where !table.numericNames.contains(name) {
             throw DataError(file: real, column: name, message: "--bounds names a column that is not numeric in this table")
         }

@@ -152,3 +152,41 @@ extension SynthCLITests {
         XCTAssertFalse(gen.contains { realRows.contains($0) })
     }
 }
+
+extension SynthCLITests {
+    /// `synth fit --config FILE`: roles, budget and ledger from YAML; flags override; errors point
+    /// at the line and key.
+    func testFitConfigFile() throws {
+        let data = try obdUsers()
+        let cfg = tmp.appendingPathComponent("fit.yaml")
+        try """
+        columns:
+          "user-item_affinity_*": identifier
+          timestamp: identifier
+          item_id: identifier
+          position: identifier
+          click: identifier
+          propensity_score: identifier
+          user_feature_0: quasi_identifier
+        epsilon: 0.5
+        components: 2
+        ledger: my-ledger.json
+
+        """.write(to: cfg, atomically: true, encoding: .utf8)
+        let model = tmp.appendingPathComponent("m.json")
+        let r = try run(["synth", "fit", "--real", data.path, "--out", model.path, "--config", cfg.path, "--budget", "1"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("(2 components, 0 numeric and 4 categorical columns"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("privacy: epsilon 0.5 at delta 1e-05"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("my-ledger.json").path))
+        // The flag wins over the file: epsilon 1 on top of the 0.5 spent exceeds the budget of 1.
+        let over = try run(["synth", "fit", "--real", data.path, "--out", model.path, "--config", cfg.path, "--epsilon", "1"])
+        XCTAssertEqual(over.code, 65)
+        XCTAssertTrue(over.stderr.contains("privacy budget exceeded"), over.stderr)
+        try "columns:\n  user_feature_0: quasi_identifer\n".write(to: cfg, atomically: true, encoding: .utf8)
+        let bad = try run(["synth", "fit", "--real", data.path, "--out", model.path, "--config", cfg.path])
+        XCTAssertEqual(bad.code, 65)
+        XCTAssertTrue(bad.stderr.contains("\(cfg.path):2:19: error: columns.user_feature_0: must be one of"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("did you mean 'quasi_identifier'"), bad.stderr)
+    }
+}
