@@ -52,3 +52,18 @@ public func repositoryRoot(_ file: String = #filePath) -> URL {
     }
     return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 }
+
+/// The shared data directory (`shared/data`, beside the repository on the development machines):
+/// $OPTIMA_SHARED_DATA, else the first `shared/data` found next to the repository or one of its
+/// ancestors, else /work/shared/data. nil when none exists.
+public func sharedDataDirectory(_ file: String = #filePath) -> URL? {
+    var candidates: [URL] = []
+    if let env = ProcessInfo.processInfo.environment["OPTIMA_SHARED_DATA"] { candidates.append(URL(fileURLWithPath: env)) }
+    var dir = repositoryRoot(file)
+    while dir.path != "/" {
+        dir.deleteLastPathComponent()
+        candidates.append(dir.appendingPathComponent("shared/data"))
+    }
+    candidates.append(URL(fileURLWithPath: "/work/shared/data"))
+    return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("obd").path) }
+}

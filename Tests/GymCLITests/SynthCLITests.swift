@@ -7,8 +7,9 @@ final class SynthCLITests: CLITestCase {
     /// The OBD sample (../shared/data/obd beside the repository), copied into the test directory
     /// so that the ledger lands there.
     func obdUsers() throws -> URL {
-        let src = repositoryRoot().deletingLastPathComponent().appendingPathComponent("shared/data/obd/random/all/all.csv")
-        guard FileManager.default.fileExists(atPath: src.path) else { throw XCTSkip("OBD sample not found at \(src.path)") }
+        guard let src = sharedDataDirectory()?.appendingPathComponent("obd/random/all/all.csv") else {
+            throw XCTSkip("the OBD sample (shared/data/obd) was not found; set OPTIMA_SHARED_DATA")
+        }
         let dst = tmp.appendingPathComponent("obd_users.csv")
         try FileManager.default.copyItem(at: src, to: dst)
         return dst

@@ -1,4 +1,5 @@
 import XCTest
+import GymTestSupport
 @testable import GymSynth
 
 final class CSVTests: XCTestCase {
@@ -72,8 +73,9 @@ final class CSVTests: XCTestCase {
     }
 
     func testReadsTheOpenBanditSample() throws {
-        let path = "../shared/data/obd/random/all/all.csv"
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("OBD sample not found at \(path)") }
+        guard let path = sharedDataDirectory()?.appendingPathComponent("obd/random/all/all.csv").path else {
+            throw XCTSkip("the OBD sample (shared/data/obd) was not found; set OPTIMA_SHARED_DATA")
+        }
         let csv = try CSVText.read(path: path)
         XCTAssertEqual(csv.header.count, 90)
         XCTAssertEqual(csv.rows.count, 10_000)
