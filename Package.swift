@@ -28,7 +28,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
         .target(name: "GymAgents", dependencies: ["GymCore", "GymLinalg", "GymRandom"]),
-        .target(name: "GymEval", dependencies: ["GymCore", "GymRandom"]),
+        .target(name: "GymEval", dependencies: ["GymCore", "GymRandom", "GymLinalg"]),
         .target(name: "GymGate", dependencies: ["GymEval"]),
         .target(name: "GymSynth", dependencies: ["GymRandom", "GymLinalg", "GymEval"]),
         .target(name: "GymReports", dependencies: ["GymEval", "GymGate"]),

@@ -19,4 +19,22 @@ public enum SpecialFunctions {
         GSL.ensureSetUp()
         return gsl_sf_lngamma(x)
     }
+
+    /// P(X > x) for X ~ Beta(a, b) (GSL `gsl_cdf_beta_Q`).
+    public static func betaUpperTail(_ x: Double, _ a: Double, _ b: Double) -> Double {
+        GSL.ensureSetUp()
+        return gsl_cdf_beta_Q(x, a, b)
+    }
+
+    /// The density of Beta(a, b) at x (GSL `gsl_ran_beta_pdf`).
+    public static func betaDensity(_ x: Double, _ a: Double, _ b: Double) -> Double {
+        GSL.ensureSetUp()
+        return gsl_ran_beta_pdf(x, a, b)
+    }
+
+    /// The x with P(X > x) = q for X ~ Beta(a, b) (GSL `gsl_cdf_beta_Qinv`).
+    public static func betaUpperQuantile(_ q: Double, _ a: Double, _ b: Double) -> Double {
+        GSL.ensureSetUp()
+        return gsl_cdf_beta_Qinv(q, a, b)
+    }
 }

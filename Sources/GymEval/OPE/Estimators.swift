@@ -1,0 +1,267 @@
+import Foundation
+import GymLinalg
+import GymRandom
+
+// Off-policy estimators of a target policy's value from logged bandit feedback, as defined in the
+// Open Bandit Pipeline (Saito et al. 2021) so that figures compare. Notation: n logged rows i with
+// context x_i, position p_i, action a_i, reward r_i and logging propensity pi_b(a_i | x_i, p_i);
+// target pi_e; importance weight w_i = pi_e(a_i | x_i, p_i) / pi_b(a_i | x_i, p_i); reward model
+// q(x, a, p) fitted by cross-fitting; dm_i = sum_a pi_e(a | x_i, p_i) q(x_i, a, p_i).
+//
+// - DM (direct method; Beygelzimer and Langford 2009):      V = 1/n sum_i dm_i
+// - IPS (inverse propensity scoring; Precup et al. 2000):  V = 1/n sum_i w_i r_i
+// - SNIPS (self-normalised IPS; Swaminathan and Joachims 2015): V = sum_i w_i r_i / sum_i w_i
+// - DR (doubly robust; Dudik, Langford and Li 2011):        V = 1/n sum_i [dm_i + w_i (r_i - q(x_i, a_i, p_i))]
+// - SNDR (self-normalised DR):                            V = 1/n sum_i dm_i + sum_i w_i (r_i - q_i) / sum_i w_i
+// - Switch-DR (Wang, Agarwal and Dudik 2017):              V = 1/n sum_i [dm_i + w_i (r_i - q_i) 1{w_i <= lambda}]
+//
+// Every estimate comes with a percentile bootstrap interval: rows resampled with replacement from
+// a seeded stream, all estimators computed on the same resamples.
+
+public enum OPEEstimator: String, CaseIterable, Sendable {
+    case dm, ips, snips, dr, sndr, switchDR = "switch_dr"
+
+    public var title: String {
+        switch self {
+        case .dm: return "DM"
+        case .ips: return "IPS"
+        case .snips: return "SNIPS"
+        case .dr: return "DR"
+        case .sndr: return "SNDR"
+        case .switchDR: return "Switch-DR"
+        }
+    }
+    public var needsRewardModel: Bool { self == .dm || self == .dr || self == .sndr || self == .switchDR }
+}
+
+/// The per-row quantities every estimator is built from.
+public struct OPERows: Sendable {
+    public var w: [Double]
+    public var r: [Double]
+    /// dm_i and q(x_i, a_i, p_i); empty without a reward model.
+    public var dm: [Double]
+    public var q: [Double]
+
+    /// Weights of the target at the logged actions (no reward model).
+    public static func weights(_ log: LoggedBandit, _ policy: TargetPolicy) -> [Double] {
+        (0..<log.count).map { i in policy.probability(row: i, action: Int(log.action[i]), position: Int(log.position[i])) / log.pscore[i] }
+    }
+}
+
+/// Sums over a set of rows from which every estimator follows.
+struct OPESums {
+    var n = 0.0, wr = 0.0, w = 0.0, dm = 0.0, wres = 0.0, wresSwitch = 0.0
+
+    @inline(__always) mutating func add(_ rows: OPERows, _ i: Int, lambda: Double, times k: Double = 1) {
+        let wi = rows.w[i], ri = rows.r[i]
+        n += k; wr += k * wi * ri; w += k * wi
+        if !rows.dm.isEmpty {
+            let res = wi * (ri - rows.q[i])
+            dm += k * rows.dm[i]; wres += k * res
+            if wi <= lambda { wresSwitch += k * res }
+        }
+    }
+
+    func value(_ e: OPEEstimator) -> Double {
+        switch e {
+        case .ips: return wr / n
+        case .snips: return w > 0 ? wr / w : .nan
+        case .dm: return dm / n
+        case .dr: return (dm + wres) / n
+        case .sndr: return w > 0 ? dm / n + wres / w : .nan
+        case .switchDR: return (dm + wresSwitch) / n
+        }
+    }
+}
+
+public struct OPEEstimate: Sendable {
+    public var estimator: OPEEstimator
+    public var value: Double
+    public var ciLow: Double
+    public var ciHigh: Double
+}
+
+/// Importance-weight diagnostics.
+public struct WeightDiagnostics: Sendable {
+    /// (sum w)^2 / sum w^2: the number of rows the weighted sample is worth.
+    public var effectiveSampleSize: Double
+    public var maxWeight: Double
+    public var meanWeight: Double
+    /// The share of the target's probability mass on actions the logging policy never takes
+    /// (zero propensity), averaged over rows; estimated on the rows' positions. nil when the
+    /// logging propensities of unlogged actions are unknown.
+    public var unsupportedMass: Double?
+
+    public init(weights w: [Double], unsupportedMass: Double? = nil) {
+        let s = w.reduce(0, +), s2 = w.reduce(0) { $0 + $1 * $1 }
+        effectiveSampleSize = s2 > 0 ? s * s / s2 : 0
+        maxWeight = w.max() ?? 0
+        meanWeight = w.isEmpty ? 0 : s / Double(w.count)
+        self.unsupportedMass = unsupportedMass
+    }
+}
+
+public enum OPE {
+    /// Estimates with percentile bootstrap intervals (`resamples` resamples of the rows, from
+    /// `seed`, spread over `threads`; the result does not depend on the thread count because
+    /// resample b always uses stream `ope.bootstrap/b`).
+    public static func estimate(_ rows: OPERows, estimators: [OPEEstimator], lambda: Double = .infinity, resamples: Int = 1000,
+                                confidence: Double = 0.95, seed: SeedTree, threads: Int = 1) -> [OPEEstimate] {
+        let n = rows.w.count
+        var full = OPESums()
+        for i in 0..<n { full.add(rows, i, lambda: lambda) }
+        let E = estimators.count
+        var boot = [Double](repeating: .nan, count: resamples * E)
+        boot.withUnsafeMutableBufferPointer { out in
+            let T = max(1, min(threads, resamples))
+            DispatchQueue.concurrentPerform(iterations: T) { t in
+                var b = resamples * t / T
+                let end = resamples * (t + 1) / T
+                while b < end {
+                    let s = seed.child("ope.bootstrap", b).stream(.taus2)
+                    var sums = OPESums()
+                    let bound = UInt64(n)
+                    for _ in 0..<n {
+                        // Lemire's multiply-shift: an index in [0, n) from 64 random bits.
+                        let x = (UInt64(truncatingIfNeeded: s.next()) << 32) | UInt64(truncatingIfNeeded: s.next())
+                        let i = Int(x.multipliedFullWidth(by: bound).high)
+                        sums.add(rows, i, lambda: lambda)
+                    }
+                    for (k, e) in estimators.enumerated() { out[b * E + k] = sums.value(e) }
+                    b += 1
+                }
+            }
+        }
+        let alpha = (1 - confidence) / 2
+        return estimators.enumerated().map { k, e in
+            let v = (0..<resamples).map { boot[$0 * E + k] }.filter { $0.isFinite }.sorted()
+            func q(_ p: Double) -> Double {
+                guard !v.isEmpty else { return .nan }
+                let h = p * Double(v.count - 1)
+                let lo = Int(h.rounded(.down)), hi = min(v.count - 1, lo + 1)
+                return v[lo] + (h - Double(lo)) * (v[hi] - v[lo])
+            }
+            return OPEEstimate(estimator: e, value: full.value(e), ciLow: q(alpha), ciHigh: q(1 - alpha))
+        }
+    }
+
+    /// Per-row quantities: weights, and with `model` the DM terms and factual predictions.
+    public static func rows(_ log: LoggedBandit, _ policy: TargetPolicy, model: RewardModel?) -> OPERows {
+        let n = log.count
+        let w = OPERows.weights(log, policy)
+        guard let model else { return OPERows(w: w, r: log.reward, dm: [], q: []) }
+        var dm = [Double](repeating: 0, count: n), q = dm
+        for i in 0..<n {
+            let p = Int(log.position[i])
+            var s = 0.0
+            for a in 0..<log.actions {
+                let pa = policy.probability(row: i, action: a, position: p)
+                if pa > 0 { s += pa * model.predict(row: i, action: a, position: p, log: log) }
+            }
+            dm[i] = s
+            q[i] = model.predict(row: i, action: Int(log.action[i]), position: p, log: log)
+        }
+        return OPERows(w: w, r: log.reward, dm: dm, q: q)
+    }
+}
+
+/// A reward model q(x, a, p): logistic regression of the reward on [context, action features]
+/// (one-hot action when the log has no action features), one model per position, L2 penalty
+/// 1/(2C) on the weights (not the intercept), fitted by Newton's method; cross-fitted: the rows
+/// are split into k folds (a seeded permutation) and each row is predicted by the model fitted
+/// on the other folds (Chernozhukov et al. 2018). As OBP's RegressionModel with scikit-learn's
+/// LogisticRegression(C) as base model.
+public struct RewardModel: Sendable {
+    /// weights[fold][position]: dimension + 1 values (the last is the intercept).
+    let weights: [[[Double]]]
+    let fold: [Int32]
+    public let dimension: Int
+    let oneHotActions: Bool
+
+    public init(log: LoggedBandit, folds: Int = 3, c: Double = 100, seed: SeedTree) {
+        let n = log.count
+        oneHotActions = log.actionContextDimension == 0
+        let da = oneHotActions ? log.actions : log.actionContextDimension
+        dimension = log.contextDimension + da
+        // Seeded fold assignment: a permutation dealt round-robin.
+        var perm = Array(0..<n)
+        let s = seed.child("ope.folds").stream()
+        for i in stride(from: n - 1, to: 0, by: -1) { perm.swapAt(i, s.uniformInt(i + 1)) }
+        var f = [Int32](repeating: 0, count: n)
+        for (k, i) in perm.enumerated() { f[i] = Int32(k % max(1, folds)) }
+        fold = f
+        let K = max(1, folds)
+        var all: [[[Double]]] = []
+        for held in 0..<K {
+            var perPosition: [[Double]] = []
+            for p in 0..<log.positions {
+                let rows = (0..<n).filter { (K == 1 || Int(f[$0]) != held) && Int(log.position[$0]) == p }
+                perPosition.append(RewardModel.fitLogistic(log: log, rows: rows, dimension: dimension, oneHot: oneHotActions, c: c))
+            }
+            all.append(perPosition)
+        }
+        weights = all
+    }
+
+    @inline(__always)
+    static func features(_ log: LoggedBandit, row i: Int, action a: Int, oneHot: Bool, into x: inout [Double]) {
+        let dx = log.contextDimension
+        for j in 0..<dx { x[j] = log.context[i * dx + j] }
+        if oneHot {
+            for j in 0..<log.actions { x[dx + j] = j == a ? 1 : 0 }
+        } else {
+            let da = log.actionContextDimension
+            for j in 0..<da { x[dx + j] = log.actionContext[a * da + j] }
+        }
+    }
+
+    /// Newton's method on the penalised log-loss; at most 50 steps.
+    static func fitLogistic(log: LoggedBandit, rows: [Int], dimension d: Int, oneHot: Bool, c: Double) -> [Double] {
+        let D = d + 1
+        var beta = [Double](repeating: 0, count: D)
+        guard !rows.isEmpty else { return beta }
+        // Start the intercept at the log-odds of the mean reward.
+        let mean = rows.reduce(0.0) { $0 + log.reward[$1] } / Double(rows.count)
+        let m = min(1 - 1e-6, max(1e-6, mean))
+        beta[d] = Foundation.log(m / (1 - m))
+        var x = [Double](repeating: 0, count: D)
+        x[d] = 1
+        let lambda = 1 / c
+        for _ in 0..<50 {
+            var g = [Double](repeating: 0, count: D), h = [Double](repeating: 0, count: D * D)
+            for i in rows {
+                features(log, row: i, action: Int(log.action[i]), oneHot: oneHot, into: &x)
+                var z = 0.0
+                for j in 0..<D { z += beta[j] * x[j] }
+                let p = 1 / (1 + exp(-z))
+                let e = p - log.reward[i], v = p * (1 - p)
+                for j in 0..<D where x[j] != 0 {
+                    g[j] += e * x[j]
+                    let vx = v * x[j]
+                    for k in 0..<D where x[k] != 0 { h[j * D + k] += vx * x[k] }
+                }
+            }
+            for j in 0..<d { g[j] += lambda * beta[j]; h[j * D + j] += lambda }
+            h[d * D + d] += 1e-9
+            guard let step = Cholesky.solve(h, g, n: D) else { break }
+            var size = 0.0
+            for j in 0..<D { beta[j] -= step[j]; size = max(size, abs(step[j])) }
+            if size < 1e-8 { break }
+        }
+        return beta
+    }
+
+    /// q(x_row, action, position) by the model that did not see the row.
+    public func predict(row i: Int, action a: Int, position p: Int, log: LoggedBandit) -> Double {
+        let beta = weights[weights.count == 1 ? 0 : Int(fold[i])][p]
+        let d = dimension
+        var z = beta[d]
+        let dx = log.contextDimension
+        for j in 0..<dx { z += beta[j] * log.context[i * dx + j] }
+        if oneHotActions { z += beta[dx + a] } else {
+            let da = log.actionContextDimension
+            for j in 0..<da { z += beta[dx + j] * log.actionContext[a * da + j] }
+        }
+        return 1 / (1 + exp(-z))
+    }
+}

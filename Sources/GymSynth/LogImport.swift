@@ -1,0 +1,80 @@
+import Foundation
+import GymEval
+
+/// Logged bandit data from files.
+public enum LogImport {
+    /// The Open Bandit Dataset layout `<dir>/<policy>/<campaign>/<campaign>.csv` with
+    /// `item_context.csv` beside it, read as the Open Bandit Pipeline 0.5.7 reads it: rows in file
+    /// (time) order; action = item_id; position 1/2/3 -> 0/1/2; reward = click; pscore =
+    /// propensity_score; the context is the one-hot encoding of user_feature_0..3 with each
+    /// column's first level (in sorted order) dropped (`pandas.get_dummies(drop_first=True)`); the
+    /// action context per item is [label codes of item_feature_1..3 (sorted levels), item_feature_0].
+    /// The affinity columns are not used. The number of actions is max(item_id) + 1.
+    public static func openBandit(directory: String, policy: String, campaign: String) throws -> LoggedBandit {
+        let base = URL(fileURLWithPath: directory).appendingPathComponent(policy).appendingPathComponent(campaign)
+        let path = base.appendingPathComponent("\(campaign).csv").path
+        let csv = try CSVText.read(path: path)
+        func column(_ name: String) throws -> Int {
+            guard let j = csv.header.firstIndex(of: name) else {
+                throw DataError(file: path, line: 1, column: name, message: "missing column (the Open Bandit Dataset layout has it; see its README)")
+            }
+            return j
+        }
+        let ja = try column("item_id"), jp = try column("position"), jr = try column("click"), js = try column("propensity_score")
+        let ju = try (0..<4).map { try column("user_feature_\($0)") }
+        let n = csv.rows.count
+        var action = [Int32](repeating: 0, count: n), position = action
+        var reward = [Double](repeating: 0, count: n), pscore = reward
+        for (i, row) in csv.rows.enumerated() {
+            let line = csv.lines[i]
+            guard let a = Int(row[ja]), a >= 0 else { throw DataError(file: path, line: line, column: "item_id", message: "'\(row[ja])' is not a non-negative integer") }
+            guard let p = Int(row[jp]), (1...3).contains(p) else { throw DataError(file: path, line: line, column: "position", message: "'\(row[jp])' must be 1, 2 or 3") }
+            guard let r = Double(row[jr]), r.isFinite else { throw DataError(file: path, line: line, column: "click", message: "'\(row[jr])' is not a number") }
+            guard let s = Double(row[js]), s > 0, s <= 1 else {
+                throw DataError(file: path, line: line, column: "propensity_score", message: "'\(row[js])' must be a probability in (0, 1]")
+            }
+            action[i] = Int32(a); position[i] = Int32(p - 1); reward[i] = r; pscore[i] = s
+        }
+        // Context: one-hot of the user features, first sorted level dropped.
+        var levels: [[String]] = []
+        for j in ju { levels.append(Array(Set(csv.rows.map { $0[j] })).sorted()) }
+        let dims = levels.map { max(0, $0.count - 1) }
+        let dx = dims.reduce(0, +)
+        var context = [Double](repeating: 0, count: n * dx)
+        var offsets: [Int] = []
+        var off = 0
+        for d in dims { offsets.append(off); off += d }
+        let index = levels.map { lv in Dictionary(uniqueKeysWithValues: lv.enumerated().map { ($1, $0) }) }
+        for (i, row) in csv.rows.enumerated() {
+            for (f, j) in ju.enumerated() {
+                let l = index[f][row[j]]!
+                if l > 0 { context[i * dx + offsets[f] + l - 1] = 1 }
+            }
+        }
+        let K = Int(action.max() ?? 0) + 1
+        // Action context from item_context.csv.
+        let ipath = base.appendingPathComponent("item_context.csv").path
+        let items = try CSVText.read(path: ipath)
+        guard let ji = items.header.firstIndex(of: "item_id"), let j0 = items.header.firstIndex(of: "item_feature_0") else {
+            throw DataError(file: ipath, line: 1, message: "item_context.csv needs item_id and item_feature_0..3")
+        }
+        let jc = try (1...3).map { k -> Int in
+            guard let j = items.header.firstIndex(of: "item_feature_\(k)") else { throw DataError(file: ipath, line: 1, column: "item_feature_\(k)", message: "missing column") }
+            return j
+        }
+        let codes = jc.map { j -> [String: Int] in
+            Dictionary(uniqueKeysWithValues: Array(Set(items.rows.map { $0[j] })).sorted().enumerated().map { ($1, $0) })
+        }
+        var actionContext = [Double](repeating: 0, count: K * 4)
+        for (r, row) in items.rows.enumerated() {
+            guard let id = Int(row[ji]), id >= 0 else { throw DataError(file: ipath, line: items.lines[r], column: "item_id", message: "'\(row[ji])' is not an item id") }
+            guard id < K else { continue }
+            for (k, j) in jc.enumerated() { actionContext[id * 4 + k] = Double(codes[k][row[j]]!) }
+            guard let v = Double(row[j0]), v.isFinite else { throw DataError(file: ipath, line: items.lines[r], column: "item_feature_0", message: "'\(row[j0])' is not a number") }
+            actionContext[id * 4 + 3] = v
+        }
+        return LoggedBandit(actions: K, positions: 3, action: action, position: position, reward: reward, pscore: pscore,
+                            context: context, contextDimension: dx, actionContext: actionContext, actionContextDimension: 4,
+                            source: "\(policy)/\(campaign)/\(campaign).csv")
+    }
+}
