@@ -9,8 +9,133 @@ struct OPECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ope",
         abstract: "Off-policy evaluation: estimate a candidate policy's value from logged data (DM, IPS, SNIPS, DR, SNDR, Switch-DR with bootstrap intervals and weight diagnostics).",
-        subcommands: [OPEOpenBandit.self]
+        subcommands: [OPEEstimateCommand.self, OPEOpenBandit.self],
+        defaultSubcommand: OPEEstimateCommand.self
     )
+}
+
+struct OPEEstimateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estimate",
+        abstract: "Estimate a candidate policy from logs (the default: `optima-gym ope --logs FILE --policy SPEC`).",
+        discussion: """
+        --logs: a CSV with a header: action (0-based integer), reward, propensity (the logging policy's probability of that action), optionally position (0-based), and every other numeric column as a context feature; or obd:DIR/POLICY/CAMPAIGN for the Open Bandit Dataset layout (e.g. obd:../shared/data/obd/random/all).
+        --policy: uniform, bts:PRIOR.yaml:CAMPAIGN (prior-only Bernoulli Thompson sampling), or probs:FILE.csv (one row per logged row, in log order, columns p_0 ... p_{K-1}).
+        Writes report.md and estimates.csv (estimator, value, ci_low, ci_high) to --out, atomically.
+        """
+    )
+
+    @Option(help: "The logged data (CSV, or obd:DIR/POLICY/CAMPAIGN).")
+    var logs: String
+
+    @Option(help: "The candidate policy: uniform, bts:PRIOR.yaml:CAMPAIGN or probs:FILE.csv.")
+    var policy: String
+
+    @Option(help: "Number of actions of the log's action space (default: the largest logged action + 1, or the policy's).")
+    var actions: Int?
+
+    @Option(help: "Output directory (must not exist or be empty).")
+    var out: String?
+
+    @Option(help: "Bootstrap resamples.")
+    var resamples: Int = 1000
+
+    @Option(help: "Cross-fitting folds of the reward model.")
+    var folds: Int = 3
+
+    @Option(name: .customLong("switch-lambda"), help: "Switch-DR's weight threshold.")
+    var switchLambda: Double = 100
+
+    @Option(name: .customLong("ess-floor"), help: "Effective sample size below which the candidate is flagged (its estimates are not to be trusted).")
+    var essFloor: Double = 100
+
+    @Option(help: "Root seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Worker threads for the bootstrap.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard (10...1_000_000).contains(resamples) else { throw ValidationError("--resamples must be in [10, 1000000], got \(resamples)") }
+        guard (1...20).contains(folds) else { throw ValidationError("--folds must be in [1, 20], got \(folds)") }
+        if let a = actions { guard (1...1_000_000).contains(a) else { throw ValidationError("--actions must be in [1, 1000000], got \(a)") } }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in [1, 256], got \(threads)") }
+        guard policy == "uniform" || policy.hasPrefix("bts:") || policy.hasPrefix("probs:") else {
+            throw ValidationError("--policy must be uniform, bts:PRIOR.yaml:CAMPAIGN or probs:FILE.csv, got '\(policy)'")
+        }
+        if let out {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
+                guard isDir.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true else {
+                    throw ValidationError("--out '\(out)' exists and is not an empty directory")
+                }
+            }
+        }
+    }
+
+    func run() throws {
+        do { try estimate() } catch let e as DataError { printError(e.description); throw Exit.dataError }
+    }
+
+    func loadLog() throws -> LoggedBandit {
+        if logs.hasPrefix("obd:") {
+            let url = URL(fileURLWithPath: String(logs.dropFirst(4)))
+            let campaign = url.lastPathComponent, pol = url.deletingLastPathComponent().lastPathComponent
+            return try LogImport.openBandit(directory: url.deletingLastPathComponent().deletingLastPathComponent().path, policy: pol, campaign: campaign)
+        }
+        return try LogImport.csv(path: logs, actions: actions)
+    }
+
+    func estimate() throws {
+        let log = try loadLog()
+        let target: TargetPolicy
+        if policy == "uniform" {
+            target = ContextFreePolicy.uniform(actions: log.actions, positions: log.positions)
+        } else if policy.hasPrefix("bts:") {
+            let parts = policy.dropFirst(4).split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw DataError(file: policy, message: "expected bts:PRIOR.yaml:CAMPAIGN") }
+            let prior = try BTSPrior.load(path: parts[0], campaign: parts[1])
+            guard prior.alpha.count == log.actions else {
+                throw DataError(file: parts[0], column: parts[1], message: "the policy has \(prior.alpha.count) actions; the log's action space has \(log.actions)")
+            }
+            guard prior.alpha.count >= log.positions else { throw DataError(file: parts[0], message: "fewer items than positions") }
+            target = ContextFreePolicy(actions: log.actions, positions: log.positions,
+                                       table: BernoulliTSTable.integrate(alpha: prior.alpha, beta: prior.beta, positions: log.positions), name: "bts")
+        } else {
+            target = try LogImport.policyProbabilities(path: String(policy.dropFirst(6)), rows: log.count, actions: log.actions, positions: log.positions)
+        }
+        let (est, diag) = OPERunner.run(log: log, policy: target, seed: seed, resamples: resamples, threads: threads, folds: folds, lambda: switchLambda)
+        let flagged = diag.effectiveSampleSize < essFloor
+        var md = "# Off-policy evaluation\n\n| | |\n|---|---|\n| logs | `\(logs)`: \(log.count) rows, \(log.actions) actions, \(log.positions) position(s) |\n"
+        md += "| candidate | `\(policy)` |\n| logged policy's value (mean reward) | \(String(format: "%.6f", log.meanReward)) |\n| seed | \(seed) |\n\n"
+        md += "| estimator | value | 95% interval |\n|---|---|---|\n"
+        var csv = "estimator,value,ci_low,ci_high\n"
+        for e in est {
+            md += String(format: "| %@ | %.6f | [%.6f, %.6f] |\n", e.estimator.title as NSString, e.value, e.ciLow, e.ciHigh)
+            csv += "\(e.estimator.rawValue),\(e.value),\(e.ciLow),\(e.ciHigh)\n"
+        }
+        md += String(format: "\nImportance weights: effective sample size %.1f of %d rows (%.1f%%), max weight %.2f, mean weight %.4f.\n",
+                     diag.effectiveSampleSize, log.count, 100 * diag.effectiveSampleSize / Double(max(1, log.count)), diag.maxWeight, diag.meanWeight)
+        if flagged {
+            md += String(format: "\n**Flagged:** the effective sample size %.1f is below the floor %g: the candidate's estimates rest on too few rows; a gate must not pass it.\n", diag.effectiveSampleSize, essFloor)
+        }
+        if let out {
+            let outURL = URL(fileURLWithPath: out)
+            let tmp = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).tmp-\(getpid())")
+            try? FileManager.default.removeItem(at: tmp)
+            do {
+                try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+                try md.write(to: tmp.appendingPathComponent("report.md"), atomically: false, encoding: .utf8)
+                try csv.write(to: tmp.appendingPathComponent("estimates.csv"), atomically: false, encoding: .utf8)
+                if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
+                try FileManager.default.moveItem(at: tmp, to: outURL)
+            } catch {
+                try? FileManager.default.removeItem(at: tmp)
+                throw DataError(file: out, message: "cannot write the report: \((error as NSError).localizedDescription)")
+            }
+        }
+        print(md)
+    }
 }
 
 /// Shared: run every estimator and format a table.

@@ -77,4 +77,83 @@ public enum LogImport {
                             context: context, contextDimension: dx, actionContext: actionContext, actionContextDimension: 4,
                             source: "\(policy)/\(campaign)/\(campaign).csv")
     }
+
+    /// A plain CSV log: `action` (0-based integer), `reward`, `propensity` in (0, 1], optionally
+    /// `position` (0-based integer); every other column must be numeric and is a context feature.
+    /// `actions`: the action space's size (nil: the largest logged action + 1).
+    public static func csv(path: String, actions: Int?) throws -> LoggedBandit {
+        let t = try CSVText.read(path: path)
+        func column(_ name: String) throws -> Int {
+            guard let j = t.header.firstIndex(of: name) else {
+                throw DataError(file: path, line: 1, column: name, message: "missing column (a log needs action, reward and propensity)")
+            }
+            return j
+        }
+        let ja = try column("action"), jr = try column("reward"), js = try column("propensity")
+        let jp = t.header.firstIndex(of: "position")
+        let contextColumns = t.header.indices.filter { $0 != ja && $0 != jr && $0 != js && $0 != jp }
+        let n = t.rows.count
+        var action = [Int32](repeating: 0, count: n), position = action
+        var reward = [Double](repeating: 0, count: n), pscore = reward
+        var context = [Double](repeating: 0, count: n * contextColumns.count)
+        for (i, row) in t.rows.enumerated() {
+            let line = t.lines[i]
+            guard let a = Int(row[ja].trimmingCharacters(in: .whitespaces)), a >= 0 else {
+                throw DataError(file: path, line: line, column: "action", message: "'\(row[ja])' is not a non-negative integer")
+            }
+            if let k = actions, a >= k { throw DataError(file: path, line: line, column: "action", message: "\(a) is outside the action space 0..\(k - 1)") }
+            guard let r = Double(row[jr].trimmingCharacters(in: .whitespaces)) else {
+                throw DataError(file: path, line: line, column: "reward", message: "'\(row[jr])' is not a number")
+            }
+            guard r.isFinite else { throw DataError(file: path, line: line, column: "reward", message: "'\(row[jr])': NaN and infinite rewards are not allowed") }
+            guard let s = Double(row[js].trimmingCharacters(in: .whitespaces)), s.isFinite else {
+                throw DataError(file: path, line: line, column: "propensity", message: "'\(row[js])' is not a number")
+            }
+            guard s > 0, s <= 1 else {
+                throw DataError(file: path, line: line, column: "propensity", message: "\(row[js]) must be in (0, 1] (a logged action has positive probability)")
+            }
+            if let jp {
+                guard let p = Int(row[jp].trimmingCharacters(in: .whitespaces)), p >= 0 else {
+                    throw DataError(file: path, line: line, column: "position", message: "'\(row[jp])' is not a non-negative integer")
+                }
+                position[i] = Int32(p)
+            }
+            for (k, j) in contextColumns.enumerated() {
+                guard let x = Double(row[j].trimmingCharacters(in: .whitespaces)), x.isFinite else {
+                    throw DataError(file: path, line: line, column: t.header[j], message: "'\(row[j])' is not a finite number (context columns are numeric)")
+                }
+                context[i * contextColumns.count + k] = x
+            }
+            action[i] = Int32(a); reward[i] = r; pscore[i] = s
+        }
+        let K = actions ?? (Int(action.max() ?? 0) + 1)
+        let L = Int(position.max() ?? 0) + 1
+        return LoggedBandit(actions: K, positions: L, action: action, position: position, reward: reward, pscore: pscore,
+                            context: context, contextDimension: contextColumns.count, source: path)
+    }
+
+    /// A candidate's probabilities per logged row: a CSV with columns p_0 ... p_{K-1}, one row per
+    /// logged row in log order, each row summing to 1 (within 1e-6).
+    public static func policyProbabilities(path: String, rows: Int, actions: Int, positions: Int) throws -> PerRowPolicy {
+        let t = try CSVText.read(path: path)
+        let names = (0..<actions).map { "p_\($0)" }
+        guard t.header == names else {
+            throw DataError(file: path, line: 1, message: "the policy's columns are \(t.header.count) (\(t.header.prefix(3).joined(separator: ", "))...); the log's action space needs exactly p_0 ... p_\(actions - 1)")
+        }
+        guard t.rows.count == rows else {
+            throw DataError(file: path, message: "\(t.rows.count) rows of probabilities for \(rows) logged rows")
+        }
+        var probs = [Double](repeating: 0, count: rows * actions)
+        for (i, row) in t.rows.enumerated() {
+            var sum = 0.0
+            for a in 0..<actions {
+                guard let p = Double(row[a]), p >= 0, p <= 1 else {
+                    throw DataError(file: path, line: t.lines[i], column: names[a], message: "'\(row[a])' is not a probability")
+                }
+                probs[i * actions + a] = p; sum += p
+            }
+            guard abs(sum - 1) <= 1e-6 else { throw DataError(file: path, line: t.lines[i], message: "the probabilities sum to \(sum), not 1") }
+        }
+        return PerRowPolicy(actions: actions, positions: positions, probs: probs)
+    }
 }

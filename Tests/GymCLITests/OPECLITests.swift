@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+import GymTestSupport
+
+/// `optima-gym ope`: bad logs and policies, the OBD experiment.
+final class OPECLITests: CLITestCase {
+    func testBadLogsExit65NamingRowAndColumn() throws {
+        let log = tmp.appendingPathComponent("log.csv")
+        func check(_ text: String, _ args: [String] = [], _ needle: String, line: UInt = #line) throws {
+            try text.write(to: log, atomically: true, encoding: .utf8)
+            let out = tmp.appendingPathComponent("o")
+            let r = try run(["ope", "--logs", log.path, "--policy", "uniform", "--out", out.path] + args)
+            XCTAssertEqual(r.code, 65, r.stderr, line: line)
+            XCTAssertTrue(r.stderr.contains(needle), "\(r.stderr) lacks \(needle)", line: line)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written", line: line)
+        }
+        let head = "action,reward,propensity,x\n"
+        try check(head + "0,1,0.5,1\n1,0,0,2\n", [], "log.csv:3: error: column 'propensity': 0 must be in (0, 1]")
+        try check(head + "0,1,-0.2,1\n", [], "log.csv:2: error: column 'propensity'")
+        try check(head + "0,1,1.5,1\n", [], "column 'propensity': 1.5 must be in (0, 1]")
+        try check("action,reward,x\n0,1,1\n", [], "column 'propensity': missing column")
+        try check(head + "0,nan,0.5,1\n", [], "log.csv:2: error: column 'reward': 'nan': NaN")
+        try check(head + "0,1,0.5,1\n7,1,0.5,1\n", ["--actions", "4"], "log.csv:3: error: column 'action': 7 is outside the action space 0..3")
+        try check(head, [], "empty table")
+        try check(head + "0,1,0.5,abc\n", [], "column 'x': 'abc' is not a finite number")
+        // A candidate whose action space does not match the log.
+        try (head + "0,1,0.5,1\n1,0,0.5,2\n").write(to: log, atomically: true, encoding: .utf8)
+        let probs = tmp.appendingPathComponent("p.csv")
+        try "p_0,p_1,p_2\n0.2,0.3,0.5\n0.1,0.1,0.8\n".write(to: probs, atomically: true, encoding: .utf8)
+        let m = try run(["ope", "--logs", log.path, "--policy", "probs:\(probs.path)"])
+        XCTAssertEqual(m.code, 65)
+        XCTAssertTrue(m.stderr.contains("the log's action space needs exactly p_0 ... p_1"), m.stderr)
+        // A matching one works.
+        try "p_0,p_1\n0.2,0.8\n0.5,0.5\n".write(to: probs, atomically: true, encoding: .utf8)
+        let ok = try run(["ope", "--logs", log.path, "--policy", "probs:\(probs.path)", "--resamples", "50"])
+        XCTAssertEqual(ok.code, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("| IPS |"), ok.stdout)
+        XCTAssertEqual(try run(["ope", "--logs", log.path, "--policy", "greedy"]).code, 64)
+    }
+
+    /// The OBD experiment on campaign "all" (small bootstrap): every estimator in both directions,
+    /// IPS for BTS from the Random logs within 50% of the BTS logs' mean click.
+    func testOpenBanditExperiment() throws {
+        guard let data = sharedDataDirectory()?.appendingPathComponent("obd") else { throw XCTSkip("OBD sample not found") }
+        let out = tmp.appendingPathComponent("obd")
+        let r = try run(["ope", "obd", "--data", data.path, "--campaigns", "all", "--resamples", "100", "--grid-points", "5000", "--out", out.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let csv = try String(contentsOf: out.appendingPathComponent("estimates.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.count, 1 + 2 * 6)
+        let ips = try XCTUnwrap(csv.first { $0.hasPrefix("all,BTS from Random logs,IPS,") }).split(separator: ",")
+        XCTAssertLessThan(Double(ips.last!)!, 0.5, "relative error of IPS")
+        XCTAssertTrue(try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8).contains("ESS"))
+    }
+}
