@@ -42,6 +42,11 @@ public struct OPERows: Sendable {
     public var dm: [Double]
     public var q: [Double]
 
+    public init(w: [Double], r: [Double], dm: [Double], q: [Double]) {
+        precondition(w.count == r.count && (dm.isEmpty || (dm.count == w.count && q.count == w.count)))
+        self.w = w; self.r = r; self.dm = dm; self.q = q
+    }
+
     /// Weights of the target at the logged actions (no reward model).
     public static func weights(_ log: LoggedBandit, _ policy: TargetPolicy) -> [Double] {
         (0..<log.count).map { i in policy.probability(row: i, action: Int(log.action[i]), position: Int(log.position[i])) / log.pscore[i] }
@@ -102,9 +107,25 @@ public struct WeightDiagnostics: Sendable {
 }
 
 public enum OPE {
-    /// Estimates with percentile bootstrap intervals (`resamples` resamples of the rows, from
-    /// `seed`, spread over `threads`; the result does not depend on the thread count because
-    /// resample b always uses stream `ope.bootstrap/b`).
+    /// Cumulative Poisson(1) probabilities P(K <= k), k = 0..15, scaled to 2^32: a 32-bit uniform
+    /// u gives K = the number of thresholds <= u.
+    static let poissonOne: [UInt32] = {
+        var out: [UInt32] = []
+        var p = exp(-1.0), c = 0.0
+        for k in 0..<16 {
+            c += p
+            p /= Double(k + 1)
+            out.append(UInt32(min(4_294_967_295, (c * 4_294_967_296).rounded(.down))))
+        }
+        return out
+    }()
+
+    /// Estimates with percentile bootstrap intervals: `resamples` Poisson bootstrap resamples
+    /// (each row enters a resample K ~ Poisson(1) times, independently; Hanley and MacGibbon 2006,
+    /// Chamandy et al. 2012), which visits the rows in order instead of drawing n random indices:
+    /// on a million rows that is memory-friendly and many times faster, with the same large-sample
+    /// intervals. Resample b always uses stream `ope.bootstrap/b`, so the result does not depend on
+    /// the thread count.
     public static func estimate(_ rows: OPERows, estimators: [OPEEstimator], lambda: Double = .infinity, resamples: Int = 1000,
                                 confidence: Double = 0.95, seed: SeedTree, threads: Int = 1) -> [OPEEstimate] {
         let n = rows.w.count
@@ -112,26 +133,44 @@ public enum OPE {
         for i in 0..<n { full.add(rows, i, lambda: lambda) }
         let E = estimators.count
         var boot = [Double](repeating: .nan, count: resamples * E)
+        let hasModel = !rows.dm.isEmpty
+        // Raw pointers for the hot loop: no reference counting per row.
+        rows.w.withUnsafeBufferPointer { wp in rows.r.withUnsafeBufferPointer { rp in
+        rows.dm.withUnsafeBufferPointer { dp in rows.q.withUnsafeBufferPointer { qp in
         boot.withUnsafeMutableBufferPointer { out in
+            let w = wp.baseAddress!, r = rp.baseAddress!
+            let dmb = dp.baseAddress, qb = qp.baseAddress
             let T = max(1, min(threads, resamples))
+            let thresholds = OPE.poissonOne
+            let c0 = thresholds[0], c1 = thresholds[1], c2 = thresholds[2], c3 = thresholds[3], c4 = thresholds[4], c5 = thresholds[5]
             DispatchQueue.concurrentPerform(iterations: T) { t in
                 var b = resamples * t / T
                 let end = resamples * (t + 1) / T
                 while b < end {
                     let s = seed.child("ope.bootstrap", b).stream(.taus2)
                     var sums = OPESums()
-                    let bound = UInt64(n)
-                    for _ in 0..<n {
-                        // Lemire's multiply-shift: an index in [0, n) from 64 random bits.
-                        let x = (UInt64(truncatingIfNeeded: s.next()) << 32) | UInt64(truncatingIfNeeded: s.next())
-                        let i = Int(x.multipliedFullWidth(by: bound).high)
-                        sums.add(rows, i, lambda: lambda)
+                    var sn = 0.0, swr = 0.0, sw = 0.0, sdm = 0.0, sres = 0.0, sresS = 0.0
+                    for i in 0..<n {
+                        // Row i enters the resample k ~ Poisson(1) times.
+                        let u = UInt32(truncatingIfNeeded: s.next())
+                        // Branch-free for K <= 6 (probability 0.99992); the rest in a rare branch.
+                        var k = (u >= c0 ? 1 : 0) &+ (u >= c1 ? 1 : 0) &+ (u >= c2 ? 1 : 0) &+ (u >= c3 ? 1 : 0) &+ (u >= c4 ? 1 : 0) &+ (u >= c5 ? 1 : 0)
+                        if k == 6 { while k < thresholds.count && u >= thresholds[k] { k += 1 } }
+                        let c = Double(k)
+                        let wi = w[i], ri = r[i]
+                        sn += c; swr += c * wi * ri; sw += c * wi
+                        if hasModel {
+                            let res = wi * (ri - qb![i])
+                            sdm += c * dmb![i]; sres += c * res
+                            if wi <= lambda { sresS += c * res }
+                        }
                     }
+                    sums.n = sn; sums.wr = swr; sums.w = sw; sums.dm = sdm; sums.wres = sres; sums.wresSwitch = sresS
                     for (k, e) in estimators.enumerated() { out[b * E + k] = sums.value(e) }
                     b += 1
                 }
             }
-        }
+        } } } } }
         let alpha = (1 - confidence) / 2
         return estimators.enumerated().map { k, e in
             let v = (0..<resamples).map { boot[$0 * E + k] }.filter { $0.isFinite }.sorted()
