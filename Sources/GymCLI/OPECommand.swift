@@ -19,7 +19,7 @@ struct OPEEstimateCommand: ParsableCommand {
         commandName: "estimate",
         abstract: "Estimate a candidate policy from logs (the default: `optima-gym ope --logs FILE --policy SPEC`).",
         discussion: """
-        --logs: a CSV with a header: action (0-based integer), reward, propensity (the logging policy's probability of that action), optionally position (0-based), and every other numeric column as a context feature; or obd:DIR/POLICY/CAMPAIGN for the Open Bandit Dataset layout (e.g. obd:../shared/data/obd/random/all).
+        --logs: the simulator's training_episodes.jsonl (action_index, reward_score, propensity, numeric context_snapshot fields); a CSV with a header: action (0-based integer), reward, propensity (the logging policy's probability of that action), optionally position (0-based), and every other numeric column as a context feature; or obd:DIR/POLICY/CAMPAIGN for the Open Bandit Dataset layout (e.g. obd:../shared/data/obd/random/all).
         --policy: uniform, bts:PRIOR.yaml:CAMPAIGN (prior-only Bernoulli Thompson sampling), or probs:FILE.csv (one row per logged row, in log order, columns p_0 ... p_{K-1}).
         Writes report.md and estimates.csv (estimator, value, ci_low, ci_high) to --out, atomically.
         """
@@ -83,6 +83,7 @@ struct OPEEstimateCommand: ParsableCommand {
             let campaign = url.lastPathComponent, pol = url.deletingLastPathComponent().lastPathComponent
             return try LogImport.openBandit(directory: url.deletingLastPathComponent().deletingLastPathComponent().path, policy: pol, campaign: campaign)
         }
+        if logs.hasSuffix(".jsonl") { return try LogImport.episodes(path: logs, actions: actions) }
         return try LogImport.csv(path: logs, actions: actions)
     }
 

@@ -156,4 +156,49 @@ public enum LogImport {
         }
         return PerRowPolicy(actions: actions, positions: positions, probs: probs)
     }
+
+    /// The simulator's `training_episodes.jsonl` (the blueprint's schema with propensities): one
+    /// JSON object per line; action = `action_index`, reward = `reward_score` (the weighted sum of
+    /// the signals), propensity = `propensity`; the context is the numeric fields of
+    /// `context_snapshot` (hour, weekday, week, heart_rate, hrv, stress, active_connections,
+    /// pending_matches), one position. `actions`: the action space's size (nil: largest + 1).
+    public static func episodes(path: String, actions: Int?) throws -> LoggedBandit {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw DataError(file: path, message: "cannot read the log: \((error as NSError).localizedDescription)")
+        }
+        let keys = ["hour", "weekday", "week", "heart_rate", "hrv", "stress", "active_connections", "pending_matches"]
+        var action: [Int32] = [], reward: [Double] = [], pscore: [Double] = [], context: [Double] = []
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                throw DataError(file: path, line: lineNumber, message: "not a JSON object")
+            }
+            func number(_ key: String, in o: [String: Any]) throws -> Double {
+                guard let v = o[key] else { throw DataError(file: path, line: lineNumber, column: key, message: "missing key") }
+                guard let x = (v as? NSNumber)?.doubleValue else {
+                    throw DataError(file: path, line: lineNumber, column: key, message: "'\(v)' is not a number")
+                }
+                return x
+            }
+            let a = try number("action_index", in: obj)
+            guard a >= 0, a == a.rounded(), a < 1e9 else { throw DataError(file: path, line: lineNumber, column: "action_index", message: "\(a) is not a non-negative integer") }
+            if let k = actions, Int(a) >= k { throw DataError(file: path, line: lineNumber, column: "action_index", message: "\(Int(a)) is outside the action space 0..\(k - 1)") }
+            let r = try number("reward_score", in: obj)
+            guard r.isFinite else { throw DataError(file: path, line: lineNumber, column: "reward_score", message: "NaN and infinite rewards are not allowed") }
+            let p = try number("propensity", in: obj)
+            guard p > 0, p <= 1 else { throw DataError(file: path, line: lineNumber, column: "propensity", message: "\(p) must be in (0, 1]") }
+            guard let ctx = obj["context_snapshot"] as? [String: Any] else {
+                throw DataError(file: path, line: lineNumber, column: "context_snapshot", message: "missing or not an object")
+            }
+            for k in keys { context.append(try number(k, in: ctx)) }
+            action.append(Int32(a)); reward.append(r); pscore.append(p)
+        }
+        guard !reward.isEmpty else { throw DataError(file: path, message: "empty log: no episodes") }
+        return LoggedBandit(actions: actions ?? (Int(action.max()!) + 1), positions: 1, action: action,
+                            position: [Int32](repeating: 0, count: reward.count), reward: reward, pscore: pscore,
+                            context: context, contextDimension: keys.count, source: path)
+    }
 }

@@ -52,3 +52,34 @@ final class OPECLITests: CLITestCase {
         XCTAssertTrue(try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8).contains("ESS"))
     }
 }
+
+extension OPECLITests {
+    /// The simulator's episode logs feed `ope`: epsilon-greedy's logs, uniform candidate; the
+    /// logged policy's value is the mean reward_score; a broken line is named.
+    func testSimulatorLogs() throws {
+        let sc = tmp.appendingPathComponent("s.yaml")
+        try """
+        name: s
+        seed: 5
+        population: {size: 120}
+        training: {episodes: 1500, curve_window: 500}
+        evaluation: {episodes: 1500, bootstrap_samples: 50}
+        agents:
+          - epsilon_greedy
+        """.write(to: sc, atomically: true, encoding: .utf8)
+        let out = tmp.appendingPathComponent("run")
+        XCTAssertEqual(try run(["run", sc.path, "--out", out.path, "--quiet"]).code, 0)
+        let log = out.appendingPathComponent("logs/epsilon_greedy/training_episodes.jsonl")
+        let r = try run(["ope", "--logs", log.path, "--policy", "uniform", "--resamples", "50"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("1500 rows"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("| DR |"), r.stdout)
+        let bad = tmp.appendingPathComponent("bad.jsonl")
+        var lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").prefix(3).map(String.init)
+        lines[1] = lines[1].replacingOccurrences(of: "\"propensity\":", with: "\"propensity\":-")
+        try (lines.joined(separator: "\n") + "\n").write(to: bad, atomically: true, encoding: .utf8)
+        let b = try run(["ope", "--logs", bad.path, "--policy", "uniform"])
+        XCTAssertEqual(b.code, 65)
+        XCTAssertTrue(b.stderr.contains("bad.jsonl:2: error: column 'propensity'"), b.stderr)
+    }
+}
