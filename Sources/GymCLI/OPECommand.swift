@@ -120,21 +120,7 @@ struct OPEEstimateCommand: ParsableCommand {
         if flagged {
             md += String(format: "\n**Flagged:** the effective sample size %.1f is below the floor %g: the candidate's estimates rest on too few rows; a gate must not pass it.\n", diag.effectiveSampleSize, essFloor)
         }
-        if let out {
-            let outURL = URL(fileURLWithPath: out)
-            let tmp = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).tmp-\(getpid())")
-            try? FileManager.default.removeItem(at: tmp)
-            do {
-                try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-                try md.write(to: tmp.appendingPathComponent("report.md"), atomically: false, encoding: .utf8)
-                try csv.write(to: tmp.appendingPathComponent("estimates.csv"), atomically: false, encoding: .utf8)
-                if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
-                try FileManager.default.moveItem(at: tmp, to: outURL)
-            } catch {
-                try? FileManager.default.removeItem(at: tmp)
-                throw DataError(file: out, message: "cannot write the report: \((error as NSError).localizedDescription)")
-            }
-        }
+        if let out { try writeReportDirectory(out, [("report.md", md), ("estimates.csv", csv)]) }
         print(md)
     }
 }
@@ -255,19 +241,7 @@ struct OPEOpenBandit: ParsableCommand {
     }
 
     func writeReport(md: String, csv: String) throws {
-        let outURL = URL(fileURLWithPath: out)
-        let tmp = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).tmp-\(getpid())")
-        try? FileManager.default.removeItem(at: tmp)
-        do {
-            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-            try md.write(to: tmp.appendingPathComponent("report.md"), atomically: false, encoding: .utf8)
-            try csv.write(to: tmp.appendingPathComponent("estimates.csv"), atomically: false, encoding: .utf8)
-            if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
-            try FileManager.default.moveItem(at: tmp, to: outURL)
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw DataError(file: out, message: "cannot write the report: \((error as NSError).localizedDescription)")
-        }
+        try writeReportDirectory(out, [("report.md", md), ("estimates.csv", csv)])
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GymRunner
+import GymSynth
 
 @main
 struct OptimaGym: ParsableCommand {
@@ -25,4 +26,19 @@ enum Exit {
 
 func printError(_ message: String) {
     FileHandle.standardError.write((message.hasSuffix("\n") ? message : message + "\n").data(using: .utf8)!)
+}
+
+/// Writes report files into `out` as one unit through `AtomicDirectory` (a temporary directory
+/// renamed into place); an I/O failure becomes a `DataError` naming the path.
+func writeReportDirectory(_ out: String, _ files: [(name: String, text: String)]) throws {
+    do {
+        let dir = try AtomicDirectory(destination: URL(fileURLWithPath: out))
+        for f in files { try dir.write(f.name, f.text) }
+        try dir.commit()
+    } catch let e as OutputError {
+        switch e {
+        case .exists(let p): throw DataError(file: p, message: "the output directory exists and is not empty (nothing was written)")
+        case .io(let p, let m): throw DataError(file: p, message: m)
+        }
+    }
 }

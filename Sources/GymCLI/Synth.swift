@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GymEval
 import GymRandom
+import GymReports
 import GymScenario
 import GymSynth
 
@@ -89,19 +90,17 @@ struct SynthFit: ParsableCommand {
             out = expanded.roles
             if !file.userColumn.isEmpty { out[file.userColumn] = .user }
         }
+        var specs: [(String, ColumnRole)] = []
         for spec in roles {
             guard let eq = spec.lastIndex(of: "="), let role = ColumnRole(rawValue: String(spec[spec.index(after: eq)...])) else {
                 throw ValidationError("--role must be NAME=ROLE with ROLE one of \(ColumnRole.allCases.map(\.rawValue).joined(separator: ", ")), got '\(spec)'")
             }
-            let name = String(spec[..<eq])
-            guard let header else { continue }
-            if name.contains("*") {
-                let matches = header.filter { fnmatch(name, $0, 0) == 0 }
-                guard !matches.isEmpty else { throw ValidationError("--role '\(spec)': the pattern matches no column of \(real)") }
-                for m in matches { out[m] = role }
-            } else {
-                out[name] = role
-            }
+            specs.append((String(spec[..<eq]), role))
+        }
+        if let header {
+            let expanded = expandRoles(specs, header: header)
+            if let bad = expanded.unmatched.first { throw ValidationError("--role '\(bad)': the pattern matches no column of \(real)") }
+            for (k, v) in expanded.roles { out[k] = v }
         }
         if let u = userColumn { out[u] = .user }
         return out
@@ -245,8 +244,8 @@ struct SynthGenerate: ParsableCommand {
             for j in 0..<D { w.write(",persona_\(j)") }
             w.byte(10)
         }
-        let levelText = m.categorical.map { $0.levels.map { jsonl ? jsonString($0) : CSVFormat.escape($0) } }
-        let nameText = (m.numeric.map(\.name) + m.categorical.map(\.name)).map(jsonString)
+        let levelText = m.categorical.map { $0.levels.map { jsonl ? JSON.escape($0) : CSVFormat.escape($0) } }
+        let nameText = (m.numeric.map(\.name) + m.categorical.map(\.name)).map(JSON.escape)
         let cs = PersonaSampler.chunkSize
         let chunks = (count + cs - 1) / cs
         let T = threads
@@ -325,22 +324,6 @@ struct SynthGenerate: ParsableCommand {
     }
 }
 
-/// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-        }
-    }
-    return out + "\""
-}
 
 struct SynthSplit: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -436,52 +419,24 @@ struct SynthStats: ParsableCommand {
         }
     }
 
-    func load(_ path: String, _ m: PersonaModel) throws -> EncodedRows {
-        let csv = try CSVText.read(path: path)
-        var roles: [String: ColumnRole] = [:]
-        let numeric = Set(m.numeric.map(\.name)), categorical = Set(m.categorical.map(\.name))
-        for h in csv.header { roles[h] = numeric.contains(h) ? .numeric : (categorical.contains(h) ? .categorical : .identifier) }
-        return try EncodedRows(table: try DataTable.build(csv, file: path, roles: roles), model: m)
-    }
-
     func run() throws {
         do {
             let m = try PersonaModel.load(path: model)
-            let r = try load(real, m), h = try load(holdout, m), s = try load(synthetic, m)
+            let r = try loadInModelSchema(real, m), h = try loadInModelSchema(holdout, m), s = try loadInModelSchema(synthetic, m)
             let ledgerPath = ledger ?? PrivacyLedger.defaultPath(forData: real)
             let l: PrivacyLedger?
             do { l = try PrivacyLedger.load(path: ledgerPath) } catch let e as PrivacyLedgerError { printError(e.description); throw Exit.dataError }
             let inputs = QualityReport.Inputs(modelPath: model, realPath: real, holdoutPath: holdout, syntheticPath: synthetic,
                                               target: target, k: k, seed: seed, ledger: l, ledgerPath: l == nil ? nil : ledgerPath)
             let report = try QualityReport.compute(model: m, real: r, holdout: h, synthetic: s, inputs: inputs)
-            // Temporary directory beside --out, renamed into place.
-            let outURL = URL(fileURLWithPath: out)
-            let parent = outURL.deletingLastPathComponent()
-            let tmp = parent.appendingPathComponent(".\(outURL.lastPathComponent).tmp-\(getpid())")
-            try? FileManager.default.removeItem(at: tmp)
-            do {
-                try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-                try report.markdown().write(to: tmp.appendingPathComponent("report.md"), atomically: false, encoding: .utf8)
-                try report.csv().write(to: tmp.appendingPathComponent("quality.csv"), atomically: false, encoding: .utf8)
-                if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
-                try FileManager.default.moveItem(at: tmp, to: outURL)
-            } catch {
-                try? FileManager.default.removeItem(at: tmp)
-                throw DataError(file: out, message: "cannot write the report: \((error as NSError).localizedDescription)")
-            }
+            try writeReportDirectory(out, [("report.md", report.markdown()), ("quality.csv", report.csv())])
             print(String(format: "quality report in %@: mean KL %.4f nats over %d columns, correlation similarity %@, DCR median synthetic %.4f vs holdout %.4f%@",
                          out as NSString, report.meanKL, report.columns.count, report.correlation.map { String(format: "%.4f", $0.score) } ?? "n/a",
-                         QualityReportMedian(report.dcrSynthetic), QualityReportMedian(report.dcrHoldout), report.dcrFlagged ? " (FLAGGED)" : ""))
+                         QualityReport.median(report.dcrSynthetic), QualityReport.median(report.dcrHoldout), report.dcrFlagged ? " (FLAGGED)" : ""))
             if let t = report.tstr { print(String(format: "validation accuracy (%@): trained on synthetic %.4f, on real %.4f", t.target as NSString, t.synthetic, t.real)) }
             if let g = report.groups { print("k-anonymity (k = \(k)): \(g.suppressedGroups) group patterns (\(g.suppressedRealRows) real rows) suppressed, \(g.shown.count) shown") }
         } catch let e as DataError { printError(e.description); throw Exit.dataError }
     }
-}
-
-func QualityReportMedian(_ xs: [Double]) -> Double {
-    let s = xs.sorted()
-    guard !s.isEmpty else { return .nan }
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
 /// Reads a CSV in a model's schema (its columns; others ignored).

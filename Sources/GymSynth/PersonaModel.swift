@@ -94,7 +94,7 @@ public struct PersonaModel: Codable, Equatable, Sendable {
         }
         let m: PersonaModel
         do { m = try JSONDecoder().decode(PersonaModel.self, from: data) } catch {
-            throw DataError(file: path, message: "corrupt persona model: \(describe(error))")
+            throw DataError(file: path, message: "corrupt persona model: \(describeDecodingError(error))")
         }
         if let problem = m.problem() { throw DataError(file: path, message: "invalid persona model: \(problem)") }
         return m
@@ -131,20 +131,4 @@ public struct PersonaModel: Codable, Equatable, Sendable {
 
     /// Dimension of the latent vector z = [scaled numeric values, one-hot of every categorical column].
     public var latentDimension: Int { numeric.count + categorical.reduce(0) { $0 + $1.levels.count } }
-}
-
-/// A decoding error in words.
-func describe(_ error: Error) -> String {
-    guard let e = error as? DecodingError else { return "\(error)" }
-    func path(_ ctx: DecodingError.Context) -> String {
-        let p = ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        return p.isEmpty ? "top level" : p
-    }
-    switch e {
-    case .dataCorrupted(let c): return "\(path(c)): \(c.debugDescription)"
-    case .keyNotFound(let k, let c): return "\(path(c)): missing key '\(k.stringValue)'"
-    case .typeMismatch(_, let c): return "\(path(c)): \(c.debugDescription)"
-    case .valueNotFound(_, let c): return "\(path(c)): \(c.debugDescription)"
-    @unknown default: return "\(error)"
-    }
 }

@@ -72,7 +72,7 @@ public struct QualityReport: Sendable {
                              tstr: tstr, groups: groups, model: model)
     }
 
-    static func median(_ xs: [Double]) -> Double {
+    public static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted()
         guard !s.isEmpty else { return .nan }
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2

@@ -131,7 +131,7 @@ public enum PrivacyLedgerError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A decoding error in words: the key path and what was wrong.
-func describeDecodingError(_ error: Error) -> String {
+public func describeDecodingError(_ error: Error) -> String {
     guard let e = error as? DecodingError else { return "\(error)" }
     func path(_ ctx: DecodingError.Context) -> String {
         let p = ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
