@@ -100,3 +100,23 @@ final class OPETests: XCTestCase {
         XCTAssertLessThanOrEqual(rate, 0.99, "coverage \(rate)")
     }
 }
+
+/// The reward model's folds are scikit-learn's KFold(shuffle=True, random_state=seed), which
+/// shuffles with numpy's legacy RandomState. Reference values printed by numpy 2 (venv with obp 0.5.7):
+/// `list(np.random.RandomState(s).permutation(12))`, and for n = 10,000 the first and last five
+/// entries and sum(i * r[i]) mod 1000003.
+final class NumpyLegacyTests: XCTestCase {
+    func testPermutationMatchesNumpy() {
+        XCTAssertEqual(NumpyLegacy.permutation(12, seed: 0), [6, 11, 4, 10, 2, 8, 1, 7, 9, 3, 0, 5])
+        XCTAssertEqual(NumpyLegacy.permutation(12, seed: 1), [2, 3, 4, 10, 1, 6, 0, 7, 11, 9, 8, 5])
+        XCTAssertEqual(NumpyLegacy.permutation(12, seed: 12345), [8, 0, 3, 7, 11, 10, 6, 9, 4, 1, 5, 2])
+        for (seed, head, tail, check) in [(UInt32(0), [9394, 898, 2398, 5906, 2343], [9225, 4859, 3264, 9845, 2732], 691_805),
+                                          (1, [9953, 3850, 4962, 3886, 5437], [2895, 7813, 905, 5192, 235], 756_130),
+                                          (12345, [7867, 1402, 8606, 8885, 6494], [4478, 4094, 3492, 2177, 4578], 656_761)] {
+            let r = NumpyLegacy.permutation(10_000, seed: seed)
+            XCTAssertEqual(Array(r.prefix(5)), head)
+            XCTAssertEqual(Array(r.suffix(5)), tail)
+            XCTAssertEqual(r.enumerated().reduce(0) { ($0 + $1.offset * $1.element) % 1_000_003 }, check)
+        }
+    }
+}

@@ -208,7 +208,8 @@ public enum OPE {
 /// (one-hot action when the log has no action features), one model per position, L2 penalty
 /// 1/(2C) on the weights (not the intercept), fitted by Newton's method; cross-fitted: the rows
 /// are split into k folds (a seeded permutation) and each row is predicted by the model fitted
-/// on the other folds (Chernozhukov et al. 2018). As OBP's RegressionModel with scikit-learn's
+/// on the other folds (Chernozhukov et al. 2018); the folds are scikit-learn's shuffled KFold
+/// with the root seed as random_state. As OBP's RegressionModel with scikit-learn's
 /// LogisticRegression(C) as base model.
 public struct RewardModel: Sendable {
     /// weights[fold][position]: dimension + 1 values (the last is the intercept).
@@ -222,12 +223,19 @@ public struct RewardModel: Sendable {
         oneHotActions = log.actionContextDimension == 0
         let da = oneHotActions ? log.actions : log.actionContextDimension
         dimension = log.contextDimension + da
-        // Seeded fold assignment: a permutation dealt round-robin.
-        var perm = Array(0..<n)
-        let s = seed.child("ope.folds").stream()
-        for i in stride(from: n - 1, to: 0, by: -1) { perm.swapAt(i, s.uniformInt(i + 1)) }
+        // Fold assignment: scikit-learn's KFold(n_splits: folds, shuffle: true, random_state: seed)
+        // as OBP's RegressionModel.fit_predict calls it, so that cross-fitted predictions compare
+        // row for row: the indices are shuffled by numpy's legacy RandomState(seed) and cut into
+        // consecutive folds, the first n % k one row longer.
+        let K0 = max(1, folds)
+        let perm = NumpyLegacy.permutation(n, seed: UInt32(truncatingIfNeeded: seed.root))
         var f = [Int32](repeating: 0, count: n)
-        for (k, i) in perm.enumerated() { f[i] = Int32(k % max(1, folds)) }
+        var start = 0
+        for k in 0..<K0 {
+            let size = n / K0 + (k < n % K0 ? 1 : 0)
+            for j in start..<(start + size) { f[perm[j]] = Int32(k) }
+            start += size
+        }
         fold = f
         let K = max(1, folds)
         var all: [[[Double]]] = []
@@ -254,7 +262,7 @@ public struct RewardModel: Sendable {
         }
     }
 
-    /// Newton's method on the penalised log-loss; at most 50 steps.
+    /// Newton's method with backtracking on the penalised log-loss; at most 50 steps.
     static func fitLogistic(log: LoggedBandit, rows: [Int], dimension d: Int, oneHot: Bool, c: Double) -> [Double] {
         let D = d + 1
         var beta = [Double](repeating: 0, count: D)
@@ -266,6 +274,19 @@ public struct RewardModel: Sendable {
         var x = [Double](repeating: 0, count: D)
         x[d] = 1
         let lambda = 1 / c
+        // The penalised negative log-likelihood.
+        func objective(_ b: [Double]) -> Double {
+            var f = 0.0
+            for i in rows {
+                features(log, row: i, action: Int(log.action[i]), oneHot: oneHot, into: &x)
+                var z = 0.0
+                for j in 0..<D { z += b[j] * x[j] }
+                // log(1 + e^z) - y z, stably.
+                f += (z > 0 ? z + Foundation.log1p(exp(-z)) : Foundation.log1p(exp(z))) - log.reward[i] * z
+            }
+            for j in 0..<d { f += 0.5 * lambda * b[j] * b[j] }
+            return f
+        }
         for _ in 0..<50 {
             var g = [Double](repeating: 0, count: D), h = [Double](repeating: 0, count: D * D)
             for i in rows {
@@ -283,8 +304,20 @@ public struct RewardModel: Sendable {
             for j in 0..<d { g[j] += lambda * beta[j]; h[j * D + j] += lambda }
             h[d * D + d] += 1e-9
             guard let step = Cholesky.solve(h, g, n: D) else { break }
+            // Backtracking: a full Newton step can overshoot on nearly separable folds (it
+            // diverged on two of the nine OBD bts/all fold fits); halve it until the objective
+            // does not increase.
+            let f0 = objective(beta)
+            var t = 1.0
+            var trial = beta
+            while true {
+                for j in 0..<D { trial[j] = beta[j] - t * step[j] }
+                if objective(trial) <= f0 || t < 1e-10 { break }
+                t *= 0.5
+            }
             var size = 0.0
-            for j in 0..<D { beta[j] -= step[j]; size = max(size, abs(step[j])) }
+            for j in 0..<D { size = max(size, abs(trial[j] - beta[j])) }
+            beta = trial
             if size < 1e-8 { break }
         }
         return beta
@@ -302,5 +335,54 @@ public struct RewardModel: Sendable {
             for j in 0..<da { z += beta[dx + j] * log.actionContext[a * da + j] }
         }
         return 1 / (1 + exp(-z))
+    }
+}
+
+/// numpy's legacy `RandomState(seed)` and its `shuffle`: MT19937 (Matsumoto and Nishimura 1998)
+/// seeded by `init_genrand(seed)`, then Fisher-Yates from the last index down, each index drawn by
+/// `random_interval` (mask to the next power of two, reject above the bound). Facts from numpy's
+/// documentation and the algorithms' published descriptions (`_legacy_seeding`, `_shuffle_raw`,
+/// `random_interval`). GSL's mt19937 shares the seeding except that it maps seed 0 to 4357, so
+/// this carries its own generator.
+public enum NumpyLegacy {
+    struct MT19937 {
+        var mt = [UInt32](repeating: 0, count: 624)
+        var index = 624
+        init(seed: UInt32) {
+            mt[0] = seed
+            for i in 1..<624 { mt[i] = 1_812_433_253 &* (mt[i - 1] ^ (mt[i - 1] >> 30)) &+ UInt32(i) }
+        }
+        mutating func next() -> UInt32 {
+            if index >= 624 {
+                for i in 0..<624 {
+                    let y = (mt[i] & 0x8000_0000) | (mt[(i + 1) % 624] & 0x7fff_ffff)
+                    mt[i] = mt[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1) != 0 ? 0x9908_b0df : 0)
+                }
+                index = 0
+            }
+            var y = mt[index]
+            index += 1
+            y ^= y >> 11
+            y ^= (y << 7) & 0x9d2c_5680
+            y ^= (y << 15) & 0xefc6_0000
+            y ^= y >> 18
+            return y
+        }
+    }
+
+    /// `np.random.RandomState(seed).permutation(n)` for n < 2^32.
+    public static func permutation(_ n: Int, seed: UInt32) -> [Int] {
+        var x = Array(0..<n)
+        guard n > 1 else { return x }
+        var g = MT19937(seed: seed)
+        for i in stride(from: n - 1, to: 0, by: -1) {
+            let bound = UInt32(i)
+            var mask = bound
+            mask |= mask >> 1; mask |= mask >> 2; mask |= mask >> 4; mask |= mask >> 8; mask |= mask >> 16
+            var v: UInt32
+            repeat { v = g.next() & mask } while v > bound
+            x.swapAt(i, Int(v))
+        }
+        return x
     }
 }
