@@ -170,3 +170,46 @@ public func makePolicy(_ spec: AgentSpec, layout: ObservationLayout, actions: Ac
                         sampler: seeds.child("sample").stream(generator))
     }
 }
+
+/// A frozen policy's whole action distribution, for off-policy evaluation: the probability of
+/// every action given an observation and mask (masked actions 0). It neither draws nor learns.
+public protocol ActionDistribution: AnyObject {
+    func actionProbabilities(observation: [Double], mask: [Bool], into out: inout [Double])
+}
+
+extension RandomAgent: ActionDistribution {
+    public func actionProbabilities(observation: [Double], mask: [Bool], into out: inout [Double]) {
+        let k = mask.reduce(0) { $0 + ($1 ? 1 : 0) }
+        for a in 0..<mask.count { out[a] = mask[a] ? 1 / Double(k) : 0 }
+    }
+}
+
+extension EpsilonGreedyAgent: ActionDistribution {
+    /// epsilon / |allowed| on every allowed action plus 1 - epsilon on the greedy one (ties: the
+    /// lowest index, as `act`), with the current epsilon (the evaluation epsilon when frozen).
+    public func actionProbabilities(observation o: [Double], mask: [Bool], into out: inout [Double]) {
+        var greedy = -1, best = -Double.infinity, k = 0
+        for a in 0..<mask.count where mask[a] {
+            k += 1
+            let v = predict(o, a)
+            if v > best { best = v; greedy = a }
+        }
+        let eps = epsilon
+        for a in 0..<mask.count { out[a] = mask[a] ? eps / Double(k) + (a == greedy ? 1 - eps : 0) : 0 }
+    }
+}
+
+extension PPOAgent: ActionDistribution {
+    /// The actor's masked softmax mixed with the current exploration (the evaluation epsilon when
+    /// frozen). The observation statistics are not updated.
+    public func actionProbabilities(observation raw: [Double], mask: [Bool], into out: inout [Double]) {
+        let wasLearning = learning
+        learning = false
+        normalize(raw)
+        learning = wasLearning
+        let eps = epsilon
+        normalized.withUnsafeBufferPointer { ob in mask.withUnsafeBufferPointer { mb in out.withUnsafeMutableBufferPointer { pb in
+            ppo.policy(ob.baseAddress!, mb.baseAddress!, batch: 1, epsilon: eps, into: pb.baseAddress!)
+        } } }
+    }
+}

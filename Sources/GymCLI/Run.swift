@@ -35,11 +35,15 @@ struct Run: ParsableCommand {
     @Flag(help: "No progress output on stderr.")
     var quiet = false
 
+    @Flag(name: .customLong("log-observations"), help: "Add each decision's observation vector and allowed actions to the episode logs (context_snapshot.observation / allowed_actions), so that `ope --policy agent:NAME` or `checkpoint:FILE` can evaluate a candidate on them. Several times larger logs.")
+    var logObservations = false
+
     func validate() throws {
         guard threads >= 1 && threads <= 1024 else {
             throw ValidationError("--threads must be between 1 and 1024, got \(threads)")
         }
         if let out, out.isEmpty { throw ValidationError("--out must not be empty") }
+        if logObservations && noLogs { throw ValidationError("--log-observations has no effect with --no-logs") }
     }
 
     func run() throws {
@@ -70,7 +74,7 @@ struct Run: ParsableCommand {
         do {
             let iso = ISO8601DateFormatter()
             result = try Runner.run(sc, seed: rootSeed, threads: threads, captureContexts: writeLogs, progress: progress,
-                                    trainingDate: iso.string(from: started))
+                                    trainingDate: iso.string(from: started), logObservations: logObservations)
         } catch {
             progress.finish()
             printError("error: \(scenario): \(error)")

@@ -52,7 +52,7 @@ public struct AgentRun: Sendable {
 /// `eval.sample_efficiency/<name>`.
 public enum Runner {
     public static func runAgent(_ spec: AgentSpec, scenario: Scenario, seeds: SeedTree, generator: GeneratorKind,
-                                captureContexts: Bool, progress: Progress?, trainingDate: String = "") throws -> AgentRun {
+                                captureContexts: Bool, progress: Progress?, trainingDate: String = "", logObservations: Bool = false) throws -> AgentRun {
         let name = spec.name
         let world = JourneyWorld(config: scenario.sim)
         world.generator = generator
@@ -66,7 +66,7 @@ public enum Runner {
         policy.learning = false
         var run = try evaluate(policy, spec: spec, scenario: scenario, seeds: seeds, generator: generator, world: world,
                                captureContexts: captureContexts, progress: progress, trainingDate: trainingDate,
-                               training: (t.rewards, t.pairGood, t.epsilons, t.notes))
+                               training: (t.rewards, t.pairGood, t.epsilons, t.notes), logObservations: logObservations)
         run.trainingTimes = t.times
         if let tr = scenario.transfer {
             run.metrics.append(try transfer(spec, scenario: scenario, transfer: tr, seeds: seeds, generator: generator, progress: progress))
@@ -202,7 +202,8 @@ public enum Runner {
     /// The evaluation phase of one policy (learning frozen) on the `sim.eval` world, with its metrics.
     public static func evaluate(_ policy: Policy, spec: AgentSpec, scenario: Scenario, seeds: SeedTree, generator: GeneratorKind,
                                 world: JourneyWorld, captureContexts: Bool, progress: Progress?, trainingDate: String,
-                                training: (rewards: [Double], pairGood: [Bool?], epsilons: [Double]?, notes: [String])) throws -> AgentRun {
+                                training: (rewards: [Double], pairGood: [Bool?], epsilons: [Double]?, notes: [String]),
+                                logObservations: Bool = false) throws -> AgentRun {
         let name = policy.name
         var notes = training.notes
         let threshold = scenario.sim.pairing.matchThreshold
@@ -212,6 +213,8 @@ public enum Runner {
         (policy as? PPOAgent)?.useSampler(seeds.child("agent").child(name).child("eval.sample").stream(generator))
         let nEval = scenario.evaluation.episodes
         world.recording = true
+        world.snapshotObservations = logObservations
+        defer { world.snapshotObservations = false }
         world.reset(seed: seeds.child("sim.eval"))
         if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "evaluation") }
         var contexts: [String] = []
@@ -253,7 +256,7 @@ public enum Runner {
 
     /// Runs every agent (in parallel on `threads` threads), then adds `sample_efficiency`.
     public static func run(_ scenario: Scenario, seed: UInt64, threads: Int, captureContexts: Bool,
-                           progress: Progress?, trainingDate: String = "") throws -> (runs: [AgentRun], target: Double?) {
+                           progress: Progress?, trainingDate: String = "", logObservations: Bool = false) throws -> (runs: [AgentRun], target: Double?) {
         let generator = try GeneratorKind.named(scenario.generator)
         let seeds = SeedTree(root: seed)
         let specs = scenario.agents
@@ -266,7 +269,8 @@ public enum Runner {
             var i = w
             while i < specs.count {
                 let r = Result { try runAgent(specs[i], scenario: scenario, seeds: seeds, generator: generator,
-                                              captureContexts: captureContexts, progress: progress, trainingDate: trainingDate) }
+                                              captureContexts: captureContexts, progress: progress, trainingDate: trainingDate,
+                                              logObservations: logObservations) }
                 lock.lock(); results[i] = r; lock.unlock()
                 i += workers
             }

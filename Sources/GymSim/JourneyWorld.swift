@@ -47,6 +47,8 @@ public final class JourneyWorld: Environment, HiddenTruth {
     public var generator: GeneratorKind = .mt19937
     /// Record every decision and signal (needed for metrics and logs; off in the benchmark).
     public var recording = true
+    /// `contextSnapshot()` includes the observation vector and the allowed actions.
+    public var snapshotObservations = false
     public private(set) var records = RunRecords()
     /// The record of the last decision stepped, whether or not `recording` is on.
     public private(set) var lastEpisode = EpisodeRecord(index: -1, user: -1, group: 0, time: 0, action: 0, kind: .noAction, propensity: 1)
@@ -851,7 +853,26 @@ public final class JourneyWorld: Environment, HiddenTruth {
         return "{\"user\":\(u),\"hour\":\(hour),\"weekday\":\(weekday),\"week\":\(weekIndex),"
             + "\"heart_rate\":\(f(observation[segPulse] * 15 + 70)),\"hrv\":\(f(observation[segPulse + 1] * 15 + 50)),"
             + "\"stress\":\(f(observation[segPulse + 2])),\"active_connections\":\(users[u].connections),"
-            + "\"pending_matches\":\(f(observation[segSocial + 1])),\"candidates\":[\(cands)],\"events\":[\(evs)]}"
+            + "\"pending_matches\":\(f(observation[segSocial + 1])),\"candidates\":[\(cands)],\"events\":[\(evs)]"
+            + (snapshotObservations ? observationSnapshot() : "") + "}"
+    }
+
+    /// `,"observation":[...],"allowed_actions":[...]`: the agent's exact observation (shortest
+    /// round-trip decimals) and mask, so that a candidate policy can be evaluated off-policy on the log.
+    func observationSnapshot() -> String {
+        var s = ",\"observation\":["
+        for (i, x) in observation.enumerated() {
+            if i > 0 { s += "," }
+            s += x.isFinite ? (x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : x.description) : "0"
+        }
+        s += "],\"allowed_actions\":["
+        var first = true
+        for a in 0..<actionMask.count where actionMask[a] {
+            if !first { s += "," }
+            s += String(a)
+            first = false
+        }
+        return s + "]"
     }
 }
 

@@ -161,14 +161,22 @@ public enum LogImport {
     /// JSON object per line; action = `action_index`, reward = `reward_score` (the weighted sum of
     /// the signals), propensity = `propensity`; the context is the numeric fields of
     /// `context_snapshot` (hour, weekday, week, heart_rate, hrv, stress, active_connections,
-    /// pending_matches), one position. `actions`: the action space's size (nil: largest + 1).
-    public static func episodes(path: String, actions: Int?) throws -> LoggedBandit {
+    /// pending_matches), one position. Logs written with `run --log-observations` carry the agent's
+    /// observation vector and allowed actions in `context_snapshot.observation` /
+    /// `context_snapshot.allowed_actions`; then the context is the observation (what a candidate
+    /// agent needs to act) and `masks` is set. `actions`: the action space's size (nil: largest + 1).
+    /// `episodeIDs`, when given, receives each row's `episode_id` (for `rewardsAtCutoffs`).
+    public static func episodes(path: String, actions: Int?, episodeIDs: UnsafeMutablePointer<[String]>? = nil) throws -> LoggedBandit {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw DataError(file: path, message: "cannot read the log: \((error as NSError).localizedDescription)")
         }
         let keys = ["hour", "weekday", "week", "heart_rate", "hrv", "stress", "active_connections", "pending_matches"]
-        var action: [Int32] = [], reward: [Double] = [], pscore: [Double] = [], context: [Double] = []
+        var action: [Int32] = [], reward: [Double] = [], pscore: [Double] = [], context: [Double] = [], times: [Double] = []
+        var allowed: [[Int]] = []
+        var ids: [String] = []
+        var observationDimension: Int? = nil
+        var hasObservations: Bool? = nil
         var lineNumber = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -176,10 +184,10 @@ public enum LogImport {
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
                 throw DataError(file: path, line: lineNumber, message: "not a JSON object")
             }
-            func number(_ key: String, in o: [String: Any]) throws -> Double {
-                guard let v = o[key] else { throw DataError(file: path, line: lineNumber, column: key, message: "missing key") }
+            func number(_ key: String, in o: [String: Any], prefix: String = "") throws -> Double {
+                guard let v = o[key] else { throw DataError(file: path, line: lineNumber, column: prefix + key, message: "missing key") }
                 guard let x = (v as? NSNumber)?.doubleValue else {
-                    throw DataError(file: path, line: lineNumber, column: key, message: "'\(v)' is not a number")
+                    throw DataError(file: path, line: lineNumber, column: prefix + key, message: "'\(v)' is not a number")
                 }
                 return x
             }
@@ -193,12 +201,133 @@ public enum LogImport {
             guard let ctx = obj["context_snapshot"] as? [String: Any] else {
                 throw DataError(file: path, line: lineNumber, column: "context_snapshot", message: "missing or not an object")
             }
-            for k in keys { context.append(try number(k, in: ctx)) }
+            // The observation vector, all lines or none.
+            let obs = ctx["observation"]
+            if hasObservations == nil { hasObservations = obs != nil }
+            if (obs != nil) != hasObservations! {
+                throw DataError(file: path, line: lineNumber, column: "context_snapshot.observation",
+                                message: obs == nil ? "missing, but earlier lines have it" : "present, but earlier lines lack it")
+            }
+            if let obs {
+                guard let arr = obs as? [Any], let xs = Optional(arr.compactMap { ($0 as? NSNumber)?.doubleValue }), xs.count == arr.count,
+                      xs.allSatisfy({ $0.isFinite }), !xs.isEmpty else {
+                    throw DataError(file: path, line: lineNumber, column: "context_snapshot.observation", message: "not an array of finite numbers")
+                }
+                if observationDimension == nil { observationDimension = xs.count }
+                guard xs.count == observationDimension else {
+                    throw DataError(file: path, line: lineNumber, column: "context_snapshot.observation",
+                                    message: "\(xs.count) numbers; earlier lines have \(observationDimension!)")
+                }
+                context.append(contentsOf: xs)
+                guard let al = ctx["allowed_actions"] as? [Any], let ai = Optional(al.compactMap { ($0 as? NSNumber)?.intValue }),
+                      ai.count == al.count, !ai.isEmpty, ai.allSatisfy({ $0 >= 0 && $0 < 1_000_000 }) else {
+                    throw DataError(file: path, line: lineNumber, column: "context_snapshot.allowed_actions", message: "missing or not an array of action indices")
+                }
+                guard ai.contains(Int(a)) else {
+                    throw DataError(file: path, line: lineNumber, column: "action_index", message: "\(Int(a)) is not among the allowed actions \(ai)")
+                }
+                allowed.append(ai)
+            } else {
+                for k in keys { context.append(try number(k, in: ctx, prefix: "context_snapshot.")) }
+            }
+            if let t = obj["timestamp"] as? String {
+                guard let secs = parseTimestamp(t) else {
+                    throw DataError(file: path, line: lineNumber, column: "timestamp", message: "'\(t)' is not an ISO 8601 UTC time (YYYY-MM-DDTHH:MM:SSZ)")
+                }
+                times.append(secs)
+            }
+            if episodeIDs != nil {
+                guard let id = obj["episode_id"] as? String else { throw DataError(file: path, line: lineNumber, column: "episode_id", message: "missing or not a string") }
+                ids.append(id)
+            }
             action.append(Int32(a)); reward.append(r); pscore.append(p)
         }
         guard !reward.isEmpty else { throw DataError(file: path, message: "empty log: no episodes") }
-        return LoggedBandit(actions: actions ?? (Int(action.max()!) + 1), positions: 1, action: action,
-                            position: [Int32](repeating: 0, count: reward.count), reward: reward, pscore: pscore,
-                            context: context, contextDimension: keys.count, source: path)
+        let maxAllowed = allowed.map { $0.max() ?? 0 }.max() ?? 0
+        let k = actions ?? (max(Int(action.max()!), maxAllowed) + 1)
+        if let actions, maxAllowed >= actions {
+            throw DataError(file: path, column: "context_snapshot.allowed_actions", message: "action \(maxAllowed) is outside the action space 0..\(actions - 1)")
+        }
+        let dim = observationDimension ?? keys.count
+        var log = LoggedBandit(actions: k, positions: 1, action: action,
+                               position: [Int32](repeating: 0, count: reward.count), reward: reward, pscore: pscore,
+                               context: context, contextDimension: dim, source: path)
+        if times.count == reward.count { log.times = times }
+        if !allowed.isEmpty {
+            var m = [Bool](repeating: false, count: reward.count * k)
+            for (i, al) in allowed.enumerated() { for a in al { m[i * k + a] = true } }
+            log.masks = m
+        }
+        episodeIDs?.pointee = ids
+        return log
+    }
+
+    /// Seconds since 1970 of "YYYY-MM-DDTHH:MM:SS[.fff]Z".
+    public static func parseTimestamp(_ s: String) -> Double? {
+        let u = Array(s.utf8)
+        guard u.count >= 20, u.last == UInt8(ascii: "Z"), u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T"),
+              u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":") else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int? {
+            var v = 0
+            for i in a..<b { guard u[i] >= 48 && u[i] <= 57 else { return nil }; v = v * 10 + Int(u[i] - 48) }
+            return v
+        }
+        guard let y = num(0, 4), let m = num(5, 7), let d = num(8, 10), let hh = num(11, 13), let mm = num(14, 16), let ss = num(17, 19),
+              (1...12).contains(m), (1...31).contains(d), hh < 24, mm < 60, ss < 61 else { return nil }
+        var frac = 0.0
+        if u.count > 20 {
+            guard u[19] == UInt8(ascii: "."), let f = Double("0" + String(decoding: u[19..<(u.count - 1)], as: UTF8.self)) else { return nil }
+            frac = f
+        } else if u[19] != UInt8(ascii: "Z") { return nil }
+        // Days from civil (Hinnant).
+        let yy = m <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return Double(days * 86_400 + hh * 3600 + mm * 60 + ss) + frac
+    }
+
+    /// Delayed rewards at cut-off times: each row's reward recomputed from `reward_signals.jsonl`
+    /// (signal_type, value, latency in seconds, episode_id) as the weighted sum of the signals that
+    /// had arrived by the cut-off (decision time + latency <= cut-off); signals not yet arrived count
+    /// as missing (contribute nothing). `weights` maps signal_type to its reward weight. Returns one
+    /// reward vector per cut-off, and the share of signals arrived at each.
+    public static func rewardsAtCutoffs(signalsPath: String, episodeIDs: [String], times: [Double], weights: [String: Double],
+                                        cutoffs: [Double]) throws -> (rewards: [[Double]], arrived: [Double], all: [Double]) {
+        let text: String
+        do { text = try String(contentsOfFile: signalsPath, encoding: .utf8) } catch {
+            throw DataError(file: signalsPath, message: "cannot read the signals: \((error as NSError).localizedDescription)")
+        }
+        var row: [String: Int] = [:]
+        for (i, id) in episodeIDs.enumerated() { row[id] = i }
+        var out = [[Double]](repeating: [Double](repeating: 0, count: episodeIDs.count), count: cutoffs.count)
+        var all = [Double](repeating: 0, count: episodeIDs.count)
+        var arrived = [Int](repeating: 0, count: cutoffs.count)
+        var total = 0
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                throw DataError(file: signalsPath, line: lineNumber, message: "not a JSON object")
+            }
+            guard let id = o["episode_id"] as? String else { throw DataError(file: signalsPath, line: lineNumber, column: "episode_id", message: "missing or not a string") }
+            guard let i = row[id] else { throw DataError(file: signalsPath, line: lineNumber, column: "episode_id", message: "'\(id)' is not an episode of the log") }
+            guard let kind = o["signal_type"] as? String else { throw DataError(file: signalsPath, line: lineNumber, column: "signal_type", message: "missing or not a string") }
+            guard let w = weights[kind] else {
+                throw DataError(file: signalsPath, line: lineNumber, column: "signal_type", message: "'\(kind)' has no reward weight (known: \(weights.keys.sorted().joined(separator: ", ")))")
+            }
+            guard let v = (o["value"] as? NSNumber)?.doubleValue, v.isFinite else { throw DataError(file: signalsPath, line: lineNumber, column: "value", message: "missing or not a finite number") }
+            guard let lat = (o["latency"] as? NSNumber)?.doubleValue, lat.isFinite, lat >= 0 else {
+                throw DataError(file: signalsPath, line: lineNumber, column: "latency", message: "missing, negative or not a number")
+            }
+            total += 1
+            all[i] += w * v
+            let at = times[i] + lat
+            for (c, cut) in cutoffs.enumerated() where at <= cut { out[c][i] += w * v; arrived[c] += 1 }
+        }
+        return (out, arrived.map { total > 0 ? Double($0) / Double(total) : 1 }, all)
     }
 }

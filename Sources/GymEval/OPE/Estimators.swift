@@ -184,6 +184,32 @@ public enum OPE {
         }
     }
 
+    /// The candidate's mean probability mass on actions that never appear in the log at the row's
+    /// position: the empirical stand-in for "mass on actions with zero logging propensity" when
+    /// the logging policy's full distribution is not logged.
+    public static func unloggedMass(_ log: LoggedBandit, _ policy: TargetPolicy) -> Double {
+        let A = log.actions, P = log.positions
+        guard log.count > 0 else { return 0 }
+        var seen = [Bool](repeating: false, count: A * P)
+        for i in 0..<log.count { seen[Int(log.action[i]) * P + Int(log.position[i])] = true }
+        var total = 0.0
+        if policy.dependsOnContext {
+            for i in 0..<log.count {
+                let p = Int(log.position[i])
+                for a in 0..<A where !seen[a * P + p] { total += policy.probability(row: i, action: a, position: p) }
+            }
+        } else {
+            var rowsAt = [Int](repeating: 0, count: P)
+            for i in 0..<log.count { rowsAt[Int(log.position[i])] += 1 }
+            for p in 0..<P {
+                var m = 0.0
+                for a in 0..<A where !seen[a * P + p] { m += policy.probability(row: 0, action: a, position: p) }
+                total += m * Double(rowsAt[p])
+            }
+        }
+        return total / Double(log.count)
+    }
+
     /// Per-row quantities: weights, and with `model` the DM terms and factual predictions.
     public static func rows(_ log: LoggedBandit, _ policy: TargetPolicy, model: RewardModel?) -> OPERows {
         let n = log.count
@@ -204,50 +230,116 @@ public enum OPE {
     }
 }
 
-/// A reward model q(x, a, p): logistic regression of the reward on [context, action features]
-/// (one-hot action when the log has no action features), one model per position, L2 penalty
-/// 1/(2C) on the weights (not the intercept), fitted by Newton's method; cross-fitted: the rows
-/// are split into k folds (a seeded permutation) and each row is predicted by the model fitted
-/// on the other folds (Chernozhukov et al. 2018); the folds are scikit-learn's shuffled KFold
-/// with the root seed as random_state. As OBP's RegressionModel with scikit-learn's
-/// LogisticRegression(C) as base model.
+/// The family of the reward model.
+public enum RewardModelKind: String, Sendable, CaseIterable {
+    /// Logistic regression on [context, action features or one-hot action], one per position
+    /// (binary rewards such as clicks; OBP's choice for the Open Bandit Dataset).
+    case logistic
+    /// Ridge regression of the reward on [context, 1], one per action and position (continuous
+    /// rewards such as the simulator's reward_score; the epsilon-greedy agent's model family).
+    case ridge
+
+    /// logistic when every reward is 0 or 1, ridge otherwise.
+    public static func automatic(for log: LoggedBandit) -> RewardModelKind {
+        log.reward.allSatisfy { $0 == 0 || $0 == 1 } ? .logistic : .ridge
+    }
+}
+
+/// A reward model q(x, a, p), cross-fitted: the rows are split into k folds and each row is
+/// predicted by the model fitted on the other folds (Chernozhukov et al. 2018); the folds are
+/// scikit-learn's shuffled KFold with the root seed as random_state.
+/// - logistic: a logistic regression of the reward on [context, action features] (one-hot action
+///   when the log has no action features), one model per position, L2 penalty 1/(2C) on the
+///   weights (not the intercept), fitted by Newton's method. As OBP's RegressionModel with
+///   scikit-learn's LogisticRegression(C) as base model.
+/// - ridge: per action and position, least squares on [context, 1] with penalty `ridgeLambda` on
+///   the context weights.
 public struct RewardModel: Sendable {
-    /// weights[fold][position]: dimension + 1 values (the last is the intercept).
+    /// weights[fold][model]: logistic: model = position, dimension + 1 values (the last is the
+    /// intercept); ridge: model = position * actions + action, contextDimension + 1 values.
     let weights: [[[Double]]]
     let fold: [Int32]
     public let dimension: Int
     let oneHotActions: Bool
+    public let kind: RewardModelKind
 
-    public init(log: LoggedBandit, folds: Int = 3, c: Double = 100, seed: SeedTree) {
+    public init(log: LoggedBandit, folds: Int = 3, c: Double = 100, kind: RewardModelKind = .logistic, ridgeLambda: Double = 1,
+                seed: SeedTree) {
         let n = log.count
+        self.kind = kind
         oneHotActions = log.actionContextDimension == 0
         let da = oneHotActions ? log.actions : log.actionContextDimension
-        dimension = log.contextDimension + da
+        dimension = kind == .logistic ? log.contextDimension + da : log.contextDimension
         // Fold assignment: scikit-learn's KFold(n_splits: folds, shuffle: true, random_state: seed)
         // as OBP's RegressionModel.fit_predict calls it, so that cross-fitted predictions compare
         // row for row: the indices are shuffled by numpy's legacy RandomState(seed) and cut into
         // consecutive folds, the first n % k one row longer.
-        let K0 = max(1, folds)
+        let K = max(1, folds)
         let perm = NumpyLegacy.permutation(n, seed: UInt32(truncatingIfNeeded: seed.root))
         var f = [Int32](repeating: 0, count: n)
         var start = 0
-        for k in 0..<K0 {
-            let size = n / K0 + (k < n % K0 ? 1 : 0)
+        for k in 0..<K {
+            let size = n / K + (k < n % K ? 1 : 0)
             for j in start..<(start + size) { f[perm[j]] = Int32(k) }
             start += size
         }
         fold = f
-        let K = max(1, folds)
         var all: [[[Double]]] = []
         for held in 0..<K {
-            var perPosition: [[Double]] = []
-            for p in 0..<log.positions {
-                let rows = (0..<n).filter { (K == 1 || Int(f[$0]) != held) && Int(log.position[$0]) == p }
-                perPosition.append(RewardModel.fitLogistic(log: log, rows: rows, dimension: dimension, oneHot: oneHotActions, c: c))
+            let train = (0..<n).filter { K == 1 || Int(f[$0]) != held }
+            switch kind {
+            case .logistic:
+                var perPosition: [[Double]] = []
+                for p in 0..<log.positions {
+                    let rows = train.filter { Int(log.position[$0]) == p }
+                    perPosition.append(RewardModel.fitLogistic(log: log, rows: rows, dimension: dimension, oneHot: oneHotActions, c: c))
+                }
+                all.append(perPosition)
+            case .ridge:
+                all.append(RewardModel.fitRidge(log: log, rows: train, lambda: ridgeLambda))
             }
-            all.append(perPosition)
         }
         weights = all
+    }
+
+    /// Ridge per (position, action) on [context, 1]: one pass accumulates every model's Gram
+    /// matrix; a (position, action) without rows predicts the fold's mean reward.
+    static func fitRidge(log: LoggedBandit, rows: [Int], lambda: Double) -> [[Double]] {
+        let d = log.contextDimension, D = d + 1, M = log.positions * log.actions
+        var gram = [[Double]](repeating: [], count: M), rhs = gram
+        var count = [Int](repeating: 0, count: M)
+        var x = [Double](repeating: 1, count: D)
+        var mean = 0.0
+        for i in rows {
+            let m = Int(log.position[i]) * log.actions + Int(log.action[i])
+            if gram[m].isEmpty { gram[m] = [Double](repeating: 0, count: D * D); rhs[m] = [Double](repeating: 0, count: D) }
+            for j in 0..<d { x[j] = log.context[i * d + j] }
+            let y = log.reward[i]
+            mean += y
+            gram[m].withUnsafeMutableBufferPointer { g in
+                for j in 0..<D where x[j] != 0 {
+                    let xj = x[j]
+                    for k in j..<D { g[j * D + k] += xj * x[k] }
+                }
+            }
+            for j in 0..<D { rhs[m][j] += x[j] * y }
+            count[m] += 1
+        }
+        mean = rows.isEmpty ? 0 : mean / Double(rows.count)
+        var out: [[Double]] = []
+        for m in 0..<M {
+            var beta = [Double](repeating: 0, count: D)
+            beta[d] = mean
+            if count[m] > 0 {
+                var g = gram[m]
+                for j in 0..<D { for k in 0..<j { g[j * D + k] = g[k * D + j] } }
+                for j in 0..<d { g[j * D + j] += lambda }
+                g[d * D + d] += 1e-9
+                if let w = Cholesky.solve(g, rhs[m], n: D) { beta = w }
+            }
+            out.append(beta)
+        }
+        return out
     }
 
     @inline(__always)
@@ -325,10 +417,17 @@ public struct RewardModel: Sendable {
 
     /// q(x_row, action, position) by the model that did not see the row.
     public func predict(row i: Int, action a: Int, position p: Int, log: LoggedBandit) -> Double {
-        let beta = weights[weights.count == 1 ? 0 : Int(fold[i])][p]
+        let fw = weights[weights.count == 1 ? 0 : Int(fold[i])]
+        let dx = log.contextDimension
+        if kind == .ridge {
+            let beta = fw[p * log.actions + a]
+            var z = beta[dx]
+            for j in 0..<dx { z += beta[j] * log.context[i * dx + j] }
+            return z
+        }
+        let beta = fw[p]
         let d = dimension
         var z = beta[d]
-        let dx = log.contextDimension
         for j in 0..<dx { z += beta[j] * log.context[i * dx + j] }
         if oneHotActions { z += beta[dx + a] } else {
             let da = log.actionContextDimension

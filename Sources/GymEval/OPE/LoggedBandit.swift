@@ -18,6 +18,12 @@ public struct LoggedBandit: Sendable {
     public var actionContextDimension: Int
     /// Where the log came from (for reports).
     public var source: String
+    /// rows x actions: which actions were allowed at each row (empty: all, or unknown). Set by
+    /// simulator logs written with `run --log-observations`, whose context is then the agent's
+    /// observation vector.
+    public var masks: [Bool] = []
+    /// Per row: the simulated time of the decision (seconds), when the log has it (JSONL).
+    public var times: [Double] = []
 
     public var count: Int { reward.count }
 

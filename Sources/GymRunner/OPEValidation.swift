@@ -1,0 +1,317 @@
+import Foundation
+import GymAgents
+import GymCore
+import GymEval
+import GymLinalg
+import GymRandom
+import GymScenario
+import GymSim
+import GymSynth
+
+/// A candidate or logging policy that can state its whole action distribution.
+public typealias DistributionalPolicy = Policy & ActionDistribution
+
+/// Problems with a named agent or checkpoint as an off-policy candidate (exit 65).
+public struct OPECandidateError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Candidate policies for off-policy evaluation that come from the simulator: a scenario's agent
+/// trained exactly as `optima-gym run --seed SEED` trains it, or a PPO checkpoint.
+public enum OPECandidates {
+    /// The scenario's agent `name`, trained on the `sim.train` world from `agent/<name>` streams
+    /// (as `run` does with this seed), then frozen.
+    public static func trainedAgent(_ name: String, scenario: Scenario, seed: UInt64, progress: Progress? = nil) throws -> DistributionalPolicy {
+        guard let spec = scenario.agents.first(where: { $0.name == name }) else {
+            throw OPECandidateError(message: "scenario \(scenario.name) has no agent '\(name)' (it has: \(scenario.agents.map { $0.name }.joined(separator: ", ")))")
+        }
+        if case .oracle = spec {
+            throw OPECandidateError(message: "agent 'oracle' reads the simulator's hidden truth; it has no action distribution given the logged observation and cannot be evaluated off-policy")
+        }
+        let generator = try GeneratorKind.named(scenario.generator)
+        let world = JourneyWorld(config: scenario.sim)
+        world.generator = generator
+        let seeds = SeedTree(root: seed)
+        let policy = makePolicy(spec, layout: world.observationLayout, actions: world.actionLayout,
+                                seeds: seeds.child("agent").child(name), generator: generator,
+                                trainingDecisions: scenario.training.episodes)
+        _ = try Runner.train(policy, world: world, worldSeed: seeds.child("sim.train"), decisions: scenario.training.episodes,
+                             matchThreshold: scenario.sim.pairing.matchThreshold, scenario: scenario.name,
+                             label: "\(name) training", progress: progress)
+        policy.learning = false
+        guard let d = policy as? DistributionalPolicy else {
+            throw OPECandidateError(message: "agent '\(name)' cannot state its action distribution")
+        }
+        return d
+    }
+
+    /// A PPO checkpoint for the scenario's observation and action spaces, frozen.
+    public static func checkpoint(_ path: String, scenario: Scenario) throws -> DistributionalPolicy {
+        let generator = try GeneratorKind.named(scenario.generator)
+        let world = JourneyWorld(config: scenario.sim)
+        let agent = try PPOAgent.load(path: path, layout: world.observationLayout, actions: world.actionLayout,
+                                      sampler: SeedTree(root: 0).child("unused").stream(generator))
+        agent.learning = false
+        return agent
+    }
+
+    /// The policy's distribution at every logged row. The log must carry the observation vectors
+    /// and masks (`run --log-observations`) of the scenario's spaces.
+    public static func perRow(_ policy: ActionDistribution, log: LoggedBandit, scenario: Scenario, spec: String) throws -> PerRowPolicy {
+        let world = JourneyWorld(config: scenario.sim)
+        let D = world.observationLayout.dimension, A = world.actionLayout.count
+        guard !log.masks.isEmpty else {
+            throw DataError(file: log.source, column: "context_snapshot.observation",
+                            message: "the log has no observation vectors, which \(spec) needs to act; write it with `optima-gym run --log-observations`")
+        }
+        guard log.contextDimension == D else {
+            throw DataError(file: log.source, column: "context_snapshot.observation",
+                            message: "observations have \(log.contextDimension) numbers; scenario \(scenario.name)'s agents observe \(D)")
+        }
+        guard log.actions == A else {
+            throw DataError(file: log.source, column: "action_index",
+                            message: "the log's action space has \(log.actions) actions; \(spec) acts on scenario \(scenario.name)'s \(A)")
+        }
+        var probs = [Double](repeating: 0, count: log.count * A)
+        var o = [Double](repeating: 0, count: D), m = [Bool](repeating: false, count: A), p = [Double](repeating: 0, count: A)
+        for i in 0..<log.count {
+            for j in 0..<D { o[j] = log.context[i * D + j] }
+            for a in 0..<A { m[a] = log.masks[i * A + a] }
+            policy.actionProbabilities(observation: o, mask: m, into: &p)
+            for a in 0..<A { probs[i * A + a] = p[a] }
+        }
+        return PerRowPolicy(actions: A, positions: 1, probs: probs)
+    }
+}
+
+/// `ope validate`: the off-policy estimators checked against the truth inside the simulator.
+public struct OPEValidationConfig: Sendable {
+    public enum TruthMode: String, Sendable, CaseIterable {
+        /// Per repetition: the target on-policy in the logged world (the same population, events
+        /// and world streams) with fresh action-sampling seeds, averaged over `truthRuns` runs.
+        /// This is what one world's logs can estimate.
+        case sameWorld = "same-world"
+        /// One truth for all repetitions: the target on-policy on `truthRuns` fresh worlds. It
+        /// adds the between-world variance (population, events), which no interval computed from
+        /// one world's logs can see.
+        case freshWorlds = "fresh-worlds"
+    }
+
+    public var behaviour = "random"
+    public var target = "epsilon_greedy"
+    /// Each policy's distribution is mixed with the uniform distribution over the allowed actions:
+    /// (1 - mix) pi + mix / |allowed|.
+    public var behaviourMix = 0.0
+    public var targetMix = 0.0
+    public var repetitions = 1
+    /// Decisions per logged run and per truth run (nil: the scenario's evaluation.episodes).
+    public var decisions: Int?
+    public var truthRuns = 10
+    /// Where the truth comes from.
+    public var truthMode: TruthMode = .sameWorld
+    public var resamples = 1000
+    public var folds = 3
+    public var switchLambda = 100.0
+    public var threads = 1
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+public struct OPEValidationResult: Sendable {
+    public var config: OPEValidationConfig
+    /// The target's on-policy value, per repetition (same-world) or one for all (fresh-worlds,
+    /// repeated), and its mean.
+    public var truths: [Double]
+    public var truth: Double { truths.reduce(0, +) / Double(max(1, truths.count)) }
+    /// Standard error of a repetition's truth (between-run standard deviation / sqrt(runs)), averaged.
+    public var truthStandardError: Double
+    /// Per repetition: every estimator's estimate and interval.
+    public var estimates: [[OPEEstimate]]
+    public var diagnostics: [WeightDiagnostics]
+    /// Per repetition: the behaviour's own mean reward in its log.
+    public var loggedValue: [Double]
+    public var decisions: Int
+
+    public struct Summary: Sendable {
+        public var estimator: OPEEstimator
+        public var meanEstimate: Double, bias: Double, rmse: Double, meanWidth: Double, coverage: Double
+    }
+
+    public var summaries: [Summary] {
+        OPEEstimator.allCases.enumerated().map { k, e in
+            let v = estimates.map { $0[k] }
+            let n = Double(max(1, v.count))
+            let mean = v.reduce(0) { $0 + $1.value } / n
+            let bias = zip(v, truths).reduce(0) { $0 + ($1.0.value - $1.1) } / n
+            let mse = zip(v, truths).reduce(0) { $0 + ($1.0.value - $1.1) * ($1.0.value - $1.1) } / n
+            let width = v.reduce(0) { $0 + ($1.ciHigh - $1.ciLow) } / n
+            let covered = Double(zip(v, truths).filter { $0.0.ciLow <= $0.1 && $0.1 <= $0.0.ciHigh }.count) / n
+            return Summary(estimator: e, meanEstimate: mean, bias: bias, rmse: mse.squareRoot(), meanWidth: width, coverage: covered)
+        }
+    }
+}
+
+public enum OPEValidation {
+    /// Seeds (children of the root): the agents train as in `run` (`sim.train`, `agent/<name>`);
+    /// repetition r logs the behaviour on world `ope.validate.log/r` drawing actions from
+    /// `ope.validate.log/r/sample`, and bootstraps from `ope.validate.log/r`; truth run k acts on
+    /// world `ope.validate.truth/k` with `ope.validate.truth/k/sample`. Repetitions and truth
+    /// runs are spread over threads; each worker trains its own (identical) copies of the
+    /// agents, so results do not depend on the thread count.
+    public static func run(scenario: Scenario, config c: OPEValidationConfig, progress: Progress? = nil) throws -> OPEValidationResult {
+        let generator = try GeneratorKind.named(scenario.generator)
+        let seeds = SeedTree(root: c.seed)
+        let n = c.decisions ?? scenario.evaluation.episodes
+        let T = max(1, c.threads)
+        // Fail early on names (before any work).
+        for name in [c.behaviour, c.target] where !scenario.agents.contains(where: { $0.name == name }) {
+            throw OPECandidateError(message: "scenario \(scenario.name) has no agent '\(name)' (it has: \(scenario.agents.map { $0.name }.joined(separator: ", ")))")
+        }
+        var estimates = [[OPEEstimate]](repeating: [], count: c.repetitions)
+        var diagnostics = [WeightDiagnostics?](repeating: nil, count: c.repetitions)
+        var logged = [Double](repeating: .nan, count: c.repetitions)
+        let total = c.repetitions + (c.truthMode == .sameWorld ? c.repetitions * c.truthRuns : c.truthRuns)
+        var truthRuns = [Double](repeating: .nan, count: total - c.repetitions)
+        var failure: Error?
+        let lock = NSLock()
+        _ = Gemm.preferred
+        progress?.begin(total: total)
+        var done = 0
+        DispatchQueue.concurrentPerform(iterations: T) { w in
+            do {
+                let behaviour = try OPECandidates.trainedAgent(c.behaviour, scenario: scenario, seed: c.seed)
+                let target = c.target == c.behaviour ? behaviour : try OPECandidates.trainedAgent(c.target, scenario: scenario, seed: c.seed)
+                let world = JourneyWorld(config: scenario.sim)
+                world.generator = generator
+                var r = w
+                while r < c.repetitions {
+                    let node = seeds.child("ope.validate.log", r)
+                    let (log, policy, unsupported) = try logRun(world: world, behaviour: behaviour, target: target, config: c, decisions: n,
+                                                                seed: node, survey: seeds.child("sim.survey"), generator: generator, scenario: scenario)
+                    let model = RewardModel(log: log, folds: c.folds, kind: .ridge, seed: node)
+                    let rows = OPE.rows(log, policy, model: model)
+                    let est = OPE.estimate(rows, estimators: OPEEstimator.allCases, lambda: c.switchLambda, resamples: c.resamples,
+                                           seed: node, threads: 1)
+                    lock.lock()
+                    estimates[r] = est
+                    diagnostics[r] = WeightDiagnostics(weights: rows.w, unsupportedMass: unsupported)
+                    logged[r] = log.meanReward
+                    done += 1
+                    progress?.update("ope validate", done: done, total: total)
+                    lock.unlock()
+                    r += T
+                }
+                // Truth runs: job j = (repetition, run) in same-world mode, run j in fresh-worlds mode.
+                let jobs = c.truthMode == .sameWorld ? c.repetitions * c.truthRuns : c.truthRuns
+                var j = w
+                while j < jobs {
+                    let worldSeed = c.truthMode == .sameWorld ? seeds.child("ope.validate.log", j / c.truthRuns) : seeds.child("ope.validate.truth", j)
+                    let sampling = c.truthMode == .sameWorld ? seeds.child("ope.validate.truth", j / c.truthRuns).child("run", j % c.truthRuns)
+                                                             : seeds.child("ope.validate.truth", j)
+                    let v = try onPolicy(world: world, policy: target, mix: c.targetMix, decisions: n, worldSeed: worldSeed,
+                                         sampling: sampling, survey: seeds.child("sim.survey"), scenario: scenario)
+                    lock.lock()
+                    truthRuns[j] = v
+                    done += 1
+                    progress?.update("ope validate", done: done, total: total)
+                    lock.unlock()
+                    j += T
+                }
+            } catch {
+                lock.lock(); if failure == nil { failure = error }; lock.unlock()
+            }
+        }
+        if let failure { throw failure }
+        // Per repetition (same-world) or one group (fresh-worlds): mean and standard error of the runs.
+        let groups = c.truthMode == .sameWorld ? (0..<c.repetitions).map { r in Array(truthRuns[(r * c.truthRuns)..<((r + 1) * c.truthRuns)]) }
+                                              : [truthRuns]
+        var means: [Double] = [], ses: [Double] = []
+        for g in groups {
+            let m = g.reduce(0, +) / Double(g.count)
+            let sd = g.count > 1 ? (g.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(g.count - 1)).squareRoot() : .nan
+            means.append(m); ses.append(sd / Double(g.count).squareRoot())
+        }
+        let truths = c.truthMode == .sameWorld ? means : [Double](repeating: means[0], count: c.repetitions)
+        return OPEValidationResult(config: c, truths: truths, truthStandardError: ses.reduce(0, +) / Double(ses.count),
+                                   estimates: estimates, diagnostics: diagnostics.map { $0! }, loggedValue: logged, decisions: n)
+    }
+
+    /// Mixes `p` (over the allowed actions) with the uniform distribution.
+    static func mix(_ p: inout [Double], mask: [Bool], _ alpha: Double) {
+        guard alpha > 0 else { return }
+        let k = Double(mask.reduce(0) { $0 + ($1 ? 1 : 0) })
+        for a in 0..<p.count { p[a] = mask[a] ? (1 - alpha) * p[a] + alpha / k : 0 }
+    }
+
+    /// Draws an allowed action from `p` by inversion.
+    static func draw(_ p: [Double], mask: [Bool], _ s: RandomStream) -> Int {
+        let u = s.uniform()
+        var c = 0.0, last = 0
+        for a in 0..<p.count where mask[a] && p[a] > 0 {
+            c += p[a]
+            last = a
+            if u < c { return a }
+        }
+        return last
+    }
+
+    /// One logged run of the behaviour: the log (context = observation), the target's
+    /// distribution at each row, and the target's mean mass on actions the behaviour never takes.
+    static func logRun(world: JourneyWorld, behaviour: DistributionalPolicy, target: DistributionalPolicy, config c: OPEValidationConfig,
+                       decisions n: Int, seed: SeedTree, survey: SeedTree, generator: GeneratorKind, scenario: Scenario) throws
+        -> (LoggedBandit, PerRowPolicy, Double) {
+        let D = world.observationLayout.dimension, A = world.actionLayout.count
+        let sampler = seed.child("sample").stream(generator)
+        world.recording = true
+        world.reset(seed: seed)
+        if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "ope validate log") }
+        var context: [Double] = [], masks: [Bool] = [], probs: [Double] = [], action: [Int32] = [], pscore: [Double] = []
+        context.reserveCapacity(n * D); probs.reserveCapacity(n * A)
+        var pb = [Double](repeating: 0, count: A), pe = pb
+        var unsupported = 0.0
+        var k = 0
+        while k < n && !world.isDone {
+            let o = world.observation, m = world.actionMask
+            behaviour.actionProbabilities(observation: o, mask: m, into: &pb)
+            mix(&pb, mask: m, c.behaviourMix)
+            target.actionProbabilities(observation: o, mask: m, into: &pe)
+            mix(&pe, mask: m, c.targetMix)
+            let a = draw(pb, mask: m, sampler)
+            for j in 0..<A where pb[j] == 0 { unsupported += pe[j] }
+            context.append(contentsOf: o); masks.append(contentsOf: m); probs.append(contentsOf: pe)
+            action.append(Int32(a)); pscore.append(pb[a])
+            _ = world.step(ActionChoice(action: a, propensity: pb[a]))
+            k += 1
+        }
+        let records = world.finish(surveySeed: survey)
+        let reward = records.episodes.prefix(k).map { $0.reward }
+        var log = LoggedBandit(actions: A, positions: 1, action: action, position: [Int32](repeating: 0, count: k), reward: Array(reward),
+                               pscore: pscore, context: context, contextDimension: D, source: "ope validate")
+        log.masks = masks
+        return (log, PerRowPolicy(actions: A, positions: 1, probs: probs), unsupported / Double(max(1, k)))
+    }
+
+    /// The target acting on-policy on world `worldSeed`, drawing its actions from `sampling`: its mean reward.
+    static func onPolicy(world: JourneyWorld, policy: DistributionalPolicy, mix alpha: Double, decisions n: Int, worldSeed: SeedTree,
+                         sampling: SeedTree, survey: SeedTree, scenario: Scenario) throws -> Double {
+        let A = world.actionLayout.count
+        let sampler = sampling.child("sample").stream(world.generator)
+        world.recording = true
+        world.reset(seed: worldSeed)
+        if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "ope validate truth") }
+        var p = [Double](repeating: 0, count: A)
+        var k = 0
+        while k < n && !world.isDone {
+            let m = world.actionMask
+            policy.actionProbabilities(observation: world.observation, mask: m, into: &p)
+            mix(&p, mask: m, alpha)
+            let a = draw(p, mask: m, sampler)
+            _ = world.step(ActionChoice(action: a, propensity: p[a]))
+            k += 1
+        }
+        let records = world.finish(surveySeed: survey)
+        let r = records.episodes.prefix(k).map { $0.reward }
+        return r.reduce(0, +) / Double(max(1, r.count))
+    }
+}
