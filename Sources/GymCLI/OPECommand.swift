@@ -478,7 +478,7 @@ struct OPEValidate: ParsableCommand {
         commandName: "validate",
         abstract: "Check the off-policy estimators inside the simulator: log a behaviour policy, estimate a target from those logs, and compare with the target's on-policy value on fresh worlds.",
         discussion: """
-        Both policies are agents of the scenario, trained as `optima-gym run --seed SEED` trains them and then frozen; --behaviour-mix / --target-mix mix each with the uniform distribution over the allowed actions. Each repetition logs --decisions decisions of the behaviour on a fresh world (context = the agent's observation vector) and runs every estimator (ridge reward model per action, cross-fitted, bootstrap intervals). The truth (--truth same-world, the default) is, per repetition, the target's mean reward acting on-policy in the logged world (the same population, events and world seeds) with fresh action-sampling seeds, averaged over --truth-runs runs of the same length: what one world's logs can estimate; --truth fresh-worlds uses --truth-runs fresh worlds instead, one truth for all repetitions. The report gives, per estimator, the mean estimate, bias, RMSE, mean interval width and the share of repetitions whose interval covers the truth. Writes report.md, estimates.csv (one row per repetition and estimator) and coverage.csv to --out.
+        Both policies are agents of the scenario, trained as `optima-gym run --seed SEED` trains them and then frozen; --behaviour-mix / --target-mix mix each with the uniform distribution over the allowed actions. Each repetition logs --decisions decisions of the behaviour on a fresh world (context = the agent's observation vector) and runs every estimator (ridge reward model per action, cross-fitted, bootstrap intervals). The truth (--truth fresh-worlds, the default) is the target's mean reward acting on-policy on --truth-runs fresh worlds of the same length, one truth for all repetitions; --truth same-world takes, per repetition, the target on-policy in the logged world (the same population, events and world seeds) with fresh action-sampling seeds, averaged over --truth-runs runs: exactly what one world's logs can estimate. The report gives, per estimator, the mean estimate, bias, RMSE, mean interval width and the share of repetitions whose interval covers the truth. Writes report.md, estimates.csv (one row per repetition and estimator) and coverage.csv to --out.
         Note: the simulated users' state depends on the actions taken, so contexts under the behaviour differ from those under the target; a target that overlaps the behaviour well keeps that gap small.
         """
     )
@@ -504,11 +504,11 @@ struct OPEValidate: ParsableCommand {
     @Option(help: "Decisions per logged world and per truth world (default: the scenario's evaluation.episodes).")
     var decisions: Int?
 
-    @Option(name: .customLong("truth-runs"), help: "On-policy runs of the target that define the truth.")
-    var truthRuns: Int = 10
+    @Option(name: .customLong("truth-runs"), help: "On-policy runs of the target that define the truth (per repetition with --truth same-world).")
+    var truthRuns: Int = 20
 
-    @Option(help: "same-world: per repetition, the target on-policy in the logged world (same population, events and world seeds) with fresh action seeds; fresh-worlds: one truth from the target on fresh worlds (adds between-world variance that one world's logs cannot see).")
-    var truth: String = "same-world"
+    @Option(help: "fresh-worlds: one truth, the target on-policy on --truth-runs fresh worlds; same-world: per repetition, the target on-policy in the logged world (same population, events and world seeds) with fresh action seeds, mean of --truth-runs runs (leaves out the between-world variance that one world's logs cannot see).")
+    var truth: String = "fresh-worlds"
 
     @Option(help: "Bootstrap resamples per estimate.")
     var resamples: Int = 1000

@@ -109,7 +109,7 @@ public struct OPEValidationConfig: Sendable {
     public var decisions: Int?
     public var truthRuns = 10
     /// Where the truth comes from.
-    public var truthMode: TruthMode = .sameWorld
+    public var truthMode: TruthMode = .freshWorlds
     public var resamples = 1000
     public var folds = 3
     public var switchLambda = 100.0

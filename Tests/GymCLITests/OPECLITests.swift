@@ -242,7 +242,7 @@ extension OPECLITests {
         for t in ["1", "2"] {
             let dest = tmp.appendingPathComponent("v\(t)")
             let r = try run(["ope", "validate", sc.path, "--behaviour", "epsilon_greedy", "--behaviour-mix", "0.3", "--repetitions", "3",
-                             "--truth-runs", "2", "--decisions", "400", "--resamples", "50", "--threads", t, "--out", dest.path, "--quiet"])
+                             "--truth-runs", "2", "--truth", "same-world", "--decisions", "400", "--resamples", "50", "--threads", t, "--out", dest.path, "--quiet"])
             XCTAssertEqual(r.code, 0, r.stderr)
             files.append(try ["estimates.csv", "coverage.csv"].map { try String(contentsOf: dest.appendingPathComponent($0), encoding: .utf8) })
         }
@@ -257,14 +257,13 @@ extension OPECLITests {
     /// (5,000 users, 2,000 logged decisions each). The behaviour is the trained epsilon-greedy
     /// bandit mixed with 30% uniform exploration; the target is the bandit itself (evaluation
     /// epsilon 0.05): weights at most 1.38, good overlap. The DR interval (200 resamples) must
-    /// cover the on-policy truth (the target in the logged world with fresh action seeds, mean of
-    /// 3 runs) in at least 90% of the repetitions, and DR's mean error must be small against the
-    /// interval width.
+    /// cover the on-policy truth (the target acting on 20 fresh worlds) in at least 90% of the
+    /// repetitions, and DR's mean error must be small against the interval width.
     func testDRIntervalCoversTheTruthIn90PercentOf50Repetitions() throws {
         let sc = repositoryRoot().appendingPathComponent("scenarios/ope_validation.yaml")
         let dest = tmp.appendingPathComponent("coverage")
         let r = try run(["ope", "validate", sc.path, "--behaviour", "epsilon_greedy", "--behaviour-mix", "0.3", "--target", "epsilon_greedy",
-                         "--repetitions", "50", "--truth-runs", "3", "--resamples", "200", "--out", dest.path, "--quiet"])
+                         "--repetitions", "50", "--truth-runs", "20", "--resamples", "200", "--out", dest.path, "--quiet"])
         XCTAssertEqual(r.code, 0, r.stderr)
         let rows = try String(contentsOf: dest.appendingPathComponent("coverage.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
             .map { $0.split(separator: ",").map(String.init) }
