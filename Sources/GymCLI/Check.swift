@@ -4,11 +4,11 @@ import GymScenario
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Validate scenario files without running them.",
+        abstract: "Validate scenario and sweep files without running them.",
         discussion: "Prints every error compiler-style (file:line:column: error: key.path: message) and exits 65 if any file has one."
     )
 
-    @Argument(help: "Scenario YAML files.")
+    @Argument(help: "Scenario or sweep YAML files (a sweep has `base:` and `parameters:`).")
     var files: [String]
 
     func validate() throws {
@@ -19,6 +19,11 @@ struct Check: ParsableCommand {
         var failed = false
         for f in files {
             do {
+                if SweepLoader.isSweep(path: f) {
+                    let w = try SweepLoader.load(path: f)
+                    print("\(f): ok (sweep \(w.name) of \((w.basePath as NSString).lastPathComponent); \(w.parameters.count) parameters, \(w.settings) settings x \(w.seeds.count) seeds = \(w.cellCount) cells)")
+                    continue
+                }
                 let s = try ScenarioLoader.load(path: f)
                 let agents = s.agents.map { $0.name }.joined(separator: ", ")
                 print("\(f): ok (scenario \(s.name); \(s.sim.population.size) users; agents \(agents); \(s.gate.count) gate rules)")

@@ -8,6 +8,13 @@ public enum SpecialFunctions {
         return gsl_sf_log_erfc(x)
     }
 
+    /// The upper quantile of Student's t with `nu` degrees of freedom: t such that P(T > t) = q
+    /// (GSL `gsl_cdf_tdist_Qinv`).
+    public static func studentTUpperQuantile(_ q: Double, nu: Double) -> Double {
+        GSL.ensureSetUp()
+        return gsl_cdf_tdist_Qinv(q, nu)
+    }
+
     /// The standard normal CDF, Phi(x) (GSL `gsl_cdf_ugaussian_P`).
     public static func normalCDF(_ x: Double) -> Double {
         GSL.ensureSetUp()

@@ -35,25 +35,30 @@ public final class Progress: @unchecked Sendable {
         live = isatty(STDERR_FILENO) == 1
     }
 
-    /// Reports `done` of `total` units for `task` (e.g. "epsilon_greedy training").
-    public func update(_ task: String, done: Int, total: Int) {
+    /// Reports `done` of `total` units for `task` (e.g. "epsilon_greedy training"); `detail` names
+    /// what was just finished or is running (e.g. a sweep cell).
+    public func update(_ task: String, done: Int, total: Int, detail: String? = nil) {
         guard enabled, total > 0 else { return }
         lock.lock(); defer { lock.unlock() }
         let pct = done * 100 / total
         doneByTask[task] = done
+        let suffix = detail.map { " " + $0 } ?? ""
         if live {
             if states[task] == nil { order.append(task) }
             let width = 20
             let filled = min(width, done * width / total)
-            states[task] = "\(task) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(pct)%"
+            states[task] = "\(task) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total)"
             let line = order.compactMap { states[$0] }.suffix(2).joined(separator: "  |  ")
-            FileHandle.standardError.write(("\r\u{1B}[K" + line + "  " + overall()).data(using: .utf8)!)
+            var text = line + "  " + overall() + suffix
+            if text.count > 160 { text = String(text.prefix(157)) + "..." }
+            FileHandle.standardError.write(("\r\u{1B}[K" + text).data(using: .utf8)!)
         } else {
             let step = pct / 10
-            if lastPrinted[task].map({ step > $0 }) ?? true {
+            // Plain lines: every 10%, and every unit when a detail is given and units are few.
+            if lastPrinted[task].map({ step > $0 }) ?? true || (detail != nil && total <= 100) {
                 lastPrinted[task] = step
                 let o = overall()
-                FileHandle.standardError.write("\(task): \(done)/\(total) (\(pct)%)\(o.isEmpty ? "" : "; " + o)\n".data(using: .utf8)!)
+                FileHandle.standardError.write("\(task): \(done)/\(total) (\(pct)%)\(o.isEmpty ? "" : "; " + o)\(suffix)\n".data(using: .utf8)!)
             }
         }
     }

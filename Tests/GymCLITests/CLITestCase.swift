@@ -17,10 +17,16 @@ class CLITestCase: XCTestCase {
     struct Result { let code: Int32; let stdout: String; let stderr: String }
 
     @discardableResult
-    func run(_ args: [String], cwd: URL? = nil) throws -> Result {
+    func run(_ args: [String], cwd: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = CLITestCase.binary
         p.arguments = args
+        if !environment.isEmpty {
+            var env = ProcessInfo.processInfo.environment
+            for k in ["JOB_COMPLETION_INDEX", "OPTIMA_SHARD_COUNT", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT"] { env[k] = nil }
+            for (k, v) in environment { env[k] = v }
+            p.environment = env
+        }
         p.currentDirectoryURL = cwd ?? repositoryRoot()
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

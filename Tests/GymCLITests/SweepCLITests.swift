@@ -1,0 +1,157 @@
+import Foundation
+import XCTest
+import GymTestSupport
+
+/// `optima-gym sweep`: determinism across threads and shards, resume after kill -9, errors.
+final class SweepCLITests: CLITestCase {
+    /// A small sweep of small_town: 2 grid values x 2 random draws x 2 seeds = 8 cells (or more).
+    func writeSweep(name: String = "tiny", file: String? = nil, grid: String = "[1, 2]", samples: Int = 2, seeds: Int = 2, decisions: Int = 300) throws -> URL {
+        let url = tmp.appendingPathComponent(file ?? "\(name).yaml")
+        let base = repositoryRoot().appendingPathComponent("scenarios/small_town.yaml").path
+        try """
+        name: \(name)
+        base: \(base)
+        set:
+          training.episodes: \(decisions)
+          evaluation.episodes: \(decisions)
+          training.curve_window: 100
+          evaluation.bootstrap_samples: 50
+        parameters:
+          pairing.daily_exposure_budget: \(grid)
+          population.activity_mean: {uniform: [0.5, 1.5]}
+        samples: \(samples)
+        seeds: {count: \(seeds)}
+        rank_by: [mean_reward, pairing_accuracy]
+        """.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    /// Every file of the merged report and the cells, by relative path (sweep.json says how the
+    /// work was split, so it is compared apart).
+    func contents(_ dir: URL) throws -> [String: String] {
+        var out: [String: String] = [:]
+        let e = FileManager.default.enumerator(atPath: dir.path)!
+        while let f = e.nextObject() as? String {
+            var isDir: ObjCBool = false
+            let u = dir.appendingPathComponent(f)
+            if FileManager.default.fileExists(atPath: u.path, isDirectory: &isDir), !isDir.boolValue, f != "sweep.json" {
+                out[f] = try String(contentsOf: u, encoding: .utf8)
+            }
+        }
+        return out
+    }
+
+    func testThreadsAndFourShardsGiveByteIdenticalOutput() throws {
+        let sweep = try writeSweep()
+        let one = tmp.appendingPathComponent("one"), two = tmp.appendingPathComponent("two")
+        XCTAssertEqual(try run(["sweep", sweep.path, "--out", one.path, "--threads", "1", "--quiet"]).code, 0)
+        let r2 = try run(["sweep", sweep.path, "--out", two.path, "--threads", "2"])
+        XCTAssertEqual(r2.code, 0, r2.stderr)
+        XCTAssertTrue(r2.stderr.contains("sweep tiny: 8/8"), "progress lines: \(r2.stderr)")
+        let a = try contents(one)
+        XCTAssertEqual(Set(a.keys).intersection(["report.md", "cells.csv", "settings.csv", "charts/mean_reward-vs-pairing.daily_exposure_budget.svg",
+                                                 "charts/learning_curves-best.svg", "cells/000007.json"]).count, 6, "\(a.keys.sorted())")
+        XCTAssertEqual(a, try contents(two))
+        // Four shards: two by flag, one by Slurm's variables, one by Kubernetes'.
+        var shards: [URL] = []
+        for i in 0..<4 {
+            let d = tmp.appendingPathComponent("shard\(i)")
+            shards.append(d)
+            let r: Result
+            switch i {
+            case 2: r = try run(["sweep", sweep.path, "--out", d.path, "--quiet"], environment: ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "4"])
+            case 3: r = try run(["sweep", sweep.path, "--out", d.path, "--quiet"], environment: ["JOB_COMPLETION_INDEX": "3", "OPTIMA_SHARD_COUNT": "4"])
+            default: r = try run(["sweep", sweep.path, "--out", d.path, "--shard", "\(i)/4", "--quiet"])
+            }
+            XCTAssertEqual(r.code, 0, r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: d.appendingPathComponent("report.md").path), "a shard writes no report")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: d.appendingPathComponent("cells").path).filter { $0.hasSuffix(".json") }.count, 2)
+        }
+        let merged = tmp.appendingPathComponent("merged")
+        let m = try run(["sweep", "merge"] + shards.map(\.path) + ["--out", merged.path])
+        XCTAssertEqual(m.code, 0, m.stderr)
+        XCTAssertEqual(a, try contents(merged), "4 shards merged = one process, byte for byte")
+        // A missing shard, a shard of another sweep, a corrupt cell: 65, named, nothing written.
+        let bad = tmp.appendingPathComponent("bad")
+        let miss = try run(["sweep", "merge"] + shards.prefix(3).map(\.path) + ["--out", bad.path])
+        XCTAssertEqual(miss.code, 65)
+        XCTAssertTrue(miss.stderr.contains("2 of 8 cells are missing (3, 7); shard(s) 3/4 not given"), miss.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bad.path))
+        let other = try writeSweep(name: "tiny", file: "edited.yaml", grid: "[1, 3]")
+        let od = tmp.appendingPathComponent("other")
+        XCTAssertEqual(try run(["sweep", other.path, "--out", od.path, "--shard", "3/4", "--quiet"]).code, 0)
+        let mix = try run(["sweep", "merge"] + shards.prefix(3).map(\.path) + [od.path, "--out", bad.path])
+        XCTAssertEqual(mix.code, 65)
+        XCTAssertTrue(mix.stderr.contains("\(od.path): this shard is from another edit of sweep 'tiny'"), mix.stderr)
+        let cell = shards[1].appendingPathComponent("cells/000005.json")
+        let text = try String(contentsOf: cell, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"value\":", with: "\"value\": ").write(to: cell, atomically: true, encoding: .utf8)
+        let corrupt = try run(["sweep", "merge"] + shards.map(\.path) + ["--out", bad.path])
+        XCTAssertEqual(corrupt.code, 65)
+        XCTAssertTrue(corrupt.stderr.contains("\(cell.path): corrupt cell file"), corrupt.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bad.path))
+        // The shard directories are untouched, and resume repairs the damaged cell.
+        let rr = try run(["sweep", sweep.path, "--out", shards[1].path, "--shard", "1/4", "--resume", "--quiet"])
+        XCTAssertEqual(rr.code, 0, rr.stderr)
+        XCTAssertEqual(try String(contentsOf: cell, encoding: .utf8), text)
+    }
+
+    /// kill -9 at five moments, each followed by --resume; the result equals an uninterrupted run.
+    func testKillNineFiveTimesThenResumeGivesTheSameOutput() throws {
+        let sweep = try writeSweep(grid: "[1, 2, 3]", samples: 3, seeds: 4, decisions: 1500)   // 36 cells
+        let ref = tmp.appendingPathComponent("ref")
+        let t0 = Date()
+        XCTAssertEqual(try run(["sweep", sweep.path, "--out", ref.path, "--quiet"]).code, 0)
+        let full = Date().timeIntervalSince(t0)
+        let dir = tmp.appendingPathComponent("killed")
+        // Kill moments spread over the run (fractions of the uninterrupted wall time).
+        var kills = 0
+        for (i, fraction) in [0.05, 0.3, 0.15, 0.5, 0.25].enumerated() {
+            let p = Process()
+            p.executableURL = CLITestCase.binary
+            p.arguments = ["sweep", sweep.path, "--out", dir.path, "--quiet"] + (i == 0 ? [] : ["--resume"])
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            Thread.sleep(forTimeInterval: max(0.02, fraction * full))
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            p.waitUntilExit()
+        }
+        XCTAssertGreaterThanOrEqual(kills, 4, "the sweep finished before it could be killed (it took \(full) s)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report.md").path) && kills == 5)
+        let r = try run(["sweep", sweep.path, "--out", dir.path, "--resume"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("resuming:"), r.stderr)
+        XCTAssertEqual(try contents(ref), try contents(dir))
+        // Without --resume an existing directory is refused (64), and nothing is lost.
+        let again = try run(["sweep", sweep.path, "--out", dir.path])
+        XCTAssertEqual(again.code, 64)
+        XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
+        XCTAssertEqual(try contents(ref), try contents(dir))
+    }
+
+    func testBrokenSweepFilesAreNamedAtTheirLine() throws {
+        let base = repositoryRoot().appendingPathComponent("scenarios/small_town.yaml").path
+        let f = tmp.appendingPathComponent("s.yaml")
+        func check(_ text: String, _ needle: String, line: UInt = #line) throws {
+            try text.write(to: f, atomically: true, encoding: .utf8)
+            let c = try run(["check", f.path])
+            XCTAssertEqual(c.code, 65, c.stdout, line: line)
+            XCTAssertTrue(c.stderr.contains(needle), "\(c.stderr) lacks \(needle)", line: line)
+            let r = try run(["sweep", f.path, "--out", tmp.appendingPathComponent("o").path])
+            XCTAssertEqual(r.code, 65, line: line)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("o").path), line: line)
+        }
+        try check("base: \(base)\nparameters:\n  pairing.daily_exposure_budget: [1, 2]\nseedz: [1]\n", "s.yaml:4:1: error: seedz: unknown key (did you mean 'seeds'?)")
+        try check("base: \(base)\nparameters:\n  pairing.daily_exposure_budget: [1, -2]\n", "s.yaml:3:34: error: parameters.pairing.daily_exposure_budget: pairing.daily_exposure_budget = -2 makes an invalid scenario")
+        try check("base: \(base)\nparameters:\n  pairing.nope: [1, 2]\n", "parameters.pairing.nope")
+        try check("base: missing.yaml\nparameters:\n  pairing.daily_exposure_budget: [1]\n", "s.yaml:1:7: error: base: missing.yaml: cannot read file: no such file")
+        try check("base: \(base)\nparameters:\n  x.y: {normal: [0, 1]}\n", "a random draw is {uniform")
+        try check("base: \(base)\nparameters:\n  pairing.daily_exposure_budget: [1]\nrank_by: [mean_rewrd]\n", "unknown metric 'mean_rewrd' (did you mean 'mean_reward'?)")
+        XCTAssertEqual(try run(["sweep", f.path, "--shard", "4/4"]).code, 64)
+        XCTAssertEqual(try run(["sweep", f.path, "--resume"]).code, 64)
+        let ok = try run(["check", repositoryRoot().appendingPathComponent("scenarios/sweeps/baseline_exposure_distress.yaml").path])
+        XCTAssertEqual(ok.code, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("9 settings x 3 seeds = 27 cells"), ok.stdout)
+    }
+}
