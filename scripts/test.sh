@@ -20,4 +20,10 @@ if [ -n "$total" ]; then
   set -- $total
   echo "tests: $(( $1 - $2 )) passed, $2 failed"
 fi
+# The cluster and notebook checks run the same binary: a one-node Slurm cluster running a sweep
+# as a job array, and exported notebooks executed by Jupyter. Each skips, saying why, only when
+# its packages cannot be installed.
+bin=$(swift build "${flags[@]}" --show-bin-path)/optima-gym
+./scripts/slurm-test.sh "$bin" || status=1
+./scripts/notebook-test.sh "$bin" || status=1
 exit "$status"

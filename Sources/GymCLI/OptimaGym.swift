@@ -12,7 +12,7 @@ struct OptimaGym: ParsableCommand {
         Exit codes: 0 ok / gate passed, 1 gate failed, 64 bad flags, 65 bad input (scenario, data), 70 internal error.
         """,
         version: projectVersion,
-        subcommands: [Run.self, SweepCommand.self, Evaluate.self, Check.self, GateCommand.self, Synth.self, Privacy.self, OPECommand.self, Bench.self]
+        subcommands: [Run.self, SweepCommand.self, Evaluate.self, Check.self, GateCommand.self, Synth.self, Privacy.self, OPECommand.self, ExportCommand.self, Bench.self]
     )
 }
 

@@ -188,6 +188,7 @@ public enum SweepLoader {
             sink.error(at: loc(m["base"] ?? root), "base", "a sweep needs `base:`, the scenario file it varies (relative to this file)")
         }
         // set
+        var setLocations: [String: SourceLocation] = [:]
         if let s = m["set"] {
             if case let .mapping(sm) = s {
                 for (k, v) in sm {
@@ -195,6 +196,7 @@ public enum SweepLoader {
                         sink.error(at: loc(k), "set", "expected `key.path: value` with a scalar value"); continue
                     }
                     sweep.fixed.append((key, scalarText(v)))
+                    setLocations[key] = loc(v)
                 }
             } else { sink.error(at: loc(s), "set", "expected a mapping of key path to value") }
         }
@@ -296,10 +298,15 @@ public enum SweepLoader {
                 }
             } catch let e as ScenarioError {
                 let first = e.diagnostics.first
-                let line = p?.line ?? 1, col = p?.column ?? 1
+                var here = SourceLocation(line: p?.line ?? 1, column: p?.column ?? 1)
+                var keyPath = p.map { "parameters.\($0.key)" } ?? "base"
+                var message = "\(what) makes an invalid scenario"
+                if p == nil, let k = first?.keyPath, let l = setLocations[k] {
+                    here = l; keyPath = "set.\(k)"; message = "this override makes an invalid scenario"
+                }
                 let key = first.map { $0.keyPath.isEmpty ? "" : "\($0.keyPath): " } ?? ""
-                problems.append(ScenarioDiagnostic(file: path, line: line, column: col, keyPath: p.map { "parameters.\($0.key)" } ?? "base",
-                                                   message: "\(what) makes an invalid scenario: \(key)\(first?.message ?? "\(e)")", sourceLine: sink.sourceLine(line)))
+                problems.append(ScenarioDiagnostic(file: path, line: here.line, column: here.column, keyPath: keyPath,
+                                                   message: "\(message): \(key)\(first?.message ?? "\(e)")", sourceLine: sink.sourceLine(here.line)))
             } catch {
                 problems.append(ScenarioDiagnostic(file: path, line: 1, column: 1, keyPath: "base", message: "\(error)", sourceLine: nil))
             }
@@ -311,8 +318,10 @@ public enum SweepLoader {
                 switch d { case let .uniform(a, _), let .logUniform(a, _): return a.description; case let .intUniform(a, _): return String(a) }
             }
         }
-        check(firstValues, blame: nil, "the base with the first values")
-        for (i, p) in sweep.parameters.enumerated() {
+        check(firstValues, blame: nil, "the base with `set` and each parameter's first value")
+        // When that fails, every variation would fail the same way: report it once.
+        let baseFailed = !problems.isEmpty
+        for (i, p) in sweep.parameters.enumerated() where !baseFailed {
             var alts: [String] = []
             switch p.values {
             case let .grid(v): alts = Array(v.dropFirst())
