@@ -86,7 +86,7 @@ struct Evaluate: ParsableCommand {
         progress.finish()
         var evalScenario = sc
         evalScenario.gate = gateRules
-        var files = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "run.json"]
+        var files = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg", "run.json"]
         if writeLogs { files += ["logs/ppo/training_episodes.jsonl", "logs/ppo/reward_signals.jsonl"] }
         let report: RunReport
         do {

@@ -81,7 +81,7 @@ struct Run: ParsableCommand {
             throw Exit.dataError
         }
         progress.finish()
-        var files = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "run.json"]
+        var files = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg", "run.json"]
         for r in result.runs where r.checkpoint != nil { files.append("checkpoints/\(r.name).json") }
         if writeLogs {
             for r in result.runs { files += ["logs/\(r.name)/training_episodes.jsonl", "logs/\(r.name)/reward_signals.jsonl"] }

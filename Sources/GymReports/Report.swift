@@ -21,6 +21,27 @@ public struct AgentReport: Sendable {
     public func metric(_ n: String) -> MetricValue? { metrics.first { $0.name == n } }
 }
 
+/// One agent's success-outcome rate in one population group (the parity behind bias_parity).
+public struct GroupRate: Sendable, Equatable {
+    public var agent: String
+    public var group: String
+    public var decisions: Int
+    public var successes: Int
+    public var rate: Double
+    /// 95% Wilson score interval.
+    public var low: Double
+    public var high: Double
+    public init(agent: String, group: String, decisions: Int, successes: Int) {
+        self.agent = agent; self.group = group; self.decisions = decisions; self.successes = successes
+        let n = Double(decisions)
+        guard decisions > 0 else { rate = .nan; low = .nan; high = .nan; return }
+        let p = Double(successes) / n, z = 1.959963984540054
+        rate = p
+        let d = 1 + z * z / n, c = p + z * z / (2 * n), h = z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
+        low = max(0, (c - h) / d); high = min(1, (c + h) / d)
+    }
+}
+
 /// A whole run's report.
 public struct RunReport: Sendable {
     public var scenario: String
@@ -39,6 +60,8 @@ public struct RunReport: Sendable {
     public var files: [String]
     /// Confidence level of every interval (the scenario's `evaluation.confidence`).
     public var confidence: Double = 0.95
+    /// Per agent and group: the success-outcome rate of the evaluation decisions.
+    public var groupRates: [GroupRate] = []
     public init(scenario: String, scenarioFile: String, description: String, seed: UInt64, generator: String,
                 gslVersion: String, projectVersion: String, wallTimeSeconds: Double, runID: String,
                 agents: [AgentReport], verdict: GateVerdict, targetPerformance: Double?,
@@ -61,6 +84,15 @@ public enum Render {
     }
     static func csvField(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// `parity.csv`: agent, group, decisions, successes, rate, ci_low, ci_high (Wilson 95%).
+    public static func parityCSV(_ r: RunReport) -> String {
+        var out = "agent,group,decisions,successes,rate,ci_low,ci_high\n"
+        for g in r.groupRates {
+            out += "\(csvField(g.agent)),\(csvField(g.group)),\(g.decisions),\(g.successes),\(csvNumber(g.rate)),\(csvNumber(g.low)),\(csvNumber(g.high))\n"
+        }
+        return out
     }
 
     /// `metrics.csv`: agent, metric, value, ci_low, ci_high, target, passed.
@@ -190,6 +222,13 @@ public enum Render {
         md += "Each point is the mean reward of a window of training decisions; the band is mean +- 1.96 standard errors.\n\n"
         if let t = r.targetPerformance {
             md += "Target performance for `sample_efficiency`: the oracle's mean reward in each training window (over all of training: \(f(t))); an agent reaches it when its window mean is at least 80% of the oracle's.\n\n"
+        }
+        if !r.groupRates.isEmpty {
+            md += "## Success rate by group (parity)\n\n![Success-outcome rate by group, with 95% Wilson intervals](parity.svg)\n\n"
+            md += "The share of each group's evaluation decisions with a success outcome, with 95% Wilson intervals; `bias_parity` is the smallest group rate over the largest (`parity.csv`).\n\n"
+            md += "| agent | group | decisions | success rate | 95% interval |\n|---|---|---|---|---|\n"
+            for g in r.groupRates { md += "| \(g.agent) | \(g.group) | \(g.decisions) | \(f(g.rate)) | [\(f(g.low)), \(f(g.high))] |\n" }
+            md += "\n"
         }
         md += "## Success metrics per agent\n\n"
         md += "Intervals are \(level) percentile-bootstrap intervals that resample users (all of a user's decisions together), seeded from `eval.bootstrap`. Baselines and targets are the blueprint's (section 10).\n\n"

@@ -115,6 +115,72 @@ public enum SVGChart {
         return svg
     }
 
+    /// A grouped bar chart with error bars: one cluster per category, one bar per series.
+    /// `values[s][c]`, `low[s][c]`, `high[s][c]`; non-finite values leave a gap.
+    public static func groupedBars(title: String, xLabel: String, yLabel: String, categories: [String], seriesLabels: [String],
+                                   values: [[Double]], low: [[Double]], high: [[Double]], width: Double = 760, height: Double = 420) -> String {
+        let left = 72.0, right = 20.0, top = 44.0, bottom = 96.0
+        let pw = width - left - right, ph = height - top - bottom
+        let all = (values + high).flatMap { $0 }.filter { $0.isFinite }
+        let y0 = 0.0
+        var y1 = max(all.max() ?? 1, 1e-9)
+        y1 *= 1.08
+        func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * ph }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+        svg += "<title>\(esc(title))</title>\n"
+        svg += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"#ffffff\"/>\n"
+        svg += "<text x=\"\(n(width / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(esc(title))</text>\n"
+        for t in ticks(y0, y1) {
+            let y = py(t)
+            svg += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + pw))\" y2=\"\(n(y))\" stroke=\"#e5e5e5\"/>\n"
+            svg += "<text x=\"\(n(left - 6))\" y=\"\(n(y + 4))\" text-anchor=\"end\" fill=\"#444\">\(label(t))</text>\n"
+        }
+        svg += "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(pw))\" height=\"\(n(ph))\" fill=\"none\" stroke=\"#444\"/>\n"
+        let C = max(1, categories.count), S = max(1, seriesLabels.count)
+        let cw = pw / Double(C), bw = cw * 0.8 / Double(S)
+        for (c, cat) in categories.enumerated() {
+            let cx = left + cw * (Double(c) + 0.5)
+            svg += "<text x=\"\(n(cx))\" y=\"\(n(top + ph + 18))\" text-anchor=\"middle\" fill=\"#444\">\(esc(cat))</text>\n"
+            for s in 0..<seriesLabels.count {
+                let v = values[s][c]
+                guard v.isFinite else { continue }
+                let color = palette[s % palette.count]
+                let x = left + cw * Double(c) + cw * 0.1 + bw * Double(s)
+                svg += "<rect x=\"\(n(x + 1))\" y=\"\(n(py(v)))\" width=\"\(n(bw - 2))\" height=\"\(n(py(0) - py(v)))\" fill=\"\(color)\" fill-opacity=\"0.8\"><title>\(esc(seriesLabels[s])), \(esc(cat)): \(label(v))</title></rect>\n"
+                let lo = low[s][c], hi = high[s][c]
+                if lo.isFinite && hi.isFinite {
+                    let mx = x + bw / 2
+                    svg += "<line x1=\"\(n(mx))\" y1=\"\(n(py(lo)))\" x2=\"\(n(mx))\" y2=\"\(n(py(hi)))\" stroke=\"#222\"/>\n"
+                    svg += "<line x1=\"\(n(mx - 4))\" y1=\"\(n(py(lo)))\" x2=\"\(n(mx + 4))\" y2=\"\(n(py(lo)))\" stroke=\"#222\"/>\n"
+                    svg += "<line x1=\"\(n(mx - 4))\" y1=\"\(n(py(hi)))\" x2=\"\(n(mx + 4))\" y2=\"\(n(py(hi)))\" stroke=\"#222\"/>\n"
+                }
+            }
+        }
+        svg += "<text x=\"\(n(left + pw / 2))\" y=\"\(n(top + ph + 38))\" text-anchor=\"middle\" fill=\"#222\">\(esc(xLabel))</text>\n"
+        svg += "<text transform=\"translate(18 \(n(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222\">\(esc(yLabel))</text>\n"
+        var lx = left
+        let ly = top + ph + 62
+        for (i, l) in seriesLabels.enumerated() {
+            svg += "<rect x=\"\(n(lx))\" y=\"\(n(ly - 6))\" width=\"14\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>\n"
+            svg += "<text x=\"\(n(lx + 20))\" y=\"\(n(ly + 4))\" fill=\"#222\">\(esc(l))</text>\n"
+            lx += 34 + Double(l.count) * 6.6
+        }
+        svg += "</svg>\n"
+        return svg
+    }
+
+    /// Per-group success rates of a run report (the parity behind bias_parity), with intervals.
+    public static func parityBars(_ r: RunReport) -> String {
+        let groups = Array(Set(r.groupRates.map(\.group))).sorted()
+        let agents = r.agents.map(\.name)
+        func cell(_ a: String, _ g: String) -> GroupRate? { r.groupRates.first { $0.agent == a && $0.group == g } }
+        return groupedBars(title: "Success-outcome rate by group (parity)", xLabel: "group", yLabel: "share of decisions with a success outcome (95% Wilson interval)",
+                           categories: groups, seriesLabels: r.agents.map { $0.isUpperBound ? "\($0.name) (upper bound)" : $0.name },
+                           values: agents.map { a in groups.map { cell(a, $0)?.rate ?? .nan } },
+                           low: agents.map { a in groups.map { cell(a, $0)?.low ?? .nan } },
+                           high: agents.map { a in groups.map { cell(a, $0)?.high ?? .nan } })
+    }
+
     /// The learning-curve chart of a run report.
     public static func learningCurves(_ r: RunReport) -> String {
         let series = r.agents.map { a in

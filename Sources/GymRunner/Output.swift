@@ -216,6 +216,8 @@ extension AtomicDirectory {
         try write("metrics.csv", Render.metricsCSV(report))
         try write("learning_curve.csv", Render.learningCurveCSV(report))
         try write("learning_curve.svg", SVGChart.learningCurves(report))
+        try write("parity.csv", Render.parityCSV(report))
+        try write("parity.svg", SVGChart.parityBars(report))
         try write("run.json", Render.runJSON(report))
         try write("report.md", Render.markdown(report))
         try commit()

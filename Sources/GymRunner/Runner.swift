@@ -346,6 +346,17 @@ public enum Runner {
                          wallTimeSeconds: wallTime, runID: runID, agents: agents, verdict: verdict, targetPerformance: target,
                          settings: settings, files: files)
         report.confidence = scenario.evaluation.eval.confidence
+        for r in runs {
+            let names = r.evaluation.groupNames
+            var n = [Int](repeating: 0, count: max(names.count, (r.evaluation.episodes.map(\.group).max() ?? -1) + 1)), s = n
+            for e in r.evaluation.episodes where e.group >= 0 {
+                n[e.group] += 1
+                if e.outcome == .success { s[e.group] += 1 }
+            }
+            for g in n.indices where n[g] > 0 {
+                report.groupRates.append(GroupRate(agent: r.name, group: g < names.count ? names[g] : "group \(g)", decisions: n[g], successes: s[g]))
+            }
+        }
         return report
     }
 }

@@ -82,6 +82,8 @@ public struct SweepCellResult: Sendable {
         public var upperBound: Bool
         public var metrics: [MetricValue]
         public var curve: [(episodes: Int, mean: Double, low: Double, high: Double)]
+        /// Per population group: (group, evaluation decisions, successes).
+        public var groups: [(String, Int, Int)] = []
     }
     public var index: Int
     public var setting: Int
@@ -108,7 +110,8 @@ public enum Sweep {
                                    wallTime: 0, runID: "", files: [])
         let agents = report.agents.map { a in
             SweepCellResult.Agent(name: a.name, upperBound: a.isUpperBound, metrics: a.metrics,
-                                  curve: a.curve.map { ($0.episodes, $0.meanReward, $0.ciLow, $0.ciHigh) })
+                                  curve: a.curve.map { ($0.episodes, $0.meanReward, $0.ciLow, $0.ciHigh) },
+                                  groups: report.groupRates.filter { $0.agent == a.name }.map { ($0.group, $0.decisions, $0.successes) })
         }
         let gate = report.verdict.results.map { r in ("\(r.rule.agent) \(r.rule.metric) \(r.rule.on.rawValue)", r.passed, r.reason) }
         return SweepCellResult(index: k, setting: cell.setting, seed: cell.seed, agents: agents, gate: gate)
@@ -126,7 +129,8 @@ public enum Sweep {
             ("seed", .string(String(r.seed))),
             ("agents", .array(r.agents.map { a in
                 .object([("name", .string(a.name)), ("upper_bound", .bool(a.upperBound)), ("metrics", .array(a.metrics.map(m))),
-                         ("curve", .array(a.curve.map { .array([.int($0.episodes), .num($0.mean), .num($0.low), .num($0.high)]) }))])
+                         ("curve", .array(a.curve.map { .array([.int($0.episodes), .num($0.mean), .num($0.low), .num($0.high)]) })),
+                         ("groups", .array(a.groups.map { .array([.string($0.0), .int($0.1), .int($0.2)]) }))])
             })),
             ("gate", .array(r.gate.map { .object([("rule", .string($0.rule)), ("passed", .bool($0.passed)), ("reason", .string($0.reason))]) })),
         ]).render(pretty: false)
@@ -166,7 +170,8 @@ public enum Sweep {
                             count: (x["count"] as? NSNumber)?.intValue ?? 0, note: x["note"] as? String)
             }
             let curve = (a["curve"] as? [[Any]] ?? []).map { p in ((p.first as? NSNumber)?.intValue ?? 0, d(p.count > 1 ? p[1] : nil), d(p.count > 2 ? p[2] : nil), d(p.count > 3 ? p[3] : nil)) }
-            return .init(name: a["name"] as? String ?? "", upperBound: a["upper_bound"] as? Bool ?? false, metrics: metrics, curve: curve)
+            let groups = (a["groups"] as? [[Any]] ?? []).map { g in (g.first as? String ?? "", (g.count > 1 ? g[1] as? NSNumber : nil)?.intValue ?? 0, (g.count > 2 ? g[2] as? NSNumber : nil)?.intValue ?? 0) }
+            return .init(name: a["name"] as? String ?? "", upperBound: a["upper_bound"] as? Bool ?? false, metrics: metrics, curve: curve, groups: groups)
         }
         let g = gate.map { ($0["rule"] as? String ?? "", $0["passed"] as? Bool ?? false, $0["reason"] as? String ?? "") }
         return SweepCellResult(index: idx, setting: setting, seed: seed, agents: ag, gate: g)

@@ -214,10 +214,41 @@ public enum SweepMerge {
                 let hi = (0..<n).map { j in curves.reduce(0) { $0 + $1[j].high } / Double(curves.count) }
                 series.append(ChartSeries(label: upper ? "\(agent) (upper bound)" : agent, x: xs, y: ys, low: lo, high: hi, dashed: upper))
             }
+            // Per-group success rates of the same setting, pooled over its seeds.
+            var rates: [GroupRate] = []
+            for (agent, _) in agents {
+                var pooled: [String: (Int, Int)] = [:]
+                var order: [String] = []
+                for c in bySetting[best] {
+                    for (g, n, k) in c.agents.first(where: { $0.name == agent })?.groups ?? [] {
+                        if pooled[g] == nil { order.append(g) }
+                        let p = pooled[g] ?? (0, 0)
+                        pooled[g] = (p.0 + n, p.1 + k)
+                    }
+                }
+                for g in order { rates.append(GroupRate(agent: agent, group: g, decisions: pooled[g]!.0, successes: pooled[g]!.1)) }
+            }
+            if !rates.isEmpty {
+                let groups = Array(Set(rates.map(\.group))).sorted()
+                func r(_ a: String, _ g: String) -> GroupRate? { rates.first { $0.agent == a && $0.group == g } }
+                files.append(("charts/parity-best.svg", SVGChart.groupedBars(
+                    title: "Success-outcome rate by group, setting \(best)", xLabel: "group",
+                    yLabel: "share of decisions with a success outcome (95% Wilson interval)", categories: groups,
+                    seriesLabels: agents.map { $0.1 ? "\($0.0) (upper bound)" : $0.0 },
+                    values: agents.map { a in groups.map { r(a.0, $0)?.rate ?? .nan } },
+                    low: agents.map { a in groups.map { r(a.0, $0)?.low ?? .nan } },
+                    high: agents.map { a in groups.map { r(a.0, $0)?.high ?? .nan } })))
+                var pcsv = "agent,group,decisions,successes,rate,ci_low,ci_high\n"
+                for g in rates { pcsv += "\(csvField(g.agent)),\(csvField(g.group)),\(g.decisions),\(g.successes),\(csvNum(g.rate)),\(csvNum(g.low)),\(csvNum(g.high))\n" }
+                files.append(("parity-best.csv", pcsv))
+            }
             if !series.isEmpty {
                 files.append(("charts/learning_curves-best.svg", SVGChart.lineChart(title: "Learning curves, setting \(best) (\(settingLabel(best)))",
                     xLabel: "training decisions", yLabel: "windowed mean reward (band: 95% interval, mean over seeds)", series: series)))
                 md += "## Learning curves of the best setting for \(name)\n\nSetting \(best): \(settingLabel(best)); each curve is the mean over the \(nSeeds) seed(s) of the windowed mean reward and its interval.\n\n![Learning curves](charts/learning_curves-best.svg)\n\n"
+                if !rates.isEmpty {
+                    md += "## Parity of the best setting\n\nSuccess-outcome rate per population group, pooled over the setting's seeds, with 95% Wilson intervals (`parity-best.csv`).\n\n![Success-outcome rate by group](charts/parity-best.svg)\n\n"
+                }
             }
         }
         // Gate verdict per cell.

@@ -303,6 +303,9 @@ public enum SweepLoader {
                 var message = "\(what) makes an invalid scenario"
                 if p == nil, let k = first?.keyPath, let l = setLocations[k] {
                     here = l; keyPath = "set.\(k)"; message = "this override makes an invalid scenario"
+                } else if p == nil, let k = first?.keyPath, let q = sweep.parameters.first(where: { $0.key == k }) {
+                    here = SourceLocation(line: q.line, column: q.column); keyPath = "parameters.\(k)"
+                    message = "\(k) = \(values[sweep.parameters.firstIndex { $0.key == k }!]) makes an invalid scenario"
                 }
                 let key = first.map { $0.keyPath.isEmpty ? "" : "\($0.keyPath): " } ?? ""
                 problems.append(ScenarioDiagnostic(file: path, line: here.line, column: here.column, keyPath: keyPath,

@@ -155,3 +155,50 @@ final class SweepCLITests: CLITestCase {
         XCTAssertTrue(ok.stdout.contains("9 settings x 3 seeds = 27 cells"), ok.stdout)
     }
 }
+
+extension SweepCLITests {
+    /// Run reports ship per-group parity bars drawn from parity.csv, whose smallest over largest
+    /// rate is the bias_parity metric; sweep reports add the best setting's bars. Both export to a
+    /// notebook (nbformat 4) that loads the CSVs; a directory that is not a report exits 65.
+    func testParityBarsAndNotebookExport() throws {
+        let run = tmp.appendingPathComponent("run")
+        XCTAssertEqual(try self.run(["run", repositoryRoot().appendingPathComponent("scenarios/small_town.yaml").path, "--out", run.path, "--quiet"]).code, 0)
+        let parity = try read(run.appendingPathComponent("parity.csv")).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        let metrics = try read(run.appendingPathComponent("metrics.csv")).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        let agents = Set(parity.map { $0[0] })
+        XCTAssertEqual(agents.count, 3)
+        for a in agents {
+            let rates = parity.filter { $0[0] == a }.map { Double($0[4])! }
+            let bp = try XCTUnwrap(metrics.first { $0[0] == a && $0[1] == "bias_parity" }.flatMap { Double($0[2]) })
+            XCTAssertEqual(rates.min()! / rates.max()!, bp, accuracy: 1e-12, a)
+            for row in parity where row[0] == a {
+                let (lo, r, hi) = (Double(row[5])!, Double(row[4])!, Double(row[6])!)
+                XCTAssertTrue(lo < r && r < hi && lo >= 0 && hi <= 1, "\(row)")
+            }
+        }
+        let svg = try read(run.appendingPathComponent("parity.svg"))
+        XCTAssertEqual(svg.components(separatedBy: "fill-opacity=\"0.8\"><title>").count - 1, parity.count, "one bar per agent and group")
+        XCTAssertTrue(try read(run.appendingPathComponent("report.md")).contains("![Success-outcome rate by group, with 95% Wilson intervals](parity.svg)"))
+        let sweep = try writeSweep()
+        let sd = tmp.appendingPathComponent("sweep")
+        XCTAssertEqual(try self.run(["sweep", sweep.path, "--out", sd.path, "--quiet"]).code, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: sd.appendingPathComponent("charts/parity-best.svg").path))
+        XCTAssertTrue(try read(sd.appendingPathComponent("report.md")).contains("(charts/parity-best.svg)"))
+        let nb = tmp.appendingPathComponent("nb")
+        for (dir, csv) in [(run, "metrics.csv"), (sd, "cells.csv")] {
+            let r = try self.run(["export", "notebook", dir.path, "--out", nb.path])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let data = try Data(contentsOf: nb.appendingPathComponent("\(dir.lastPathComponent).ipynb"))
+            let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            XCTAssertEqual(o["nbformat"] as? Int, 4)
+            let cells = try XCTUnwrap(o["cells"] as? [[String: Any]])
+            let code = cells.filter { $0["cell_type"] as? String == "code" }.map { ($0["source"] as? [String] ?? []).joined() }
+            XCTAssertTrue(code.contains { $0.contains("pd.read_csv(REPORT / \"\(csv)\")") }, "\(code)")
+            XCTAssertTrue(code.contains { $0.contains("plt.") })
+            XCTAssertTrue(cells.contains { $0["cell_type"] as? String == "markdown" })
+        }
+        let bad = try self.run(["export", "notebook", tmp.path, "--out", nb.path])
+        XCTAssertEqual(bad.code, 65)
+        XCTAssertTrue(bad.stderr.contains("not a report directory"), bad.stderr)
+    }
+}
