@@ -9,7 +9,7 @@ import GymSim
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (build with -c release).",
-        subcommands: [BenchSim.self, BenchPPOCartPole.self, BenchGemm.self, BenchSynth.self, BenchOPE.self]
+        subcommands: [BenchSim.self, BenchPPOCartPole.self, BenchGemm.self, BenchSynth.self, BenchOPE.self, BenchSweep.self]
     )
 }
 
