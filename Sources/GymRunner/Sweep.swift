@@ -241,11 +241,13 @@ public enum Sweep {
                 let k = todo[i]
                 let c = sweep.cell(k)
                 let label = "cell \(k) (" + zip(sweep.parameters, c.values).map { "\($0.0.key)=\($0.1)" }.joined(separator: ", ") + ", seed \(c.seed))"
+                lock.lock(); let d0 = done; lock.unlock()
+                progress?.update("sweep \(sweep.name)", done: d0, total: todo.count, detail: "running " + label)
                 do {
                     let r = try runCell(sweep, k)
                     try writeAtomically(cellText(r, fingerprint: manifest.fingerprint), to: dir.appendingPathComponent(cellName(k)))
                     lock.lock(); done += 1; let d = done; lock.unlock()
-                    progress?.update("sweep \(sweep.name)", done: d, total: todo.count, detail: label)
+                    progress?.update("sweep \(sweep.name)", done: d, total: todo.count, detail: "finished " + label)
                 } catch {
                     lock.lock(); if failure == nil { failure = error }; lock.unlock()
                     return

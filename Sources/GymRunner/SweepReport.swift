@@ -153,17 +153,31 @@ public enum SweepMerge {
         md += "| sweep fingerprint | `\(m.fingerprint)` (optima-gym \(m.version)) |\n\n"
         md += "Each setting's figure is the mean over its seeds with a 95% t-interval over the seeds (with one seed: the run's own bootstrap interval). Ranked agent: `\(rankAgent)`. Every number is in `settings.csv` (per setting) and `cells.csv` (per cell × agent × metric).\n\n"
         // Best setting per ranked metric.
-        md += "## Best setting per metric\n\n| metric | better | best setting | value [95% interval] | runner-up | value |\n|---|---|---|---|---|---|\n"
+        md += "## Best setting per metric\n\n| metric | better | best setting | value [95% interval] | runner-up | value | best single cell |\n|---|---|---|---|---|---|---|\n"
         for name in m.rankBy {
-            guard let per = summary["\(rankAgent)/\(name)"] else { md += "| \(name) | | not measured | | | |\n"; continue }
+            guard let per = summary["\(rankAgent)/\(name)"] else { md += "| \(name) | | not measured | | | | |\n"; continue }
             let lower = MetricCatalog.info(name)?.direction == .lowerIsBetter
             let order = per.indices.filter { per[$0].mean.isFinite }.sorted { a, b in
                 per[a].mean != per[b].mean ? (lower ? per[a].mean < per[b].mean : per[a].mean > per[b].mean) : a < b
             }
-            guard let best = order.first else { md += "| \(name) | | not measurable in any cell | | | |\n"; continue }
+            guard let best = order.first else { md += "| \(name) | | not measurable in any cell | | | | |\n"; continue }
             let runner = order.dropFirst().first
-            md += "| \(name) | \(lower ? "lower" : "higher") | \(settingLabel(best)) | \(f(per[best].mean)) [\(f(per[best].low)), \(f(per[best].high))] | "
-                + (runner.map { "\(settingLabel($0)) | \(f(per[$0].mean))" } ?? " | ") + " |\n"
+            var bestCell: (SweepCellResult, MetricValue)? = nil
+            for c in cells {
+                guard let v = metric(c, rankAgent, name), v.value.isFinite else { continue }
+                if let b = bestCell {
+                    let better: Bool = lower ? v.value < b.1.value : v.value > b.1.value
+                    if better { bestCell = (c, v) }
+                } else { bestCell = (c, v) }
+            }
+            var row = "| \(name) | \(lower ? "lower" : "higher") | \(settingLabel(best)) | "
+            row += "\(f(per[best].mean)) [\(f(per[best].low)), \(f(per[best].high))] | "
+            if let r = runner { row += "\(settingLabel(r)) | \(f(per[r].mean))" } else { row += " | " }
+            row += " | "
+            if let (c, v) = bestCell {
+                row += "cell \(c.index) (setting \(c.setting), seed \(c.seed)): \(f(v.value)) [\(f(v.ciLow)), \(f(v.ciHigh))]"
+            }
+            md += row + " |\n"
         }
         // Every metric across settings.
         let shown = metricNames.filter { n in summary["\(rankAgent)/\(n)"]?.contains { $0.mean.isFinite } ?? false }
