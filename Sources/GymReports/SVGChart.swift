@@ -99,6 +99,13 @@ public enum SVGChart {
                 svg += "<circle cx=\"\(p[0])\" cy=\"\(p[1])\" r=\"3\" fill=\"\(color)\"/>\n"
             } else if !pts.isEmpty {
                 svg += "<polyline points=\"\(pts.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
+                // Few points: mark where the measurements are.
+                if pts.count <= 12 {
+                    for p in pts {
+                        let xy = p.split(separator: ",")
+                        svg += "<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"3\" fill=\"\(color)\"/>\n"
+                    }
+                }
             }
         }
         // Legend below the plot.
@@ -174,7 +181,7 @@ public enum SVGChart {
         let groups = Array(Set(r.groupRates.map(\.group))).sorted()
         let agents = r.agents.map(\.name)
         func cell(_ a: String, _ g: String) -> GroupRate? { r.groupRates.first { $0.agent == a && $0.group == g } }
-        return groupedBars(title: "Success-outcome rate by group (parity)", xLabel: "group", yLabel: "share of decisions with a success outcome (95% Wilson interval)",
+        return groupedBars(title: "Success-outcome rate by group (parity)", xLabel: "group", yLabel: "success rate (95% Wilson interval)",
                            categories: groups, seriesLabels: r.agents.map { $0.isUpperBound ? "\($0.name) (upper bound)" : $0.name },
                            values: agents.map { a in groups.map { cell(a, $0)?.rate ?? .nan } },
                            low: agents.map { a in groups.map { cell(a, $0)?.low ?? .nan } },

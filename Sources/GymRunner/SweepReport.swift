@@ -247,7 +247,7 @@ public enum SweepMerge {
                 func r(_ a: String, _ g: String) -> GroupRate? { rates.first { $0.agent == a && $0.group == g } }
                 files.append(("charts/parity-best.svg", SVGChart.groupedBars(
                     title: "Success-outcome rate by group, setting \(best)", xLabel: "group",
-                    yLabel: "share of decisions with a success outcome (95% Wilson interval)", categories: groups,
+                    yLabel: "success rate (95% Wilson interval)", categories: groups,
                     seriesLabels: agents.map { $0.1 ? "\($0.0) (upper bound)" : $0.0 },
                     values: agents.map { a in groups.map { r(a.0, $0)?.rate ?? .nan } },
                     low: agents.map { a in groups.map { r(a.0, $0)?.low ?? .nan } },

@@ -281,6 +281,9 @@ public enum SweepLoader {
         if let a = m["rank_agent"] {
             if case let .value(s) = YAMLValues.string(a), !s.isEmpty { sweep.rankAgent = s } else { sink.error(at: loc(a), "rank_agent", "must be an agent name") }
         }
+        if let s = m["samples"], sink.count == 0, !sweep.hasRandom {
+            sink.error(at: loc(s), "samples", "no parameter is a random draw, so samples has no effect; remove it or give a parameter {uniform: [low, high]}")
+        }
         if sink.count == 0 && sweep.cellCount > 1_000_000 {
             sink.error(at: loc(m["parameters"]), "parameters", "the sweep has \(sweep.cellCount) cells; at most 1,000,000")
         }

@@ -154,6 +154,7 @@ final class SweepCLITests: CLITestCase {
         try check("base: missing.yaml\nparameters:\n  pairing.daily_exposure_budget: [1]\n", "s.yaml:1:7: error: base: missing.yaml: cannot read file: no such file")
         try check("base: \(base)\nparameters:\n  x.y: {normal: [0, 1]}\n", "a random draw is {uniform")
         try check("base: \(base)\nparameters:\n  pairing.daily_exposure_budget: [1]\nrank_by: [mean_rewrd]\n", "unknown metric 'mean_rewrd' (did you mean 'mean_reward'?)")
+        try check("base: \(base)\nparameters:\n  pairing.daily_exposure_budget: [1, 2]\nsamples: 3\n", "s.yaml:4:10: error: samples: no parameter is a random draw")
         XCTAssertEqual(try run(["sweep", f.path, "--shard", "4/4"]).code, 64)
         XCTAssertEqual(try run(["sweep", f.path, "--resume"]).code, 64)
         let ok = try run(["check", repositoryRoot().appendingPathComponent("scenarios/sweeps/baseline_exposure_distress.yaml").path])
