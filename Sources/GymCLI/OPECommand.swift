@@ -525,7 +525,7 @@ struct OPEValidate: ParsableCommand {
     @Option(help: "Worker threads (results do not depend on it).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Output directory (must not exist or be empty). Default: reports/<scenario>/ope-validate-<seed>.")
+    @Option(help: "Output directory (must not exist or be empty). Default: reports/<scenario>/ope-validate-<run-id>.")
     var out: String?
 
     @Flag(help: "No progress output on stderr.")
@@ -559,6 +559,11 @@ struct OPEValidate: ParsableCommand {
         c.behaviour = behaviour; c.target = target; c.behaviourMix = behaviourMix; c.targetMix = targetMix
         c.repetitions = repetitions; c.decisions = decisions; c.truthRuns = truthRuns; c.truthMode = OPEValidationConfig.TruthMode(rawValue: truth)!; c.resamples = resamples; c.folds = folds
         c.switchLambda = switchLambda; c.threads = threads; c.seed = seed ?? sc.seed ?? 1
+        let dest = out ?? "reports/\(sc.name)/ope-validate-\(makeRunID(started: Date(), seed: c.seed))"
+        if let c = try? FileManager.default.contentsOfDirectory(atPath: dest), !c.isEmpty {
+            printError("error: \(dest): the output directory exists and is not empty; choose another --out (nothing was run)")
+            throw Exit.usage
+        }
         let progress = Progress(enabled: !quiet)
         let t0 = DispatchTime.now().uptimeNanoseconds
         let r: OPEValidationResult
@@ -580,8 +585,9 @@ struct OPEValidate: ParsableCommand {
         for s in r.summaries {
             cov += "\(s.estimator.rawValue),\(s.meanEstimate),\(r.truth),\(s.bias),\(s.rmse),\(s.meanWidth),\(s.coverage),\(r.estimates.count)\n"
         }
-        let dest = out ?? "reports/\(sc.name)/ope-validate-\(c.seed)"
-        try writeReportDirectory(dest, [("report.md", md), ("estimates.csv", est), ("coverage.csv", cov)])
+        do { try writeReportDirectory(dest, [("report.md", md), ("estimates.csv", est), ("coverage.csv", cov)]) } catch let e as DataError {
+            printError(e.description); throw Exit.dataError
+        }
         print(md)
     }
 
