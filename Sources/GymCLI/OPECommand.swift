@@ -5,6 +5,7 @@ import GymEval
 import GymGate
 import GymLinalg
 import GymRandom
+import GymReports
 import GymRunner
 import GymSim
 import GymScenario
@@ -114,12 +115,9 @@ struct OPEEstimateCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard (10...1_000_000).contains(resamples) else { throw ValidationError("--resamples must be in [10, 1000000], got \(resamples)") }
-        guard (1...20).contains(folds) else { throw ValidationError("--folds must be in [1, 20], got \(folds)") }
+        try validateOPEOptions(resamples: resamples, folds: folds, switchLambda: switchLambda, threads: threads)
         if let a = actions { guard (1...1_000_000).contains(a) else { throw ValidationError("--actions must be in [1, 1000000], got \(a)") } }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in [1, 256], got \(threads)") }
         guard ["auto", "logistic", "ridge"].contains(rewardModel) else { throw ValidationError("--reward-model must be auto, logistic or ridge, got '\(rewardModel)'") }
-        guard switchLambda > 0 else { throw ValidationError("--switch-lambda must be > 0, got \(switchLambda)") }
         guard essFloor >= 0, essFloor.isFinite else { throw ValidationError("--ess-floor must be >= 0, got \(essFloor)") }
         let known = ["uniform", "bts:", "probs:", "agent:", "checkpoint:"]
         guard known.contains(where: { policy == $0 || ($0.hasSuffix(":") && policy.hasPrefix($0)) }) else {
@@ -137,14 +135,7 @@ struct OPEEstimateCommand: ParsableCommand {
             guard logs.hasSuffix(".jsonl") else { throw ValidationError("--cutoffs needs the simulator's training_episodes.jsonl as --logs") }
         }
         if let w = signalWeights { _ = try parseWeights(w) }
-        if let out {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
-                guard isDir.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true else {
-                    throw ValidationError("--out '\(out)' exists and is not an empty directory")
-                }
-            }
-        }
+        if let out { try requireEmptyOutput(out) }
     }
 
     func parseWeights(_ raw: String) throws -> [String: Double] {
@@ -267,7 +258,7 @@ struct OPEEstimateCommand: ParsableCommand {
                 }
                 if res.rule.source?.contains("logged") == true { why += String(format: " (logged policy's value %.6f)", log.meanReward) }
                 md += "| `\(name)` | \(res.passed ? "pass" : "**fail**") | \(why) |\n"
-                gcsv += "\(csvField(name)),\(res.passed),\(res.measured.map { "\($0)" } ?? ""),\(csvField(why))\n"
+                gcsv += "\(Render.csvField(name)),\(res.passed),\(res.measured.map { "\($0)" } ?? ""),\(Render.csvField(why))\n"
             }
             files.append(("gate.csv", gcsv))
         }
@@ -276,9 +267,9 @@ struct OPEEstimateCommand: ParsableCommand {
             let durations = cutoffs.split(separator: ",").map { Self.parseDuration(String($0))! }
             guard log.times.count == log.count else { throw DataError(file: logs, column: "timestamp", message: "the log has no timestamps; cut-offs need them") }
             let last = log.times.max()!
-            let weights = try signalWeightsFor(sc: sc, signalsPath: signals, ids: ids, log: log)
-            let (rewards, arrived, full) = try LogImport.rewardsAtCutoffs(signalsPath: signals, episodeIDs: ids, times: log.times,
-                                                                         weights: weights, cutoffs: durations.map { last + $0 })
+            let parsed = try LogImport.rewardSignals(path: signals, episodeIDs: ids)
+            let weights = try signalWeightsFor(sc: sc, signals: parsed, log: log)
+            let (rewards, arrived, full) = try parsed.rewards(times: log.times, weights: weights, cutoffs: durations.map { last + $0 })
             let mismatch = zip(full, log.reward).map { abs($0 - $1) }.max() ?? 0
             md += "\n## Delayed rewards: the estimate at cut-offs\n\n"
             md += "Signals from `\(signals)` with weights \(weights.sorted { $0.key < $1.key }.map { "\($0.key) \(formatG($0.value))" }.joined(separator: ", ")); a signal counts at a cut-off when decision time + latency <= cut-off (after the log's last decision); signals not yet arrived are missing and contribute nothing. With every signal the rewards reproduce reward_score to \(String(format: "%.1e", mismatch)).\n\n"
@@ -305,7 +296,7 @@ struct OPEEstimateCommand: ParsableCommand {
     }
 
     /// The signal weights: --signal-weights, else the scenario's, else solved from the log.
-    func signalWeightsFor(sc: Scenario?, signalsPath: String, ids: [String], log: LoggedBandit) throws -> [String: Double] {
+    func signalWeightsFor(sc: Scenario?, signals: RewardSignals, log: LoggedBandit) throws -> [String: Double] {
         if let w = signalWeights { return try parseWeights(w) }
         if let sc {
             guard sc.sim.rewards.shiftAtDay == nil else {
@@ -318,7 +309,7 @@ struct OPEEstimateCommand: ParsableCommand {
         var columns: [[Double]] = []
         for k in kinds {
             let one = Dictionary(uniqueKeysWithValues: kinds.map { ($0, $0 == k ? 1.0 : 0.0) })
-            columns.append(try LogImport.rewardsAtCutoffs(signalsPath: signalsPath, episodeIDs: ids, times: log.times, weights: one, cutoffs: []).all)
+            columns.append(try signals.rewards(times: log.times, weights: one, cutoffs: []).all)
         }
         var g = [Double](repeating: 0, count: 9), b = [Double](repeating: 0, count: 3)
         for i in 0..<log.count {
@@ -329,11 +320,11 @@ struct OPEEstimateCommand: ParsableCommand {
         }
         for j in 0..<3 { g[j * 4] += 1e-12 }
         guard let w = Cholesky.solve(g, b, n: 3) else {
-            throw DataError(file: signalsPath, message: "cannot solve the signal weights from the log; give --signal-weights or --scenario")
+            throw DataError(file: signals.path, message: "cannot solve the signal weights from the log; give --signal-weights or --scenario")
         }
         let residual = (0..<log.count).map { i in abs(log.reward[i] - (0..<3).reduce(0) { $0 + w[$1] * columns[$1][i] }) }.max() ?? 0
         guard residual <= 1e-6 else {
-            throw DataError(file: signalsPath, message: String(format: "reward_score is not a fixed weighted sum of the signals (best fit leaves %.3g); give --signal-weights or --scenario", residual))
+            throw DataError(file: signals.path, message: String(format: "reward_score is not a fixed weighted sum of the signals (best fit leaves %.3g); give --signal-weights or --scenario", residual))
         }
         return Dictionary(uniqueKeysWithValues: zip(kinds, w.map { ($0 * 1e9).rounded() / 1e9 }))
     }
@@ -347,8 +338,13 @@ func formatDuration(_ s: Double) -> String {
     return "\(formatG(s))s"
 }
 
-func csvField(_ s: String) -> String {
-    s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+
+/// Flag checks shared by the `ope` commands.
+func validateOPEOptions(resamples: Int, folds: Int, switchLambda: Double, threads: Int) throws {
+    guard (10...1_000_000).contains(resamples) else { throw ValidationError("--resamples must be in [10, 1000000], got \(resamples)") }
+    guard (1...20).contains(folds) else { throw ValidationError("--folds must be in [1, 20], got \(folds)") }
+    guard switchLambda > 0 else { throw ValidationError("--switch-lambda must be > 0, got \(switchLambda)") }
+    guard (1...256).contains(threads) else { throw ValidationError("--threads must be in [1, 256], got \(threads)") }
 }
 
 /// Shared: run every estimator and format a table.
@@ -400,21 +396,13 @@ struct OPEOpenBandit: ParsableCommand {
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
-        guard (10...1_000_000).contains(resamples) else { throw ValidationError("--resamples must be in [10, 1000000], got \(resamples)") }
-        guard (1...20).contains(folds) else { throw ValidationError("--folds must be in [1, 20], got \(folds)") }
-        guard switchLambda > 0 else { throw ValidationError("--switch-lambda must be > 0, got \(switchLambda)") }
+        try validateOPEOptions(resamples: resamples, folds: folds, switchLambda: switchLambda, threads: threads)
         guard (100...10_000_000).contains(gridPoints) else { throw ValidationError("--grid-points must be in [100, 10000000], got \(gridPoints)") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in [1, 256], got \(threads)") }
         let known = ["all", "men", "women"]
         for c in campaigns.split(separator: ",") where !known.contains(String(c)) {
             throw ValidationError("--campaigns: '\(c)' is not one of all, men, women")
         }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
-            guard isDir.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true else {
-                throw ValidationError("--out '\(out)' exists and is not an empty directory")
-            }
-        }
+        try requireEmptyOutput(out)
     }
 
     struct Row { var campaign: String; var direction: String; var estimator: String; var value: Double; var low: Double; var high: Double; var truth: Double }
@@ -538,18 +526,8 @@ struct OPEValidate: ParsableCommand {
         if let d = decisions { guard (10...100_000_000).contains(d) else { throw ValidationError("--decisions must be in [10, 100000000], got \(d)") } }
         guard OPEValidationConfig.TruthMode(rawValue: truth) != nil else { throw ValidationError("--truth must be same-world or fresh-worlds, got '\(truth)'") }
         guard (1...100_000).contains(truthRuns) else { throw ValidationError("--truth-runs must be in [1, 100000], got \(truthRuns)") }
-        guard (10...1_000_000).contains(resamples) else { throw ValidationError("--resamples must be in [10, 1000000], got \(resamples)") }
-        guard (1...20).contains(folds) else { throw ValidationError("--folds must be in [1, 20], got \(folds)") }
-        guard switchLambda > 0 else { throw ValidationError("--switch-lambda must be > 0, got \(switchLambda)") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in [1, 256], got \(threads)") }
-        if let out {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
-                guard isDir.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true else {
-                    throw ValidationError("--out '\(out)' exists and is not an empty directory")
-                }
-            }
-        }
+        try validateOPEOptions(resamples: resamples, folds: folds, switchLambda: switchLambda, threads: threads)
+        if let out { try requireEmptyOutput(out) }
     }
 
     func run() throws {

@@ -30,6 +30,17 @@ func printError(_ message: String) {
 
 /// Writes report files into `out` as one unit through `AtomicDirectory` (a temporary directory
 /// renamed into place); an I/O failure becomes a `DataError` naming the path.
+/// Flag validation shared by every command with `--out`: the directory may not exist yet, or be
+/// empty; anything else would mix or lose results.
+func requireEmptyOutput(_ out: String) throws {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
+        guard isDir.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true else {
+            throw ValidationError("--out '\(out)' exists and is not an empty directory")
+        }
+    }
+}
+
 func writeReportDirectory(_ out: String, _ files: [(name: String, text: String)]) throws {
     do {
         let dir = try AtomicDirectory(destination: URL(fileURLWithPath: out))

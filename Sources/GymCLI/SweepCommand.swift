@@ -122,12 +122,7 @@ struct SweepMergeCommand: ParsableCommand {
 
     func validate() throws {
         if dirs.isEmpty { throw ValidationError("give at least one shard directory") }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
-            guard isDir.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true else {
-                throw ValidationError("--out '\(out)' exists and is not an empty directory")
-            }
-        }
+        try requireEmptyOutput(out)
     }
 
     func run() throws {

@@ -411,12 +411,7 @@ struct SynthStats: ParsableCommand {
 
     func validate() throws {
         guard (2...1_000_000).contains(k) else { throw ValidationError("--k must be in [2, 1000000], got \(k)") }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
-            guard isDir.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true else {
-                throw ValidationError("--out '\(out)' exists and is not an empty directory")
-            }
-        }
+        try requireEmptyOutput(out)
     }
 
     func run() throws {

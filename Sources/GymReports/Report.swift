@@ -75,14 +75,17 @@ public struct RunReport: Sendable {
 
 /// Pure render functions: a report in, text out.
 public enum Render {
-    static func f(_ x: Double, _ digits: Int = 4) -> String {
+    /// A fixed-point number for tables; "n/a" when not finite.
+    public static func f(_ x: Double, _ digits: Int = 4) -> String {
         x.isFinite ? String(format: "%.\(digits)f", x) : "n/a"
     }
-    static func csvNumber(_ x: Double?) -> String {
+    /// A CSV number in shortest round-trip form; empty when missing or not finite.
+    public static func csvNumber(_ x: Double?) -> String {
         guard let x, x.isFinite else { return "" }
         return "\(x)"
     }
-    static func csvField(_ s: String) -> String {
+    /// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
+    public static func csvField(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 

@@ -43,6 +43,26 @@ public enum SVGChart {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
+    /// The `<svg>` element with its title, white background and heading.
+    static func opening(title: String, width: Double, height: Double) -> String {
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+        svg += "<title>\(esc(title))</title>\n"
+        svg += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"#ffffff\"/>\n"
+        svg += "<text x=\"\(n(width / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(esc(title))</text>\n"
+        return svg
+    }
+
+    /// Horizontal grid lines with their value labels at nice ticks of [y0, y1].
+    static func yGrid(_ y0: Double, _ y1: Double, left: Double, width pw: Double, _ py: (Double) -> Double) -> String {
+        var svg = ""
+        for t in ticks(y0, y1) {
+            let y = py(t)
+            svg += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + pw))\" y2=\"\(n(y))\" stroke=\"#e5e5e5\"/>\n"
+            svg += "<text x=\"\(n(left - 6))\" y=\"\(n(y + 4))\" text-anchor=\"end\" fill=\"#444\">\(label(t))</text>\n"
+        }
+        return svg
+    }
+
     public static func lineChart(title: String, xLabel: String, yLabel: String, series: [ChartSeries],
                                  width: Double = 760, height: Double = 420) -> String {
         let left = 72.0, right = 20.0, top = 44.0, bottom = 96.0
@@ -60,16 +80,9 @@ public enum SVGChart {
         y0 -= pad; y1 += pad
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * pw }
         func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * ph }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
-        svg += "<title>\(esc(title))</title>\n"
-        svg += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"#ffffff\"/>\n"
-        svg += "<text x=\"\(n(width / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(esc(title))</text>\n"
+        var svg = opening(title: title, width: width, height: height)
         // Grid and ticks.
-        for t in ticks(y0, y1) {
-            let y = py(t)
-            svg += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + pw))\" y2=\"\(n(y))\" stroke=\"#e5e5e5\"/>\n"
-            svg += "<text x=\"\(n(left - 6))\" y=\"\(n(y + 4))\" text-anchor=\"end\" fill=\"#444\">\(label(t))</text>\n"
-        }
+        svg += yGrid(y0, y1, left: left, width: pw, py)
         for t in ticks(x0, x1, count: 6) {
             let x = px(t)
             svg += "<line x1=\"\(n(x))\" y1=\"\(n(top + ph))\" x2=\"\(n(x))\" y2=\"\(n(top + ph + 5))\" stroke=\"#444\"/>\n"
@@ -133,15 +146,8 @@ public enum SVGChart {
         var y1 = max(all.max() ?? 1, 1e-9)
         y1 *= 1.08
         func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * ph }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
-        svg += "<title>\(esc(title))</title>\n"
-        svg += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"#ffffff\"/>\n"
-        svg += "<text x=\"\(n(width / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(esc(title))</text>\n"
-        for t in ticks(y0, y1) {
-            let y = py(t)
-            svg += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + pw))\" y2=\"\(n(y))\" stroke=\"#e5e5e5\"/>\n"
-            svg += "<text x=\"\(n(left - 6))\" y=\"\(n(y + 4))\" text-anchor=\"end\" fill=\"#444\">\(label(t))</text>\n"
-        }
+        var svg = opening(title: title, width: width, height: height)
+        svg += yGrid(y0, y1, left: left, width: pw, py)
         svg += "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(pw))\" height=\"\(n(ph))\" fill=\"none\" stroke=\"#444\"/>\n"
         let C = max(1, categories.count), S = max(1, seriesLabels.count)
         let cw = pw / Double(C), bw = cw * 0.8 / Double(S)

@@ -96,7 +96,7 @@ public struct SweepCellResult: Sendable {
 public enum Sweep {
     public static let cellFormat = "optima-gym.sweep-cell/1"
 
-    public static func cellName(_ k: Int) -> String { "cells/\(String(k).leftPadded(6)).json" }
+    public static func cellName(_ k: Int) -> String { String(format: "cells/%06d.json", k) }
 
     /// The slice of a shard: cells k with k % n == i.
     public static func cells(of total: Int, shard: (Int, Int)) -> [Int] { stride(from: shard.0, to: total, by: shard.1).map { $0 } }
@@ -137,11 +137,8 @@ public enum Sweep {
         return body + "\n" + checksum(body) + "\n"
     }
 
-    static func checksum(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return "fnv1a64:" + String(h, radix: 16).leftPadded(16)
-    }
+    static func checksum(_ s: String) -> String { String(format: "fnv1a64:%016llx", SeedTree.fnv1a64(s)) }
+
 
     /// Reads and checks a cell file (format, checksum, fingerprint, index).
     public static func readCell(_ url: URL, fingerprint: String, expected k: Int) throws -> SweepCellResult {

@@ -94,11 +94,7 @@ public enum SweepMerge {
         return Summary(mean: mean, low: mean - h, high: mean + h, n: xs.count)
     }
 
-    static func f(_ x: Double) -> String { x.isFinite ? String(format: "%.4f", x) : "n/a" }
-    static func csvNum(_ x: Double) -> String { x.isFinite ? x.description : "" }
-    static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
+    static func f(_ x: Double) -> String { Render.f(x) }
 
     static func render(_ m: SweepManifest, _ cells: [SweepCellResult]) -> [(String, String)] {
         let nSeeds = m.seeds.count
@@ -110,19 +106,19 @@ public enum SweepMerge {
         }
         func settingLabel(_ s: Int) -> String { zip(m.parameters, m.settings[s]).map { "\($0.0)=\($0.1)" }.joined(separator: ", ") }
         // cells.csv: one row per cell x agent x metric.
-        var cellsCSV = "cell,setting,seed," + m.parameters.map(csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",") + "agent,metric,value,ci_low,ci_high,count,gate_passed\n"
+        var cellsCSV = "cell,setting,seed," + m.parameters.map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",") + "agent,metric,value,ci_low,ci_high,count,gate_passed\n"
         for c in cells {
-            let prefix = "\(c.index),\(c.setting),\(c.seed)," + m.settings[c.setting].map(csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",")
+            let prefix = "\(c.index),\(c.setting),\(c.seed)," + m.settings[c.setting].map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",")
             for a in c.agents {
                 for x in a.metrics {
-                    cellsCSV += prefix + "\(csvField(a.name)),\(x.name),\(csvNum(x.value)),\(csvNum(x.ciLow)),\(csvNum(x.ciHigh)),\(x.count),\(c.gatePassed)\n"
+                    cellsCSV += prefix + "\(Render.csvField(a.name)),\(x.name),\(Render.csvNumber(x.value)),\(Render.csvNumber(x.ciLow)),\(Render.csvNumber(x.ciHigh)),\(x.count),\(c.gatePassed)\n"
                 }
             }
         }
         // settings.csv: per setting x agent x metric, the mean over seeds with its interval.
         var bySetting = [[SweepCellResult]](repeating: [], count: m.settings.count)
         for c in cells { bySetting[c.setting].append(c) }
-        var settingsCSV = "setting," + m.parameters.map(csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",") + "agent,metric,mean,ci_low,ci_high,seeds,cells_passing_gate\n"
+        var settingsCSV = "setting," + m.parameters.map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",") + "agent,metric,mean,ci_low,ci_high,seeds,cells_passing_gate\n"
         var summary: [String: [Summary]] = [:]   // "agent/metric" -> per setting
         for (agent, _) in agents {
             for name in metricNames {
@@ -134,8 +130,8 @@ public enum SweepMerge {
             for (agent, _) in agents {
                 for name in metricNames {
                     let x = summary["\(agent)/\(name)"]![s]
-                    settingsCSV += "\(s)," + m.settings[s].map(csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",")
-                        + "\(csvField(agent)),\(name),\(csvNum(x.mean)),\(csvNum(x.low)),\(csvNum(x.high)),\(x.n),\(passing)\n"
+                    settingsCSV += "\(s)," + m.settings[s].map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",")
+                        + "\(Render.csvField(agent)),\(name),\(Render.csvNumber(x.mean)),\(Render.csvNumber(x.low)),\(Render.csvNumber(x.high)),\(x.n),\(passing)\n"
                 }
             }
         }
@@ -253,7 +249,7 @@ public enum SweepMerge {
                     low: agents.map { a in groups.map { r(a.0, $0)?.low ?? .nan } },
                     high: agents.map { a in groups.map { r(a.0, $0)?.high ?? .nan } })))
                 var pcsv = "agent,group,decisions,successes,rate,ci_low,ci_high\n"
-                for g in rates { pcsv += "\(csvField(g.agent)),\(csvField(g.group)),\(g.decisions),\(g.successes),\(csvNum(g.rate)),\(csvNum(g.low)),\(csvNum(g.high))\n" }
+                for g in rates { pcsv += "\(Render.csvField(g.agent)),\(Render.csvField(g.group)),\(g.decisions),\(g.successes),\(Render.csvNumber(g.rate)),\(Render.csvNumber(g.low)),\(Render.csvNumber(g.high))\n" }
                 files.append(("parity-best.csv", pcsv))
             }
             if !series.isEmpty {

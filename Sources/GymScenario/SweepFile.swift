@@ -106,9 +106,9 @@ public struct SweepFile: Sendable {
     /// FNV-1a over the project version, this file and the base scenario: cells and shards of
     /// another sweep, another edit of it or another version do not mix.
     public func fingerprint(version: String) -> String {
-        var h = SeedTree.fnv1a64(version)
-        for b in [0xff] + fileBytes + [0xfe] + baseBytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return String(h, radix: 16).leftPadded(16)
+        // Both files passed the UTF-8 check of ScenarioLoader, so their text is their bytes.
+        let h = SeedTree.fnv1a64(version + "\u{1}" + String(decoding: fileBytes, as: UTF8.self) + "\u{2}" + String(decoding: baseBytes, as: UTF8.self))
+        return String(format: "%016llx", h)
     }
 
     /// The base scenario with `fixed` and the cell's overrides applied, validated. `label` names
@@ -137,9 +137,6 @@ public struct SweepFile: Sendable {
     }
 }
 
-public extension String {
-    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
-}
 
 /// Reads sweep files. Errors are `ScenarioError`s with the sweep file's line and column.
 public enum SweepLoader {

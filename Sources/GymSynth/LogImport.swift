@@ -167,10 +167,7 @@ public enum LogImport {
     /// agent needs to act) and `masks` is set. `actions`: the action space's size (nil: largest + 1).
     /// `episodeIDs`, when given, receives each row's `episode_id` (for `rewardsAtCutoffs`).
     public static func episodes(path: String, actions: Int?, episodeIDs: UnsafeMutablePointer<[String]>? = nil) throws -> LoggedBandit {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw DataError(file: path, message: "cannot read the log: \((error as NSError).localizedDescription)")
-        }
+        let text = try readText(path, what: "log")
         let keys = ["hour", "weekday", "week", "heart_rate", "hrv", "stress", "active_connections", "pending_matches"]
         var action: [Int32] = [], reward: [Double] = [], pscore: [Double] = [], context: [Double] = [], times: [Double] = []
         var allowed: [[Int]] = []
@@ -289,45 +286,69 @@ public enum LogImport {
         return Double(days * 86_400 + hh * 3600 + mm * 60 + ss) + frac
     }
 
-    /// Delayed rewards at cut-off times: each row's reward recomputed from `reward_signals.jsonl`
-    /// (signal_type, value, latency in seconds, episode_id) as the weighted sum of the signals that
-    /// had arrived by the cut-off (decision time + latency <= cut-off); signals not yet arrived count
-    /// as missing (contribute nothing). `weights` maps signal_type to its reward weight. Returns one
-    /// reward vector per cut-off, and the share of signals arrived at each.
-    public static func rewardsAtCutoffs(signalsPath: String, episodeIDs: [String], times: [Double], weights: [String: Double],
-                                        cutoffs: [Double]) throws -> (rewards: [[Double]], arrived: [Double], all: [Double]) {
-        let text: String
-        do { text = try String(contentsOfFile: signalsPath, encoding: .utf8) } catch {
-            throw DataError(file: signalsPath, message: "cannot read the signals: \((error as NSError).localizedDescription)")
+    /// Reads a whole text file, or a DataError naming it and what it was meant to hold.
+    static func readText(_ path: String, what: String) throws -> String {
+        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw DataError(file: path, message: "cannot read the \(what): \((error as NSError).localizedDescription)")
         }
+    }
+
+    /// The simulator's `reward_signals.jsonl` (episode_id, signal_type, value, latency in seconds),
+    /// each signal attached to its row of the log whose episode ids are `episodeIDs`. Read once;
+    /// `RewardSignals.rewards` then recomputes rewards for any weights and cut-offs.
+    public static func rewardSignals(path: String, episodeIDs: [String]) throws -> RewardSignals {
+        let text = try readText(path, what: "signals")
         var row: [String: Int] = [:]
         for (i, id) in episodeIDs.enumerated() { row[id] = i }
-        var out = [[Double]](repeating: [Double](repeating: 0, count: episodeIDs.count), count: cutoffs.count)
-        var all = [Double](repeating: 0, count: episodeIDs.count)
-        var arrived = [Int](repeating: 0, count: cutoffs.count)
-        var total = 0
+        var out = RewardSignals(path: path, rows: episodeIDs.count)
         var lineNumber = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw DataError(file: signalsPath, line: lineNumber, message: "not a JSON object")
+                throw DataError(file: path, line: lineNumber, message: "not a JSON object")
             }
-            guard let id = o["episode_id"] as? String else { throw DataError(file: signalsPath, line: lineNumber, column: "episode_id", message: "missing or not a string") }
-            guard let i = row[id] else { throw DataError(file: signalsPath, line: lineNumber, column: "episode_id", message: "'\(id)' is not an episode of the log") }
-            guard let kind = o["signal_type"] as? String else { throw DataError(file: signalsPath, line: lineNumber, column: "signal_type", message: "missing or not a string") }
-            guard let w = weights[kind] else {
-                throw DataError(file: signalsPath, line: lineNumber, column: "signal_type", message: "'\(kind)' has no reward weight (known: \(weights.keys.sorted().joined(separator: ", ")))")
-            }
-            guard let v = (o["value"] as? NSNumber)?.doubleValue, v.isFinite else { throw DataError(file: signalsPath, line: lineNumber, column: "value", message: "missing or not a finite number") }
+            guard let id = o["episode_id"] as? String else { throw DataError(file: path, line: lineNumber, column: "episode_id", message: "missing or not a string") }
+            guard let i = row[id] else { throw DataError(file: path, line: lineNumber, column: "episode_id", message: "'\(id)' is not an episode of the log") }
+            guard let kind = o["signal_type"] as? String else { throw DataError(file: path, line: lineNumber, column: "signal_type", message: "missing or not a string") }
+            guard let v = (o["value"] as? NSNumber)?.doubleValue, v.isFinite else { throw DataError(file: path, line: lineNumber, column: "value", message: "missing or not a finite number") }
             guard let lat = (o["latency"] as? NSNumber)?.doubleValue, lat.isFinite, lat >= 0 else {
-                throw DataError(file: signalsPath, line: lineNumber, column: "latency", message: "missing, negative or not a number")
+                throw DataError(file: path, line: lineNumber, column: "latency", message: "missing, negative or not a number")
             }
-            total += 1
-            all[i] += w * v
-            let at = times[i] + lat
-            for (c, cut) in cutoffs.enumerated() where at <= cut { out[c][i] += w * v; arrived[c] += 1 }
+            out.row.append(i); out.kind.append(kind); out.value.append(v); out.latency.append(lat); out.line.append(lineNumber)
         }
-        return (out, arrived.map { total > 0 ? Double($0) / Double(total) : 1 }, all)
+        return out
+    }
+}
+
+/// Reward signals of a log, one entry per signal (see `LogImport.rewardSignals`).
+public struct RewardSignals: Sendable {
+    public let path: String
+    /// Rows of the log.
+    public let rows: Int
+    public var row: [Int] = [], kind: [String] = [], value: [Double] = [], latency: [Double] = [], line: [Int] = []
+
+    init(path: String, rows: Int) { self.path = path; self.rows = rows }
+
+    /// Delayed rewards at cut-off times: each row's reward as the weighted sum of the signals that
+    /// had arrived by the cut-off (decision time `times[row]` + latency <= cut-off); signals not yet
+    /// arrived count as missing (contribute nothing). `weights` maps signal_type to its weight; a
+    /// type without one is an error naming its first line. Returns one reward vector per cut-off,
+    /// the share of signals arrived at each, and the rewards with every signal.
+    public func rewards(times: [Double], weights: [String: Double], cutoffs: [Double]) throws -> (rewards: [[Double]], arrived: [Double], all: [Double]) {
+        var out = [[Double]](repeating: [Double](repeating: 0, count: rows), count: cutoffs.count)
+        var all = [Double](repeating: 0, count: rows)
+        var arrived = [Int](repeating: 0, count: cutoffs.count)
+        for j in row.indices {
+            guard let w = weights[kind[j]] else {
+                throw DataError(file: path, line: line[j], column: "signal_type",
+                                message: "'\(kind[j])' has no reward weight (known: \(weights.keys.sorted().joined(separator: ", ")))")
+            }
+            let i = row[j], c = w * value[j]
+            all[i] += c
+            let at = times[i] + latency[j]
+            for (k, cut) in cutoffs.enumerated() where at <= cut { out[k][i] += c; arrived[k] += 1 }
+        }
+        return (out, arrived.map { row.isEmpty ? 1 : Double($0) / Double(row.count) }, all)
     }
 }
