@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GymData
 import GymLinalg
 import GymRandom
 import GymSynth

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GymData
 import GymAgents
 import GymEval
 import GymGate
@@ -209,7 +210,8 @@ struct OPEEstimateCommand: ParsableCommand {
             }
             target = try OPECandidates.perRow(candidate, log: log, scenario: sc, spec: policy)
         } else {
-            target = try LogImport.policyProbabilities(path: String(policy.dropFirst(6)), rows: log.count, actions: log.actions, positions: log.positions)
+            target = PerRowPolicy(actions: log.actions, positions: log.positions,
+                                  probs: try LogImport.policyProbabilities(path: String(policy.dropFirst(6)), rows: log.count, actions: log.actions))
         }
         let kind = rewardModel == "auto" ? RewardModelKind.automatic(for: log) : RewardModelKind(rawValue: rewardModel)!
         let (est, diag) = OPERunner.run(log: log, policy: target, seed: seed, resamples: resamples, threads: threads, folds: folds,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GymData
 import GymRunner
 import GymSynth
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GymData
 import GymEval
 import GymRandom
 import GymReports

@@ -1,4 +1,5 @@
 import Foundation
+import GymData
 import GymAgents
 import GymCore
 import GymEval

@@ -1,4 +1,5 @@
 import Foundation
+import GymData
 import GymSynth
 import Yams
 

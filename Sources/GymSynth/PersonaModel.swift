@@ -1,4 +1,5 @@
 import Foundation
+import GymData
 import GymEval
 
 /// A fitted persona distribution: a mixture whose components hold a diagonal Gaussian over the

@@ -1,4 +1,5 @@
 import Foundation
+import GymData
 import GymRandom
 
 /// Rows of one table in a model's schema: numeric values clipped and scaled to [-1, 1] by the

@@ -1,4 +1,5 @@
 import XCTest
+@testable import GymData
 import GymTestSupport
 @testable import GymSynth
 

@@ -1,4 +1,5 @@
 import Foundation
+import GymData
 import GymLinalg
 import GymRandom
 
