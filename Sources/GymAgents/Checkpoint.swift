@@ -56,7 +56,7 @@ public struct PPOCheckpoint: Codable, Equatable, Sendable {
 }
 
 /// Why a checkpoint cannot be used.
-public struct CheckpointError: Error, CustomStringConvertible, Equatable {
+public struct CheckpointError: BadInputError, Equatable {
     public let path: String
     public let message: String
     public var description: String { "\(path): error: \(message)" }

@@ -1,8 +1,9 @@
 import Foundation
+import GymCore
 
 /// A problem in a data file, with its place: file, line (1-based, physical lines), and the column
 /// when one is involved.
-public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct DataError: BadInputError, Equatable, Sendable {
     public var file: String
     public var line: Int?
     public var column: String?

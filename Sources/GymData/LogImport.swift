@@ -9,7 +9,7 @@ public enum LogImport {
     /// column's first level (in sorted order) dropped (`pandas.get_dummies(drop_first=True)`); the
     /// action context per item is [label codes of item_feature_1..3 (sorted levels), item_feature_0].
     /// The affinity columns are not used. The number of actions is max(item_id) + 1.
-    public static func openBandit(directory: String, policy: String, campaign: String) throws -> LoggedBandit {
+    public static func openBandit(directory: String, policy: String, campaign: String, limits: DataLimits = .standard) throws -> LoggedBandit {
         let base = URL(fileURLWithPath: directory).appendingPathComponent(policy).appendingPathComponent(campaign)
         let path = base.appendingPathComponent("\(campaign).csv").path
         let csv = try CSVText.read(path: path)
@@ -26,7 +26,7 @@ public enum LogImport {
         var reward = [Double](repeating: 0, count: n), pscore = reward
         for (i, row) in csv.rows.enumerated() {
             let line = csv.lines[i]
-            guard let a = Int(row[ja]), a >= 0 else { throw DataError(file: path, line: line, column: "item_id", message: "'\(row[ja])' is not a non-negative integer") }
+            let a = try limits.index(row[ja], limit: limits.maxActions, flag: "--max-actions", what: "item", file: path, line: line, column: "item_id")
             guard let p = Int(row[jp]), (1...3).contains(p) else { throw DataError(file: path, line: line, column: "position", message: "'\(row[jp])' must be 1, 2 or 3") }
             guard let r = Double(row[jr]), r.isFinite else { throw DataError(file: path, line: line, column: "click", message: "'\(row[jr])' is not a number") }
             guard let s = Double(row[js]), s > 0, s <= 1 else {
@@ -66,7 +66,7 @@ public enum LogImport {
         }
         var actionContext = [Double](repeating: 0, count: K * 4)
         for (r, row) in items.rows.enumerated() {
-            guard let id = Int(row[ji]), id >= 0 else { throw DataError(file: ipath, line: items.lines[r], column: "item_id", message: "'\(row[ji])' is not an item id") }
+            let id = try limits.index(row[ji], limit: limits.maxActions, flag: "--max-actions", what: "item", file: ipath, line: items.lines[r], column: "item_id")
             guard id < K else { continue }
             for (k, j) in jc.enumerated() { actionContext[id * 4 + k] = Double(codes[k][row[j]]!) }
             guard let v = Double(row[j0]), v.isFinite else { throw DataError(file: ipath, line: items.lines[r], column: "item_feature_0", message: "'\(row[j0])' is not a number") }
@@ -80,7 +80,7 @@ public enum LogImport {
     /// A plain CSV log: `action` (0-based integer), `reward`, `propensity` in (0, 1], optionally
     /// `position` (0-based integer); every other column must be numeric and is a context feature.
     /// `actions`: the action space's size (nil: the largest logged action + 1).
-    public static func csv(path: String, actions: Int?) throws -> LoggedBandit {
+    public static func csv(path: String, actions: Int?, limits: DataLimits = .standard) throws -> LoggedBandit {
         let t = try CSVText.read(path: path)
         func column(_ name: String) throws -> Int {
             guard let j = t.header.firstIndex(of: name) else {
@@ -97,9 +97,7 @@ public enum LogImport {
         var context = [Double](repeating: 0, count: n * contextColumns.count)
         for (i, row) in t.rows.enumerated() {
             let line = t.lines[i]
-            guard let a = Int(row[ja].trimmingCharacters(in: .whitespaces)), a >= 0 else {
-                throw DataError(file: path, line: line, column: "action", message: "'\(row[ja])' is not a non-negative integer")
-            }
+            let a = try limits.index(row[ja], limit: limits.maxActions, flag: "--max-actions", what: "action", file: path, line: line, column: "action")
             if let k = actions, a >= k { throw DataError(file: path, line: line, column: "action", message: "\(a) is outside the action space 0..\(k - 1)") }
             guard let r = Double(row[jr].trimmingCharacters(in: .whitespaces)) else {
                 throw DataError(file: path, line: line, column: "reward", message: "'\(row[jr])' is not a number")
@@ -112,10 +110,7 @@ public enum LogImport {
                 throw DataError(file: path, line: line, column: "propensity", message: "\(row[js]) must be in (0, 1] (a logged action has positive probability)")
             }
             if let jp {
-                guard let p = Int(row[jp].trimmingCharacters(in: .whitespaces)), p >= 0 else {
-                    throw DataError(file: path, line: line, column: "position", message: "'\(row[jp])' is not a non-negative integer")
-                }
-                position[i] = Int32(p)
+                position[i] = Int32(try limits.index(row[jp], limit: limits.maxPositions, flag: "--max-positions", what: "position", file: path, line: line, column: "position"))
             }
             for (k, j) in contextColumns.enumerated() {
                 guard let x = Double(row[j].trimmingCharacters(in: .whitespaces)), x.isFinite else {
@@ -133,7 +128,8 @@ public enum LogImport {
 
     /// A candidate's probabilities per logged row: a CSV with columns p_0 ... p_{K-1}, one row per
     /// logged row in log order, each row summing to 1 (within 1e-6). Returns rows x actions, row-major.
-    public static func policyProbabilities(path: String, rows: Int, actions: Int) throws -> [Double] {
+    public static func policyProbabilities(path: String, rows: Int, actions: Int, limits: DataLimits = .standard) throws -> [Double] {
+        try limits.checkTable(rows: rows, actions: actions, file: path, what: "the candidate's probabilities")
         let t = try CSVText.read(path: path)
         let names = (0..<actions).map { "p_\($0)" }
         guard t.header == names else {
@@ -154,108 +150,6 @@ public enum LogImport {
             guard abs(sum - 1) <= 1e-6 else { throw DataError(file: path, line: t.lines[i], message: "the probabilities sum to \(sum), not 1") }
         }
         return probs
-    }
-
-    /// The simulator's `training_episodes.jsonl` (the blueprint's schema with propensities): one
-    /// JSON object per line; action = `action_index`, reward = `reward_score` (the weighted sum of
-    /// the signals), propensity = `propensity`; the context is the numeric fields of
-    /// `context_snapshot` (hour, weekday, week, heart_rate, hrv, stress, active_connections,
-    /// pending_matches), one position. Logs written with `run --log-observations` carry the agent's
-    /// observation vector and allowed actions in `context_snapshot.observation` /
-    /// `context_snapshot.allowed_actions`; then the context is the observation (what a candidate
-    /// agent needs to act) and `masks` is set. `actions`: the action space's size (nil: largest + 1).
-    /// `episodeIDs`, when given, receives each row's `episode_id` (for `rewardsAtCutoffs`).
-    public static func episodes(path: String, actions: Int?, episodeIDs: UnsafeMutablePointer<[String]>? = nil) throws -> LoggedBandit {
-        let text = try readText(path, what: "log")
-        let keys = ["hour", "weekday", "week", "heart_rate", "hrv", "stress", "active_connections", "pending_matches"]
-        var action: [Int32] = [], reward: [Double] = [], pscore: [Double] = [], context: [Double] = [], times: [Double] = []
-        var allowed: [[Int]] = []
-        var ids: [String] = []
-        var observationDimension: Int? = nil
-        var hasObservations: Bool? = nil
-        var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw DataError(file: path, line: lineNumber, message: "not a JSON object")
-            }
-            func number(_ key: String, in o: [String: Any], prefix: String = "") throws -> Double {
-                guard let v = o[key] else { throw DataError(file: path, line: lineNumber, column: prefix + key, message: "missing key") }
-                guard let x = (v as? NSNumber)?.doubleValue else {
-                    throw DataError(file: path, line: lineNumber, column: prefix + key, message: "'\(v)' is not a number")
-                }
-                return x
-            }
-            let a = try number("action_index", in: obj)
-            guard a >= 0, a == a.rounded(), a < 1e9 else { throw DataError(file: path, line: lineNumber, column: "action_index", message: "\(a) is not a non-negative integer") }
-            if let k = actions, Int(a) >= k { throw DataError(file: path, line: lineNumber, column: "action_index", message: "\(Int(a)) is outside the action space 0..\(k - 1)") }
-            let r = try number("reward_score", in: obj)
-            guard r.isFinite else { throw DataError(file: path, line: lineNumber, column: "reward_score", message: "NaN and infinite rewards are not allowed") }
-            let p = try number("propensity", in: obj)
-            guard p > 0, p <= 1 else { throw DataError(file: path, line: lineNumber, column: "propensity", message: "\(p) must be in (0, 1]") }
-            guard let ctx = obj["context_snapshot"] as? [String: Any] else {
-                throw DataError(file: path, line: lineNumber, column: "context_snapshot", message: "missing or not an object")
-            }
-            // The observation vector, all lines or none.
-            let obs = ctx["observation"]
-            if hasObservations == nil { hasObservations = obs != nil }
-            if (obs != nil) != hasObservations! {
-                throw DataError(file: path, line: lineNumber, column: "context_snapshot.observation",
-                                message: obs == nil ? "missing, but earlier lines have it" : "present, but earlier lines lack it")
-            }
-            if let obs {
-                guard let arr = obs as? [Any], let xs = Optional(arr.compactMap { ($0 as? NSNumber)?.doubleValue }), xs.count == arr.count,
-                      xs.allSatisfy({ $0.isFinite }), !xs.isEmpty else {
-                    throw DataError(file: path, line: lineNumber, column: "context_snapshot.observation", message: "not an array of finite numbers")
-                }
-                if observationDimension == nil { observationDimension = xs.count }
-                guard xs.count == observationDimension else {
-                    throw DataError(file: path, line: lineNumber, column: "context_snapshot.observation",
-                                    message: "\(xs.count) numbers; earlier lines have \(observationDimension!)")
-                }
-                context.append(contentsOf: xs)
-                guard let al = ctx["allowed_actions"] as? [Any], let ai = Optional(al.compactMap { ($0 as? NSNumber)?.intValue }),
-                      ai.count == al.count, !ai.isEmpty, ai.allSatisfy({ $0 >= 0 && $0 < 1_000_000 }) else {
-                    throw DataError(file: path, line: lineNumber, column: "context_snapshot.allowed_actions", message: "missing or not an array of action indices")
-                }
-                guard ai.contains(Int(a)) else {
-                    throw DataError(file: path, line: lineNumber, column: "action_index", message: "\(Int(a)) is not among the allowed actions \(ai)")
-                }
-                allowed.append(ai)
-            } else {
-                for k in keys { context.append(try number(k, in: ctx, prefix: "context_snapshot.")) }
-            }
-            if let t = obj["timestamp"] as? String {
-                guard let secs = parseTimestamp(t) else {
-                    throw DataError(file: path, line: lineNumber, column: "timestamp", message: "'\(t)' is not an ISO 8601 UTC time (YYYY-MM-DDTHH:MM:SSZ)")
-                }
-                times.append(secs)
-            }
-            if episodeIDs != nil {
-                guard let id = obj["episode_id"] as? String else { throw DataError(file: path, line: lineNumber, column: "episode_id", message: "missing or not a string") }
-                ids.append(id)
-            }
-            action.append(Int32(a)); reward.append(r); pscore.append(p)
-        }
-        guard !reward.isEmpty else { throw DataError(file: path, message: "empty log: no episodes") }
-        let maxAllowed = allowed.map { $0.max() ?? 0 }.max() ?? 0
-        let k = actions ?? (max(Int(action.max()!), maxAllowed) + 1)
-        if let actions, maxAllowed >= actions {
-            throw DataError(file: path, column: "context_snapshot.allowed_actions", message: "action \(maxAllowed) is outside the action space 0..\(actions - 1)")
-        }
-        let dim = observationDimension ?? keys.count
-        var log = LoggedBandit(actions: k, positions: 1, action: action,
-                               position: [Int32](repeating: 0, count: reward.count), reward: reward, pscore: pscore,
-                               context: context, contextDimension: dim, source: path)
-        if times.count == reward.count { log.times = times }
-        if !allowed.isEmpty {
-            var m = [Bool](repeating: false, count: reward.count * k)
-            for (i, al) in allowed.enumerated() { for a in al { m[i * k + a] = true } }
-            log.masks = m
-        }
-        episodeIDs?.pointee = ids
-        return log
     }
 
     /// Seconds since 1970 of "YYYY-MM-DDTHH:MM:SS[.fff]Z".
@@ -283,39 +177,5 @@ public enum LogImport {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         let days = era * 146_097 + doe - 719_468
         return Double(days * 86_400 + hh * 3600 + mm * 60 + ss) + frac
-    }
-
-    /// Reads a whole text file, or a DataError naming it and what it was meant to hold.
-    static func readText(_ path: String, what: String) throws -> String {
-        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw DataError(file: path, message: "cannot read the \(what): \((error as NSError).localizedDescription)")
-        }
-    }
-
-    /// The simulator's `reward_signals.jsonl` (episode_id, signal_type, value, latency in seconds),
-    /// each signal attached to its row of the log whose episode ids are `episodeIDs`. Read once;
-    /// `RewardSignals.rewards` then recomputes rewards for any weights and cut-offs.
-    public static func rewardSignals(path: String, episodeIDs: [String]) throws -> RewardSignals {
-        let text = try readText(path, what: "signals")
-        var row: [String: Int] = [:]
-        for (i, id) in episodeIDs.enumerated() { row[id] = i }
-        var out = RewardSignals(path: path, rows: episodeIDs.count)
-        var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw DataError(file: path, line: lineNumber, message: "not a JSON object")
-            }
-            guard let id = o["episode_id"] as? String else { throw DataError(file: path, line: lineNumber, column: "episode_id", message: "missing or not a string") }
-            guard let i = row[id] else { throw DataError(file: path, line: lineNumber, column: "episode_id", message: "'\(id)' is not an episode of the log") }
-            guard let kind = o["signal_type"] as? String else { throw DataError(file: path, line: lineNumber, column: "signal_type", message: "missing or not a string") }
-            guard let v = (o["value"] as? NSNumber)?.doubleValue, v.isFinite else { throw DataError(file: path, line: lineNumber, column: "value", message: "missing or not a finite number") }
-            guard let lat = (o["latency"] as? NSNumber)?.doubleValue, lat.isFinite, lat >= 0 else {
-                throw DataError(file: path, line: lineNumber, column: "latency", message: "missing, negative or not a number")
-            }
-            out.row.append(i); out.kind.append(kind); out.value.append(v); out.latency.append(lat); out.line.append(lineNumber)
-        }
-        return out
     }
 }

@@ -89,24 +89,25 @@ public final class StreamWriter {
     let limit = 1 << 20
     var committed = false
     public private(set) var bytesWritten = 0
-    var failure: DataError?
+    var failure: OutputError?
+    let overwrite: Bool
 
-    public init(path: String) throws {
+    /// Opens a temporary file beside `path`. The path is checked first (`OutputGuard.checkFile`):
+    /// a directory, an input, or an existing file without `overwrite` is refused.
+    public init(path: String, flag: String = "--out", inputs: [(flag: String, path: String)] = [], overwrite: Bool = false) throws {
         self.path = path
+        self.overwrite = overwrite
         if path == "-" {
             tmpPath = nil
             handle = FileHandle.standardOutput
             return
         }
+        try OutputGuard.checkFile(path, flag: flag, inputs: inputs, overwrite: overwrite)
         let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw DataError(file: path, message: "the directory '\(dir)' does not exist")
-        }
-        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        TempName.removeStale(in: url.deletingLastPathComponent())
+        let tmp = TempName.beside(url).path
         guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
-            throw DataError(file: path, message: "cannot create a file in '\(dir)'")
+            throw OutputError.cannotCreate(path: path, reason: "cannot create a file in '\(url.deletingLastPathComponent().path)'")
         }
         tmpPath = tmp
         handle = h
@@ -142,7 +143,7 @@ public final class StreamWriter {
         guard !bytes.isEmpty else { return }
         if failure == nil {
             do { try handle.write(contentsOf: bytes) } catch {
-                failure = DataError(file: path, message: "write failed: \((error as NSError).localizedDescription)")
+                failure = OutputError.io(path: path, reason: "write failed: \((error as NSError).localizedDescription)")
             }
         }
         bytesWritten += bytes.count
@@ -158,12 +159,18 @@ public final class StreamWriter {
         flushBuffer()
         if let failure { throw failure }
         guard let tmpPath else { committed = true; return }
-        try handle.close()
-        if FileManager.default.fileExists(atPath: path) { try? FileManager.default.removeItem(atPath: path) }
-        do { try FileManager.default.moveItem(atPath: tmpPath, toPath: path) } catch {
-            throw DataError(file: path, message: "cannot move the finished file into place: \((error as NSError).localizedDescription)")
+        do { try handle.close() } catch {
+            throw OutputError.io(path: path, reason: "cannot close the file: \((error as NSError).localizedDescription)")
         }
-        committed = true
+        committed = true   // place() removes the temporary file on failure
+        try AtomicFile.place(URL(fileURLWithPath: tmpPath), at: URL(fileURLWithPath: path), overwrite: overwrite)
+    }
+
+    /// Removes a file this writer committed (used when a later step of the same command fails,
+    /// so that no output exists without what must accompany it).
+    public func retract() {
+        guard committed, tmpPath != nil else { return }
+        unlink(path)
     }
 }
 

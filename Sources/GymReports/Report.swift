@@ -62,6 +62,8 @@ public struct RunReport: Sendable {
     public var confidence: Double = 0.95
     /// Per agent and group: the success-outcome rate of the evaluation decisions.
     public var groupRates: [GroupRate] = []
+    /// The files every run report holds (logs and checkpoints come on top).
+    public static let standardFiles = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg", "run.json"]
     public init(scenario: String, scenarioFile: String, description: String, seed: UInt64, generator: String,
                 gslVersion: String, projectVersion: String, wallTimeSeconds: Double, runID: String,
                 agents: [AgentReport], verdict: GateVerdict, targetPerformance: Double?,
@@ -83,6 +85,21 @@ public enum Render {
     public static func csvNumber(_ x: Double?) -> String {
         guard let x, x.isFinite else { return "" }
         return "\(x)"
+    }
+    /// `%g`, or "inf".
+    public static func g(_ x: Double) -> String { x.isFinite ? String(format: "%g", x) : "inf" }
+    /// A confidence level as a percentage: 0.95 -> "95%", 0.9 -> "90%", 0.975 -> "97.5%".
+    public static func percent(_ level: Double) -> String {
+        let p = level * 100
+        return (p == p.rounded() ? String(Int(p)) : String(format: "%g", p)) + "%"
+    }
+    /// Seconds as the largest whole unit: 0, 90s, 30m, 6h, 2d.
+    public static func duration(_ s: Double) -> String {
+        if s == 0 { return "0" }
+        if s.truncatingRemainder(dividingBy: 86_400) == 0 { return "\(Int(s / 86_400))d" }
+        if s.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(s / 3600))h" }
+        if s.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(s / 60))m" }
+        return "\(g(s))s"
     }
     /// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
     public static func csvField(_ s: String) -> String {

@@ -1,95 +1,13 @@
 import Foundation
 import GymCore
+import GymData
 import GymRandom
 import GymReports
-
-/// Errors while writing outputs.
-public enum OutputError: Error, CustomStringConvertible {
-    case exists(String)
-    case io(path: String, message: String)
-    public var description: String {
-        switch self {
-        case .exists(let p): return "\(p): output directory already exists and is not empty; choose another --out (nothing was written)"
-        case .io(let p, let m): return "\(p): \(m)"
-        }
-    }
-}
-
-/// Writes a set of files as one unit: everything goes to a hidden temporary directory next to
-/// the destination, which is renamed into place at the end. A failure part-way leaves no
-/// partial report directory behind.
-public final class AtomicDirectory {
-    public let destination: URL
-    let temporary: URL
-    var committed = false
-    public private(set) var files: [String] = []
-
-    public init(destination: URL) throws {
-        self.destination = destination
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: destination.path, isDirectory: &isDir) {
-            let contents = (try? fm.contentsOfDirectory(atPath: destination.path)) ?? ["?"]
-            if !isDir.boolValue || !contents.isEmpty { throw OutputError.exists(destination.path) }
-        }
-        let parent = destination.deletingLastPathComponent()
-        do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-            throw OutputError.io(path: parent.path, message: "cannot create directory: \(error.localizedDescription)")
-        }
-        AtomicDirectory.removeStale(in: parent)
-        temporary = parent.appendingPathComponent(".tmp-\(destination.lastPathComponent)-\(getpid())")
-        try? fm.removeItem(at: temporary)
-        do { try fm.createDirectory(at: temporary, withIntermediateDirectories: true) } catch {
-            throw OutputError.io(path: temporary.path, message: "cannot create directory: \(error.localizedDescription)")
-        }
-    }
-
-    public func write(_ relative: String, _ text: String) throws {
-        try write(relative, bytes: Array(text.utf8))
-    }
-
-    public func write(_ relative: String, bytes: [UInt8]) throws {
-        let url = temporary.appendingPathComponent(relative)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(bytes).write(to: url)
-        } catch {
-            throw OutputError.io(path: destination.appendingPathComponent(relative).path, message: "cannot write: \(error.localizedDescription)")
-        }
-        files.append(relative)
-    }
-
-    /// Temporary directories left by runs that were killed (their process no longer exists).
-    static func removeStale(in parent: URL) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
-        for name in names where name.hasPrefix(".tmp-") {
-            guard let dash = name.lastIndex(of: "-"), let pid = Int32(name[name.index(after: dash)...]), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
-                try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
-            }
-        }
-    }
-
-    /// Moves the finished directory into place. rename(2) replaces an empty directory and fails
-    /// on a non-empty one, so a report that appeared meanwhile is never overwritten.
-    public func commit() throws {
-        if rename(temporary.path, destination.path) != 0 {
-            let msg = String(cString: strerror(errno))
-            throw OutputError.io(path: destination.path, message: "cannot move the report into place: \(msg)")
-        }
-        committed = true
-    }
-
-    deinit {
-        if !committed { try? FileManager.default.removeItem(at: temporary) }
-    }
-}
 
 /// A growable byte buffer for fast text output (the episode logs run to tens of megabytes).
 public struct ByteWriter {
     public private(set) var bytes: [UInt8] = []
     public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
-    static let hexDigits = Array("0123456789abcdef".utf8)
 
     public mutating func append(_ s: String) {
         var s = s
@@ -101,10 +19,7 @@ public struct ByteWriter {
     public mutating func append(_ i: Int) { append(String(i)) }
     /// Shortest round-trip representation; null for non-finite values.
     public mutating func append(number x: Double) { if x.isFinite { append(x.description) } else { append("null" as StaticString) } }
-    /// `count` lowercase hex digits of `v`, most significant first.
-    public mutating func appendHex(_ v: UInt64, count: Int) {
-        for k in stride(from: count - 1, through: 0, by: -1) { bytes.append(ByteWriter.hexDigits[Int((v >> UInt64(4 * k)) & 0xf)]) }
-    }
+    mutating func appendUUID(seed: UInt64, _ label: String) { DeterministicUUID.append(seed: seed, label: label, to: &bytes) }
     /// Two decimal digits, zero-padded.
     mutating func append2(_ v: Int) { bytes.append(UInt8(48 + v / 10)); bytes.append(UInt8(48 + v % 10)) }
 }
@@ -122,16 +37,7 @@ public enum EpisodeLog {
     }
 
     static func appendUUID(_ w: inout ByteWriter, seed: UInt64, _ label: String) {
-        let h1 = SeedTree.splitmix64(seed ^ SeedTree.fnv1a64(label))
-        var h2 = SeedTree.splitmix64(h1 ^ 0x5bd1_e995_5bd1_e995)
-        // Version 4 and the RFC 4122 variant bits.
-        let hi = (h1 & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000
-        h2 = (h2 & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000
-        w.appendHex(hi >> 32, count: 8); w.append("-" as StaticString)
-        w.appendHex((hi >> 16) & 0xffff, count: 4); w.append("-" as StaticString)
-        w.appendHex(hi & 0xffff, count: 4); w.append("-" as StaticString)
-        w.appendHex(h2 >> 48, count: 4); w.append("-" as StaticString)
-        w.appendHex(h2 & 0xffff_ffff_ffff, count: 12)
+        w.appendUUID(seed: seed, label)
     }
 
     /// ISO 8601 UTC timestamp of simulated second `t` (civil-from-days, Hinnant's algorithm).

@@ -12,7 +12,7 @@ import GymSim
 public let projectVersion = "0.1.0"
 
 /// A scenario that validates but cannot run.
-public enum RunError: Error, CustomStringConvertible {
+public enum RunError: BadInputError {
     case noDecisions(scenario: String, phase: String)
     public var description: String {
         switch self {

@@ -1,4 +1,6 @@
 import Foundation
+import GymCore
+import GymData
 import GymEval
 import GymGate
 import GymRandom
@@ -6,7 +8,7 @@ import GymReports
 import GymScenario
 
 /// Bad sweep data: a corrupt cell, a missing shard, a shard of another sweep (exit 65).
-public struct SweepError: Error, CustomStringConvertible {
+public struct SweepError: BadInputError {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { "error: " + message }
@@ -176,15 +178,7 @@ public enum Sweep {
 
     /// Writes `text` to `url` atomically (temporary file in the same directory, then rename).
     public static func writeAtomically(_ text: String, to url: URL) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".tmp-\(url.lastPathComponent)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        guard FileManager.default.createFile(atPath: tmp.path, contents: Data(text.utf8)) else {
-            throw OutputError.io(path: tmp.path, message: "cannot write")
-        }
-        if rename(tmp.path, url.path) != 0 {
-            let e = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw OutputError.io(path: url.path, message: "cannot rename into place: \(e)")
-        }
+        try AtomicFile.write(text, to: url)
     }
 
     /// Runs the shard's unfinished cells of `sweep` into `dir` on `threads` threads. A cell whose
@@ -194,7 +188,7 @@ public enum Sweep {
         let manifest = SweepManifest(sweep, shard: shard.1 == 1 ? "all" : "\(shard.0)/\(shard.1)")
         let manifestURL = dir.appendingPathComponent("sweep.json")
         if fm.fileExists(atPath: manifestURL.path) {
-            guard resume else { throw OutputError.exists(dir.path) }
+            guard resume else { throw OutputError.cannotCreate(path: dir.path, reason: "--out holds a sweep already; add --resume to continue it, or choose another directory (nothing was done)") }
             let old = try SweepManifest.read(manifestURL)
             guard old.fingerprint == manifest.fingerprint else {
                 throw SweepError("\(manifestURL.path): this directory holds another sweep or version (fingerprint \(old.fingerprint), this sweep \(manifest.fingerprint)); nothing was changed")
@@ -203,17 +197,14 @@ public enum Sweep {
                 throw SweepError("\(manifestURL.path): this directory holds shard \(old.shard), not \(manifest.shard)")
             }
         } else {
-            if fm.fileExists(atPath: dir.path), let c = try? fm.contentsOfDirectory(atPath: dir.path), !c.isEmpty {
-                throw OutputError.exists(dir.path)
-            }
-            try fm.createDirectory(at: dir.appendingPathComponent("cells"), withIntermediateDirectories: true)
+            try OutputGuard.checkDirectory(dir.path, flag: "--out")
+            try OutputGuard.makeDirectory(dir.appendingPathComponent("cells"))
             try writeAtomically(manifest.json(), to: manifestURL)
         }
-        try fm.createDirectory(at: dir.appendingPathComponent("cells"), withIntermediateDirectories: true)
+        try OutputGuard.makeDirectory(dir.appendingPathComponent("cells"))
         // Leftover temporary files of a killed run.
-        for f in (try? fm.contentsOfDirectory(atPath: dir.appendingPathComponent("cells").path)) ?? [] where f.hasPrefix(".tmp-") {
-            try? fm.removeItem(at: dir.appendingPathComponent("cells").appendingPathComponent(f))
-        }
+        TempName.removeStale(in: dir.appendingPathComponent("cells"))
+        TempName.removeStale(in: dir)
         let mine = cells(of: sweep.cellCount, shard: shard)
         var todo: [Int] = []
         for k in mine {

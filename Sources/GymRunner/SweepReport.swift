@@ -1,4 +1,5 @@
 import Foundation
+import GymData
 import GymEval
 import GymRandom
 import GymReports
@@ -64,9 +65,9 @@ public enum SweepMerge {
         }
         let results = cells.map { $0! }
         let fm = FileManager.default
-        try fm.createDirectory(at: dest.appendingPathComponent("charts"), withIntermediateDirectories: true)
+        try OutputGuard.makeDirectory(dest.appendingPathComponent("charts"))
         if !dirs.contains(where: { $0.standardized.path == dest.standardized.path }) {
-            try fm.createDirectory(at: dest.appendingPathComponent("cells"), withIntermediateDirectories: true)
+            try OutputGuard.makeDirectory(dest.appendingPathComponent("cells"))
             for k in 0..<total { try Sweep.writeAtomically(cellText[k]!, to: dest.appendingPathComponent(Sweep.cellName(k))) }
             var merged = m
             merged.shard = "merged"

@@ -1,3 +1,4 @@
+import GymCore
 /// One problem found in a scenario file, printed like a compiler error:
 ///
 /// ```
@@ -61,7 +62,7 @@ public struct ScenarioDiagnostic: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Everything wrong with one scenario file (or gate file), every problem and not just the first.
-public struct ScenarioError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ScenarioError: BadInputError, Sendable, Equatable {
     /// Sorted by line, then column.
     public let diagnostics: [ScenarioDiagnostic]
     public init(diagnostics: [ScenarioDiagnostic]) { self.diagnostics = diagnostics }

@@ -49,24 +49,35 @@ public struct PersonaSampler: Sendable {
     /// categorical level indices, `vectors` rows x 512. With `reject`, a profile whose modelled
     /// values equal a real row's (`RowKeys`) is drawn again, up to `maxAttempts` times; the
     /// counts of redraws and of rows that stayed copies are returned.
+    ///
+    /// Each profile's draws (its values, then its vector's noise) follow those of the profiles
+    /// before it in the chunk, so profile i depends only on the seed and i, never on how many
+    /// profiles are generated.
     @discardableResult
     public func chunk(_ c: Int, rows: Int, root: SeedTree, values: UnsafeMutablePointer<Double>, codes: UnsafeMutablePointer<Int>,
                       vectors: UnsafeMutablePointer<Double>, latent: UnsafeMutablePointer<Double>, reject: RowKeys? = nil,
                       maxAttempts: Int = 1000, gemm: GemmBackend = Gemm.preferred) -> (redraws: Int, copiesKept: Int) {
         let s = root.child("synth.generate", c).stream(.taus2)
-        let d = model.numeric.count, C = model.categorical.count, L = model.latentDimension
+        let d = model.numeric.count, C = model.categorical.count, L = model.latentDimension, D = projection.dimension
         var redraws = 0, kept = 0
-        for r in 0..<rows {
-            var attempts = 0
-            while true {
-                draw(stream: s, values: values + r * d, codes: codes + r * C, latent: latent + r * L)
-                attempts += 1
-                guard let reject, reject.contains(latent: latent + r * L, codes: codes + r * C, d: d, c: C) else { break }
-                if attempts >= maxAttempts { kept += 1; break }
-                redraws += 1
+        let block = 64
+        var start = 0
+        while start < rows {
+            let m = min(block, rows - start)
+            for r in start..<(start + m) {
+                var attempts = 0
+                while true {
+                    draw(stream: s, values: values + r * d, codes: codes + r * C, latent: latent + r * L)
+                    attempts += 1
+                    guard let reject, reject.contains(latent: latent + r * L, codes: codes + r * C, d: d, c: C) else { break }
+                    if attempts >= maxAttempts { kept += 1; break }
+                    redraws += 1
+                }
+                s.fillStandardNormal(UnsafeMutableBufferPointer(start: vectors + r * D, count: D))
             }
+            projection.project(latent + start * L, rows: m, noise: vectors + start * D, gemm: gemm)
+            start += m
         }
-        projection.vectors(latent, rows: rows, stream: s, into: vectors, gemm: gemm)
         return (redraws, kept)
     }
 

@@ -31,26 +31,31 @@ public struct PersonaProjection: Sendable {
         var start = 0
         while start < rows {
             let m = min(block, rows - start)
-            let o = out + start * dimension
-            let n = m * dimension
-            stream.fillStandardNormal(UnsafeMutableBufferPointer(start: o, count: n))
-            let a = noise
-            for i in 0..<n { o[i] *= a }
-            weights.withUnsafeBufferPointer { w in
-                gemm.dgemm(.none, .transpose, m: m, n: dimension, k: latentDimension, alpha: 1, z + start * latentDimension,
-                           lda: latentDimension, w.baseAddress!, ldb: latentDimension, beta: 1, o, ldc: dimension)
-            }
-            for r in 0..<m {
-                let v = o + r * dimension
-                let norm = VectorMath.sumOfSquares(v, count: dimension).squareRoot()
-                if norm > 0 { let inv = 1 / norm; for j in 0..<dimension { v[j] *= inv } }
-            }
+            stream.fillStandardNormal(UnsafeMutableBufferPointer(start: out + start * dimension, count: m * dimension))
+            project(z + start * latentDimension, rows: m, noise: out + start * dimension, gemm: gemm)
             start += m
+        }
+    }
+
+    /// Completes `rows` persona vectors whose `out` rows already hold standard Gaussian noise:
+    /// scales the noise, adds W z by one matrix product, and scales each row to unit length.
+    public func project(_ z: UnsafePointer<Double>, rows m: Int, noise o: UnsafeMutablePointer<Double>, gemm: GemmBackend = Gemm.preferred) {
+        let n = m * dimension
+        let a = noise
+        for i in 0..<n { o[i] *= a }
+        weights.withUnsafeBufferPointer { w in
+            gemm.dgemm(.none, .transpose, m: m, n: dimension, k: latentDimension, alpha: 1, z,
+                       lda: latentDimension, w.baseAddress!, ldb: latentDimension, beta: 1, o, ldc: dimension)
+        }
+        for r in 0..<m {
+            let v = o + r * dimension
+            let norm = VectorMath.sumOfSquares(v, count: dimension).squareRoot()
+            if norm > 0 { let inv = 1 / norm; for j in 0..<dimension { v[j] *= inv } }
         }
     }
 }
 
-/// The reference persona structure of the speed benchmark (`../shared/bench/peers/persona_numpy.py`,
+/// The reference persona structure of the speed benchmark (`bench/peers/persona_numpy.py`,
 /// the code a researcher would write in numpy): 5 Beta traits, 16-topic Dirichlet interests, one
 /// of 3 groups, z = [traits, interests, onehot(group)] (24-D) and a 512-D persona vector.
 public struct ReferencePersonas: Sendable {

@@ -13,6 +13,16 @@ public struct EncodedRows: Sendable {
     /// count x c, row-major.
     public var codes: [Int]
 
+    /// Reads a CSV in a model's schema: the model's columns (every one must be there with the
+    /// right kind); other columns are ignored.
+    public static func load(path: String, model m: PersonaModel) throws -> EncodedRows {
+        let csv = try CSVText.read(path: path)
+        var roles: [String: ColumnRole] = [:]
+        let numeric = Set(m.numeric.map(\.name)), categorical = Set(m.categorical.map(\.name))
+        for h in csv.header { roles[h] = numeric.contains(h) ? .numeric : (categorical.contains(h) ? .categorical : .identifier) }
+        return try EncodedRows(table: try DataTable.build(csv, file: path, roles: roles), model: m)
+    }
+
     /// Reads the model's columns from `table` (every one must be there with the right kind).
     public init(table: DataTable, model: PersonaModel) throws {
         count = table.rowCount

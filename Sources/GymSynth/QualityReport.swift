@@ -90,6 +90,11 @@ public struct QualityReport: Sendable {
     static func f(_ x: Double, _ digits: Int = 4) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "n/a" }
     static func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
 
+    /// The report directory's files, report.md last.
+    public func files() -> [(name: String, text: String)] {
+        [("quality.csv", csv()), ("report.md", markdown())]
+    }
+
     public func markdown() -> String {
         var md = "# Synthetic-data quality\n\n"
         md += "| | |\n|---|---|\n"

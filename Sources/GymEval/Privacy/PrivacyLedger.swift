@@ -1,4 +1,5 @@
 import Foundation
+import GymCore
 
 /// The privacy budget of one dataset and every release made from it, kept as a JSON file (by
 /// default next to the data: `<data>.privacy-ledger.json`).
@@ -109,7 +110,11 @@ public struct PrivacyLedger: Codable, Equatable, Sendable {
     }
 }
 
-public enum PrivacyLedgerError: Error, CustomStringConvertible, Equatable {
+public enum PrivacyLedgerError: ClassifiedError, Equatable {
+    public var failureKind: FailureKind {
+        if case .unwritable = self { return .ioError }
+        return .badInput
+    }
     case unreadable(path: String, reason: String)
     case corrupt(path: String, reason: String)
     case unwritable(path: String, reason: String)

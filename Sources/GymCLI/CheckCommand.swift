@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import GymCore
 import GymScenario
 
-struct Check: ParsableCommand {
+struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Validate scenario and sweep files without running them.",
         discussion: "Prints every error compiler-style (file:line:column: error: key.path: message) and exits 65 if any file has one."
     )
@@ -32,6 +34,12 @@ struct Check: ParsableCommand {
                 failed = true
             }
         }
-        if failed { throw Exit.dataError }
+        if failed { throw AlreadyReported(failureKind: .badInput) }
     }
+}
+
+/// A failure whose messages were printed already (e.g. one per file): only the exit code is left.
+struct AlreadyReported: ClassifiedError {
+    var failureKind: FailureKind
+    var description: String { "" }
 }

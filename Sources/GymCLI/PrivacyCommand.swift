@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import GymEval
 
-struct Privacy: ParsableCommand {
+struct PrivacyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "privacy",
         abstract: "Differential-privacy accounting (RDP) for the Gaussian mechanism and DP-SGD's subsampled Gaussian.",
-        subcommands: [PrivacyEpsilon.self, PrivacySigma.self, PrivacyLedgerCommand.self]
+        subcommands: [PrivacyEpsilonCommand.self, PrivacySigmaCommand.self, PrivacyLedgerCommand.self]
     )
 }
 
@@ -36,7 +37,7 @@ struct MechanismOptions: ParsableArguments {
     }
 }
 
-struct PrivacyEpsilon: ParsableCommand {
+struct PrivacyEpsilonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "epsilon",
         abstract: "Print the epsilon spent by --steps releases of the Gaussian mechanism with noise multiplier --sigma (Poisson-subsampled at --sampling-rate).",
@@ -61,7 +62,7 @@ struct PrivacyEpsilon: ParsableCommand {
     }
 }
 
-struct PrivacySigma: ParsableCommand {
+struct PrivacySigmaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sigma",
         abstract: "Print the smallest noise multiplier for which --steps releases (Poisson-subsampled at --sampling-rate) spend at most --epsilon.",
@@ -103,16 +104,8 @@ struct PrivacyLedgerCommand: ParsableCommand {
 
     func run() throws {
         let path = ledger ?? PrivacyLedger.defaultPath(forData: data!)
-        let l: PrivacyLedger
-        do {
-            guard let loaded = try PrivacyLedger.load(path: path) else {
-                printError("\(path): error: no privacy ledger (nothing has been released from this data)")
-                throw Exit.dataError
-            }
-            l = loaded
-        } catch let e as PrivacyLedgerError {
-            printError(e.description)
-            throw Exit.dataError
+        guard let l = try PrivacyLedger.load(path: path) else {
+            throw PrivacyLedgerError.unreadable(path: path, reason: "no privacy ledger (nothing has been released from this data)")
         }
         print("dataset \(l.dataset): budget epsilon \(format(l.budget.epsilon)), delta \(l.budget.delta)")
         for r in l.releases {

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import GymGate
+import GymReports
+import GymRunner
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Train and evaluate a scenario's agents, write the report, and apply the release gate.",
+        discussion: """
+        Writes report.md, metrics.csv, learning_curve.csv, learning_curve.svg, parity.csv, parity.svg, run.json, checkpoints/ and \
+        the evaluation episode logs (logs/<agent>/training_episodes.jsonl, reward_signals.jsonl) to --out, by default \
+        reports/<scenario>/<run-id>/. Everything is written to a hidden temporary directory beside it \
+        (.tmp-<pid>@<host>~...) that is renamed into place at the end; temporary directories left by killed runs on this \
+        host are removed when the next command writes into the same parent. Exits 1 when a gate rule fails.
+        """
+    )
+
+    @Argument(help: "Scenario YAML file (e.g. scenarios/baseline.yaml).")
+    var scenario: String
+
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var output: OutputDirectoryOption
+    @OptionGroup var threads: ThreadsOption
+
+    @Flag(help: "Do not write the episode logs.")
+    var noLogs = false
+
+    @OptionGroup var quiet: QuietOption
+
+    @Flag(name: .customLong("log-observations"), help: "Add each decision's observation vector and allowed actions to the episode logs (context_snapshot.observation / allowed_actions), so that `ope --policy agent:NAME` or `checkpoint:FILE` can evaluate a candidate on them. Several times larger logs.")
+    var logObservations = false
+
+    func validate() throws {
+        if logObservations && noLogs { throw ValidationError("--log-observations has no effect with --no-logs") }
+    }
+
+    func run() throws {
+        var request = RunRequest(scenarioPath: scenario, seed: seed.seed, freshSeed: freshSeed(), out: output.out, threads: threads.threads)
+        request.noLogs = noLogs
+        request.logObservations = logObservations
+        let outcome = try RunJob.run(request, progress: Progress(enabled: !quiet.quiet))
+        let report = outcome.report
+        print("scenario \(report.scenario), seed \(outcome.seed): report in \(outcome.destination.path)/report.md")
+        for a in report.agents {
+            let m = a.metric("mean_reward")
+            let tag = a.isUpperBound ? " (upper bound)" : ""
+            print(String(format: "  %-16@ mean_reward %.4f [%.4f, %.4f]", a.name + tag as NSString, m?.value ?? .nan, m?.ciLow ?? .nan, m?.ciHigh ?? .nan))
+        }
+        try printVerdict(report.verdict)
+    }
+}
+
+/// Prints a gate verdict; throws `GateFailed` (exit 1) when a rule failed.
+func printVerdict(_ v: GateVerdict) throws {
+    if v.results.isEmpty { print("gate: no rules"); return }
+    print("gate: \(v.passed ? "PASSED" : "FAILED") (\(v.results.count - v.failures.count)/\(v.results.count) rules passed)")
+    for r in v.results {
+        print("  \(r.passed ? "pass" : "FAIL"): \(r.reason)\(r.rule.source.map { "  [\($0)]" } ?? "")")
+    }
+    if !v.passed { throw GateFailed() }
+}
