@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "GymAgentsTests", dependencies: ["GymAgents", "GymLinalg", "GymSim", "GymTestSupport"]),
         .testTarget(name: "GymEvalTests", dependencies: ["GymData", "GymEval", "GymGate", "GymReports", "GymTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GymSynthTests", dependencies: ["GymData", "GymSynth", "GymEval", "GymTestSupport"]),
-        .testTarget(name: "GymScenarioTests", dependencies: ["GymScenario", "GymSynth", "GymSim", "GymTestSupport"]),
+        .testTarget(name: "GymScenarioTests", dependencies: ["GymRunner", "GymScenario", "GymSynth", "GymSim", "GymTestSupport"]),
         .testTarget(name: "GymCLITests", dependencies: ["GymTestSupport"]),
     ]
 )

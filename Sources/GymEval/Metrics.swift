@@ -15,37 +15,55 @@ public struct MetricInfo: Sendable {
     public let target: Double?
     public let direction: MetricDirection
     public let definition: String
+    /// The values the metric can take (sweep intervals are clipped to it).
+    public let range: ClosedRange<Double>
+    public init(name: String, title: String, baseline: Double?, target: Double?, direction: MetricDirection, definition: String,
+                range: ClosedRange<Double>) {
+        self.name = name; self.title = title; self.baseline = baseline; self.target = target; self.direction = direction
+        self.definition = definition; self.range = range
+    }
 }
 
 public enum MetricCatalog {
     public static let all: [MetricInfo] = [
         MetricInfo(name: "pairing_accuracy", title: "Pairing Accuracy", baseline: 0.65, target: 0.85, direction: .higherIsBetter,
-                   definition: "share of suggested pairings whose true resonance is at or above the match threshold"),
+                   definition: "share of suggested pairings whose true resonance is at or above the match threshold", range: 0...1),
         MetricInfo(name: "resonance_rmse", title: "Resonance Prediction RMSE", baseline: 0.25, target: 0.15, direction: .lowerIsBetter,
-                   definition: "RMSE of the agent's predicted resonance against the realized resonance, accepted suggested pairs"),
+                   definition: "RMSE of the agent's predicted resonance against the realized resonance, accepted suggested pairs", range: 0...Double.infinity),
         MetricInfo(name: "intervention_acceptance", title: "Intervention Acceptance", baseline: 0.40, target: 0.70, direction: .higherIsBetter,
-                   definition: "accepted / delivered interventions"),
+                   definition: "accepted / delivered interventions", range: 0...1),
         MetricInfo(name: "retention_7d", title: "User Retention (7-day)", baseline: 0.55, target: 0.75, direction: .higherIsBetter,
-                   definition: "share of users still active 7 simulated days after their first session (users whose first session is at least 7 days before the end)"),
+                   definition: "share of users with a session at least one day and at most 7 days after their first session (users whose 7-day window runs past the end of the evaluation are excluded, and counted in the note)", range: 0...1),
         MetricInfo(name: "bias_parity", title: "Bias Parity", baseline: nil, target: 0.95, direction: .higherIsBetter,
-                   definition: "min over groups / max over groups of the success-outcome rate (demographic parity ratio); alert below 0.9"),
+                   definition: "min over groups / max over groups of the success-outcome rate (demographic parity ratio); alert below 0.9", range: 0...1),
         MetricInfo(name: "intervention_fpr", title: "Intervention False Positive Rate", baseline: nil, target: 0.05, direction: .lowerIsBetter,
-                   definition: "interventions to non-distressed sessions / all non-distressed sessions"),
+                   definition: "interventions to non-distressed sessions / all non-distressed sessions", range: 0...1),
         MetricInfo(name: "trust_score", title: "User Trust Score", baseline: nil, target: 4.2, direction: .higherIsBetter,
-                   definition: "mean 1-5 trust survey answer at the end of the run, users with at least one session"),
+                   definition: "mean 1-5 trust survey answer at the end of the run, users with at least one session", range: 1...5),
         MetricInfo(name: "opt_out_rate", title: "Opt-Out Rate", baseline: nil, target: 0.02, direction: .lowerIsBetter,
-                   definition: "share of users with at least one session who opted out"),
+                   definition: "share of users with at least one session who opted out", range: 0...1),
         MetricInfo(name: "mean_reward", title: "Mean Reward", baseline: nil, target: nil, direction: .higherIsBetter,
-                   definition: "mean episode reward (0.3 engagement + 0.4 resonance + 0.3 explicit feedback by default)"),
+                   definition: "mean episode reward (0.3 engagement + 0.4 resonance + 0.3 explicit feedback by default)", range: -1...1),
         MetricInfo(name: "transfer", title: "Transfer Learning", baseline: nil, target: 0.70, direction: .higherIsBetter,
-                   definition: "mean reward on the target world of an agent trained on the source world and fine-tuned on the target (transfer.fine_tune_episodes), divided by that of an agent trained on the target alone for the same total"),
+                   definition: "mean reward on the target world of an agent trained on the source world and fine-tuned on the target (transfer.fine_tune_episodes), divided by that of an agent trained on the target alone for the same total", range: -Double.infinity...Double.infinity),
         MetricInfo(name: "adaptation_hours", title: "Adaptation Speed", baseline: nil, target: 24, direction: .lowerIsBetter,
-                   definition: "simulated hours after a shift of the reward weights (rewards.shift_at_day) until the agent's windowed training reward is within 5% of its new plateau"),
+                   definition: "simulated hours after a shift of the reward weights (rewards.shift_at_day) until the agent's windowed training reward is within 5% of its new plateau", range: 0...Double.infinity),
         MetricInfo(name: "sample_efficiency", title: "Sample Efficiency", baseline: nil, target: 10_000, direction: .lowerIsBetter,
-                   definition: "training episodes until the agent's windowed mean reward first reaches 80% of the target performance, the oracle's mean reward in the same training window"),
+                   definition: "training episodes until the agent's windowed mean reward first reaches 80% of the target performance, the oracle's mean reward in the same training window", range: 0...Double.infinity),
     ]
     public static let names: [String] = all.map { $0.name }
     public static func info(_ name: String) -> MetricInfo? { all.first { $0.name == name } }
+
+    /// Metrics measured on the training phase or by extra runs, not on the evaluation records.
+    public static let runLevel: Set<String> = ["transfer", "adaptation_hours", "sample_efficiency"]
+
+    /// `metrics` in catalog order, one per catalog metric; a metric that is absent gets a NaN value
+    /// with `missing(name)` as its note. Every report, CSV and gate sees the same order.
+    public static func ordered(_ metrics: [MetricValue], missing: (String) -> String) -> [MetricValue] {
+        names.map { n in
+            metrics.first { $0.name == n } ?? MetricValue(name: n, value: .nan, ciLow: .nan, ciHigh: .nan, count: 0, note: missing(n))
+        }
+    }
 }
 
 /// One measured metric with its bootstrap interval.
@@ -153,14 +171,15 @@ public struct Evaluator: Sendable {
 
     struct UserSums {
         var eligible = 0.0, retained = 0.0, seen = 0.0, optedOut = 0.0, trust = 0.0
-        mutating func add(_ u: UserOutcome, duration: Double, window: Double) {
+        /// `returned`: the user had a session at least a day and at most `window` after the first.
+        mutating func add(_ u: UserOutcome, returned: Bool, duration: Double, window: Double) {
             guard let first = u.firstSession else { return }
             seen += 1
             if u.optedOut { optedOut += 1 }
             trust += Double(u.trustSurvey)
             if first + window <= duration {
                 eligible += 1
-                if u.leftAt.map({ $0 > first + window }) ?? true { retained += 1 }
+                if returned { retained += 1 }
             }
         }
         mutating func merge(_ o: UserSums) {
@@ -174,7 +193,8 @@ public struct Evaluator: Sendable {
         var counts: [String: Int] { ["retention_7d": Int(eligible), "opt_out_rate": Int(seen), "trust_score": Int(seen)] }
     }
 
-    /// Every metric a run can produce except `sample_efficiency`.
+    /// The metrics measured on a run's evaluation records (every catalog metric but the run-level
+    /// ones), in catalog order.
     ///
     /// Intervals come from a cluster bootstrap over users: decisions of one user are correlated
     /// (fatigue, trust, boredom), so each replicate draws users with replacement and takes all of
@@ -200,10 +220,17 @@ public struct Evaluator: Sendable {
             full.add(e)
             perUnit[unitOf[e.user]].add(e)
         }
+        // retention_7d: a session at least one day and at most `window` after the first session.
+        var returned = [Bool](repeating: false, count: records.users.count)
+        for e in records.episodes where e.user < records.users.count {
+            if let first = records.users[e.user].firstSession, e.time - first >= 86_400, e.time - first <= window { returned[e.user] = true }
+        }
         var fullU = UserSums()
+        var excluded = 0
         for (u, o) in records.users.enumerated() {
-            fullU.add(o, duration: records.duration, window: window)
-            if unitOf[u] >= 0 { perUnitUser[unitOf[u]].add(o, duration: records.duration, window: window) }
+            fullU.add(o, returned: returned[u], duration: records.duration, window: window)
+            if let first = o.firstSession, first + window > records.duration { excluded += 1 }
+            if unitOf[u] >= 0 { perUnitUser[unitOf[u]].add(o, returned: returned[u], duration: records.duration, window: window) }
         }
         let B = config.bootstrapSamples
         var reps: [String: [Double]] = [:]
@@ -224,7 +251,7 @@ public struct Evaluator: Sendable {
         let values = full.values.merging(fullU.values) { a, _ in a }
         let counts = full.counts.merging(fullU.counts) { a, _ in a }
         var out: [MetricValue] = []
-        for name in MetricCatalog.names where !["sample_efficiency", "adaptation_hours", "transfer"].contains(name) {
+        for name in MetricCatalog.names where !MetricCatalog.runLevel.contains(name) {
             let v = values[name] ?? .nan
             let (lo, hi) = percentileInterval(reps[name] ?? [], confidence: config.confidence)
             var note: String? = nil
@@ -233,198 +260,13 @@ public struct Evaluator: Sendable {
                     ? "not measurable: fewer than two groups with decisions, or no group has a success"
                     : "not measurable: no eligible units in this run"
             }
+            if name == "retention_7d" && excluded > 0 {
+                let why = "\(excluded) of \(Int(fullU.seen)) users with a session are excluded: their \(config.retentionDays.formatted())-day window runs past the end of the evaluation (\(String(format: "%.1f", records.duration / 86_400)) simulated days)"
+                note = note.map { $0 + "; " + why } ?? why
+            }
             out.append(MetricValue(name: name, value: v, ciLow: v.isFinite ? lo : .nan, ciHigh: v.isFinite ? hi : .nan,
                                    count: counts[name] ?? 0, note: note))
         }
         return out
     }
-
-    /// `sample_efficiency`: the number of training episodes after which the agent's windowed mean
-    /// reward first reaches `fraction` of the target's mean reward in the same window (the target
-    /// is the oracle, trained on the same training-world seed; for a window whose target mean is
-    /// not positive the agent must reach the target mean itself). A window ending at episode i
-    /// counts as reaching it at i. The interval resamples the rewards within each window, for the
-    /// agent and the target (percentile bootstrap; replicates that never reach it count as
-    /// +infinity). Not reached: NaN with a note.
-    public func sampleEfficiency(trainingRewards: [Double], targetRewards: [Double], window: Int, fraction: Double,
-                                 stream: RandomStream) -> MetricValue {
-        let w = max(1, window)
-        let windows = min(trainingRewards.count, targetRewards.count) / w
-        func reached(_ a: Double, _ t: Double) -> Bool { t > 0 ? a >= fraction * t : a >= t }
-        func crossing(_ a: [Double], _ t: [Double]) -> Double {
-            for i in 0..<windows where reached(a[i], t[i]) { return Double((i + 1) * w) }
-            return .infinity
-        }
-        func means(_ xs: [Double]) -> [Double] {
-            (0..<windows).map { i in Stats.mean(Array(xs[(i * w)..<((i + 1) * w)])) }
-        }
-        func resampled(_ xs: [Double]) -> [Double] {
-            (0..<windows).map { i in
-                var s = 0.0
-                for _ in 0..<w { s += xs[i * w + stream.uniformInt(w)] }
-                return s / Double(w)
-            }
-        }
-        let value = crossing(means(trainingRewards), means(targetRewards))
-        var reps: [Double] = []
-        reps.reserveCapacity(config.bootstrapSamples)
-        for _ in 0..<config.bootstrapSamples {
-            reps.append(crossing(resampled(trainingRewards), resampled(targetRewards)))
-        }
-        let (lo, hi) = percentileIntervalAllowingInfinity(reps, confidence: config.confidence)
-        let total = min(trainingRewards.count, targetRewards.count)
-        let note = value.isFinite
-            ? "reaches \(Int(fraction * 100))% of the oracle's mean reward in the same training window; window \(w)"
-                + (hi.isInfinite ? "; the interval's upper end is 'not reached' (more than \(Int((1 - config.confidence) * 50))% of resamples never reach it)" : "")
-            : "not reached within \(total) training episodes (\(Int(fraction * 100))% of the oracle's mean reward per window of \(w))"
-        return MetricValue(name: "sample_efficiency", value: value.isFinite ? value : .nan,
-                           ciLow: value.isFinite ? lo : .nan, ciHigh: value.isFinite ? hi : .nan, count: total, note: note)
-    }
-}
-
-extension Evaluator {
-    /// `transfer`: mean reward of `transferred` / mean reward of `targetOnly`, both evaluations of
-    /// the same world. The interval resamples users within each evaluation independently
-    /// (cluster bootstrap) and takes the percentile interval of the ratio.
-    public func transferRatio(transferred a: RunRecords, targetOnly b: RunRecords, fineTune: Int, stream: RandomStream) -> MetricValue {
-        func perUser(_ r: RunRecords) -> [(Double, Double)] {
-            var sums: [Int: (Double, Double)] = [:]
-            for e in r.episodes { let v = sums[e.user] ?? (0, 0); sums[e.user] = (v.0 + e.reward, v.1 + 1) }
-            return sums.keys.sorted().map { sums[$0]! }
-        }
-        let ua = perUser(a), ub = perUser(b)
-        func mean(_ u: [(Double, Double)]) -> Double {
-            let s = u.reduce((0.0, 0.0)) { ($0.0 + $1.0, $0.1 + $1.1) }
-            return s.1 > 0 ? s.0 / s.1 : .nan
-        }
-        func resample(_ u: [(Double, Double)]) -> Double {
-            var s = 0.0, n = 0.0
-            for _ in 0..<u.count { let x = u[stream.uniformInt(u.count)]; s += x.0; n += x.1 }
-            return n > 0 ? s / n : .nan
-        }
-        let ma = mean(ua), mb = mean(ub)
-        guard !ua.isEmpty, !ub.isEmpty, mb > 0 else {
-            return MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: a.episodes.count,
-                               note: "not measurable: the target-only agent's mean reward (\(String(format: "%.4f", mb))) is not positive")
-        }
-        var reps: [Double] = []
-        for _ in 0..<config.bootstrapSamples {
-            let rb = resample(ub)
-            let ra = resample(ua)
-            reps.append(rb > 0 ? ra / rb : .nan)
-        }
-        let (lo, hi) = percentileInterval(reps, confidence: config.confidence)
-        return MetricValue(name: "transfer", value: ma / mb, ciLow: lo, ciHigh: hi, count: a.episodes.count,
-                           note: String(format: "source-trained + %d fine-tuning decisions: %.4f; target only: %.4f", fineTune, ma, mb))
-    }
-
-    /// `adaptation_hours`: after the reward weights shift at `shiftTime` (simulated seconds), the
-    /// number of simulated hours until a window of `adaptationWindowHours` first has a mean reward
-    /// within `adaptationTolerance` of the new plateau (mean reward of the last quarter of the
-    /// post-shift decisions): mean >= plateau - tolerance |plateau|. The interval resamples the
-    /// rewards within each window and within the plateau (percentile bootstrap; +infinity when a
-    /// resample never recovers).
-    public func adaptationHours(times: [Double], rewards: [Double], shiftTime: Double, stream: RandomStream) -> MetricValue {
-        let w = config.adaptationWindowHours * 3600
-        var post: [(Double, Double)] = []
-        for (t, r) in zip(times, rewards) where t >= shiftTime { post.append((t, r)) }
-        guard post.count >= 8 else {
-            return MetricValue(name: "adaptation_hours", value: .nan, ciLow: .nan, ciHigh: .nan, count: post.count,
-                               note: "not measurable: \(post.count) training decisions after the shift")
-        }
-        let plateauStart = post.count - post.count / 4
-        let plateauRewards = post[plateauStart...].map { $0.1 }
-        // Windows before the plateau segment.
-        var windows: [[Double]] = []
-        var ends: [Double] = []
-        var i = 0
-        while i < plateauStart {
-            let end = shiftTime + Double(windows.count + 1) * w
-            var win: [Double] = []
-            while i < plateauStart && post[i].0 < end { win.append(post[i].1); i += 1 }
-            windows.append(win); ends.append(end)
-        }
-        let tol = config.adaptationTolerance
-        func recovery(_ means: [Double], _ plateau: Double) -> Double {
-            for (k, m) in means.enumerated() where m.isFinite && m >= plateau - tol * abs(plateau) { return (ends[k] - shiftTime) / 3600 }
-            return .infinity
-        }
-        let means = windows.map { $0.isEmpty ? Double.nan : $0.reduce(0, +) / Double($0.count) }
-        let plateau = plateauRewards.reduce(0, +) / Double(plateauRewards.count)
-        let value = recovery(means, plateau)
-        var reps: [Double] = []
-        for _ in 0..<config.bootstrapSamples {
-            let m = windows.map { win -> Double in
-                guard !win.isEmpty else { return .nan }
-                var s = 0.0
-                for _ in 0..<win.count { s += win[stream.uniformInt(win.count)] }
-                return s / Double(win.count)
-            }
-            var ps = 0.0
-            for _ in 0..<plateauRewards.count { ps += plateauRewards[stream.uniformInt(plateauRewards.count)] }
-            reps.append(recovery(m, ps / Double(plateauRewards.count)))
-        }
-        let (lo, hi) = percentileIntervalAllowingInfinity(reps, confidence: config.confidence)
-        let note = value.isFinite
-            ? String(format: "weights shift at %.1f h; new plateau %.4f (last quarter of post-shift decisions); windows of %g h", shiftTime / 3600, plateau, config.adaptationWindowHours)
-            : "did not recover to within \(Int(tol * 100))% of the new plateau before it (windows of \(config.adaptationWindowHours) h)"
-        return MetricValue(name: "adaptation_hours", value: value.isFinite ? value : .nan, ciLow: value.isFinite ? lo : .nan,
-                           ciHigh: value.isFinite ? hi : .nan, count: post.count, note: note)
-    }
-}
-
-/// Percentile interval where replicates may be +infinity ("never happened"): order statistics,
-/// so an end that falls on or next to an infinite replicate is infinite rather than NaN.
-public func percentileIntervalAllowingInfinity(_ replicates: [Double], confidence: Double) -> (Double, Double) {
-    let xs = replicates.filter { !$0.isNaN }.sorted()
-    guard !xs.isEmpty else { return (.nan, .nan) }
-    let a = (1 - confidence) / 2
-    func q(_ p: Double) -> Double {
-        let h = Double(xs.count - 1) * p
-        let lo = Int(h.rounded(.down)), hi = min(lo + 1, xs.count - 1)
-        let frac = h - Double(lo)
-        if frac == 0 || xs[lo] == xs[hi] { return xs[lo] }
-        if !xs[hi].isFinite || !xs[lo].isFinite { return .infinity }
-        return xs[lo] + frac * (xs[hi] - xs[lo])
-    }
-    return (q(a), q(1 - a))
-}
-
-/// One point of a learning curve: a window of training decisions.
-public struct CurvePoint: Sendable, Equatable {
-    public var episodes: Int
-    public var meanReward: Double
-    public var ciLow: Double
-    public var ciHigh: Double
-    public var epsilon: Double?
-    public var pairingAccuracy: Double
-    /// PPO's statistics from its last update at or before this point (nil for other agents).
-    public var approxKL: Double? = nil
-    public var clipFraction: Double? = nil
-    public var explainedVariance: Double? = nil
-    public var policyLoss: Double? = nil
-    public var valueLoss: Double? = nil
-    public var entropy: Double? = nil
-}
-
-/// Learning curve from per-decision training rewards: window means with a normal-approximation
-/// 95% band (mean +- 1.96 s / sqrt(n)).
-public func learningCurve(rewards: [Double], pairingGood: [Bool?], epsilons: [Double]?, window: Int) -> [CurvePoint] {
-    let w = max(1, window)
-    var out: [CurvePoint] = []
-    var i = 0
-    while i + w <= rewards.count {
-        var m = RunningMoments()
-        var pairs = 0, good = 0
-        for j in i..<(i + w) {
-            m.add(rewards[j])
-            if let g = pairingGood[j] { pairs += 1; if g { good += 1 } }
-        }
-        let half = w > 1 ? 1.959964 * m.standardDeviation / Double(w).squareRoot() : 0
-        out.append(CurvePoint(episodes: i + w, meanReward: m.mean, ciLow: m.mean - half, ciHigh: m.mean + half,
-                              epsilon: epsilons.map { $0[i + w - 1] },
-                              pairingAccuracy: pairs > 0 ? Double(good) / Double(pairs) : .nan))
-        i += w
-    }
-    return out
 }

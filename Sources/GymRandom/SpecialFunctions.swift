@@ -21,6 +21,15 @@ public enum SpecialFunctions {
         return gsl_cdf_ugaussian_P(x)
     }
 
+    /// The upper quantile of the standard normal: z such that P(Z > z) = q (GSL `gsl_cdf_ugaussian_Qinv`).
+    public static func normalUpperQuantile(_ q: Double) -> Double {
+        GSL.ensureSetUp()
+        return gsl_cdf_ugaussian_Qinv(q)
+    }
+
+    /// z of a two-sided interval at `confidence` (1.959964 for 0.95).
+    public static func twoSidedZ(confidence: Double) -> Double { normalUpperQuantile((1 - confidence) / 2) }
+
     /// log(Gamma(x)) for x > 0 (GSL `gsl_sf_lngamma`).
     public static func logGamma(_ x: Double) -> Double {
         GSL.ensureSetUp()

@@ -58,8 +58,8 @@ public enum Notebook {
             md("""
             ## Metrics
 
-            `metrics.csv` has one row per agent and metric: the point value, the 95% interval (`ci_low`,
-            `ci_high`, a bootstrap over users or episodes as the metric defines), the blueprint's target
+            `metrics.csv` has one row per agent and metric: the point value, the interval (`ci_low`,
+            `ci_high`, a bootstrap over users at the scenario's `evaluation.confidence`, 95% by default), the blueprint's target
             and whether it is met. The table below puts agents side by side.
             """),
             code("""
@@ -70,7 +70,7 @@ public enum Notebook {
             ## Learning curves
 
             `learning_curve.csv` has one row per agent and training window: the windowed mean reward with its
-            95% interval. The chart draws the mean as a line and the interval as a band, one colour per agent.
+            interval at the same level. The chart draws the mean as a line and the interval as a band, one colour per agent.
             """),
             code("""
             curve = pd.read_csv(REPORT / "learning_curve.csv")
@@ -79,7 +79,7 @@ public enum Notebook {
                 ax.plot(g["episodes"], g["mean_reward"], label=agent)
                 ax.fill_between(g["episodes"], g["ci_low"], g["ci_high"], alpha=0.2)
             ax.set_xlabel("training decisions")
-            ax.set_ylabel("windowed mean reward (band: 95% interval)")
+            ax.set_ylabel("windowed mean reward (band: interval)")
             ax.set_title("Learning curves")
             ax.legend()
             plt.show()
@@ -99,7 +99,7 @@ public enum Notebook {
                 ax.errorbar(g["value"], range(len(g)), xerr=[low, high], fmt="o")
                 ax.set_yticks(range(len(g)))
                 ax.set_yticklabels(g["agent"])
-                ax.set_xlabel(f"{metric} (95% interval)")
+                ax.set_xlabel(f"{metric} (interval)")
                 ax.set_title(metric)
                 plt.show()
             """),
@@ -120,7 +120,7 @@ public enum Notebook {
 
             `cells.csv` has one row per cell × agent × metric. A cell is one parameter setting run with one
             seed. The columns are `cell`, `setting` and `seed`, one column per swept parameter, then
-            `agent`, `metric`, `value`, `ci_low` / `ci_high` (the run's own 95% interval), `count` and
+            `agent`, `metric`, `value`, `ci_low` / `ci_high` (the run's own interval), `count` and
             `gate_passed` (whether the scenario's release gate passed for that cell).
             """),
             code("""
@@ -132,8 +132,8 @@ public enum Notebook {
             md("""
             ## Settings
 
-            `settings.csv` has, per setting × agent × metric, the mean over the setting's seeds with a 95%
-            t-interval over the seeds. With one seed the run's own interval is shown instead. The table
+            `settings.csv` has, per setting × agent × metric, the mean over the setting's seeds with a
+            t-interval over the seeds (clipped to the metric's range). With one seed the run's own interval is shown instead. The table
             below shows mean reward per setting and agent.
             """),
             code("""
@@ -143,24 +143,21 @@ public enum Notebook {
             md("""
             ## Metric against parameter
 
-            For each numeric parameter: the mean reward over every cell with that parameter value (the other
-            parameters and the seeds pooled), with a 95% normal interval over those cells, per agent. These
-            are the same numbers as the SVG charts in `charts/`.
+            `parameter_effects.csv` has, for each ranked metric, numeric parameter, parameter value and agent,
+            the mean over every cell with that value (the other parameters and the seeds pooled) with the
+            t-interval over those cells that the report's SVG charts draw: the same numbers, not recomputed.
             """),
             code("""
-            mr = cells[cells["metric"] == "mean_reward"]
-            for p in params:
-                if not pd.api.types.is_numeric_dtype(cells[p]):
-                    continue
+            effects = pd.read_csv(REPORT / "parameter_effects.csv")
+            for (metric, p), g in effects.groupby(["metric", "parameter"], sort=False):
                 fig, ax = plt.subplots(figsize=(7, 4))
-                for agent, g in mr.groupby("agent", sort=False):
-                    s = g.groupby(p)["value"].agg(["mean", "std", "count"]).reset_index()
-                    half = 1.96 * s["std"].fillna(0) / s["count"] ** 0.5
-                    ax.plot(s[p], s["mean"], marker="o", label=agent)
-                    ax.fill_between(s[p], s["mean"] - half, s["mean"] + half, alpha=0.2)
+                for agent, a in g.groupby("agent", sort=False):
+                    a = a.sort_values("value")
+                    ax.plot(a["value"], a["mean"], marker="o", label=agent)
+                    ax.fill_between(a["value"], a["ci_low"], a["ci_high"], alpha=0.2)
                 ax.set_xlabel(p)
-                ax.set_ylabel("mean reward (band: 95% interval)")
-                ax.set_title(f"mean_reward against {p}")
+                ax.set_ylabel(f"{metric} (band: t-interval over cells)")
+                ax.set_title(f"{metric} against {p}")
                 ax.legend()
                 plt.show()
             """),

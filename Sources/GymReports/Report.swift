@@ -1,6 +1,7 @@
 import Foundation
 import GymEval
 import GymGate
+import GymRandom
 
 /// Everything a run report shows for one agent.
 public struct AgentReport: Sendable {
@@ -28,14 +29,14 @@ public struct GroupRate: Sendable, Equatable {
     public var decisions: Int
     public var successes: Int
     public var rate: Double
-    /// 95% Wilson score interval.
+    /// Wilson score interval at `confidence` (the scenario's evaluation.confidence).
     public var low: Double
     public var high: Double
-    public init(agent: String, group: String, decisions: Int, successes: Int) {
+    public init(agent: String, group: String, decisions: Int, successes: Int, confidence: Double = 0.95) {
         self.agent = agent; self.group = group; self.decisions = decisions; self.successes = successes
         let n = Double(decisions)
         guard decisions > 0 else { rate = .nan; low = .nan; high = .nan; return }
-        let p = Double(successes) / n, z = 1.959963984540054
+        let p = Double(successes) / n, z = SpecialFunctions.twoSidedZ(confidence: confidence)
         rate = p
         let d = 1 + z * z / n, c = p + z * z / (2 * n), h = z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
         low = max(0, (c - h) / d); high = min(1, (c + h) / d)
@@ -62,6 +63,8 @@ public struct RunReport: Sendable {
     public var confidence: Double = 0.95
     /// Per agent and group: the success-outcome rate of the evaluation decisions.
     public var groupRates: [GroupRate] = []
+    /// Paired differences of mean reward between agents (same evaluation users).
+    public var comparisons: [PairedDifference] = []
     /// The files every run report holds (logs and checkpoints come on top).
     public static let standardFiles = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg", "run.json"]
     public init(scenario: String, scenarioFile: String, description: String, seed: UInt64, generator: String,
@@ -197,6 +200,10 @@ public enum Render {
             ("target_performance", .num(r.targetPerformance)),
             ("settings", .object(r.settings.map { ($0.0, .string($0.1)) })),
             ("agents", .array(agents)),
+            ("comparisons", .array(r.comparisons.map { c in
+                .object([("a", .string(c.a)), ("b", .string(c.b)), ("metric", .string("mean_reward")), ("difference", .num(c.value)),
+                         ("ci_low", .num(c.ciLow)), ("ci_high", .num(c.ciHigh)), ("users", .int(c.users)), ("significant", .bool(c.significant))])
+            })),
             ("gate", verdictJSON(r.verdict)),
             ("files", .array(r.files.map { .string($0) })),
         ])
@@ -231,22 +238,22 @@ public enum Render {
             md += "\n"
         }
         md += "## Mean reward by agent\n\n"
-        let level = "\(Int((r.confidence * 100).rounded()))%"
+        let level = percent(r.confidence)
         md += "| agent | mean reward | \(level) interval |\n|---|---|---|\n"
         for a in r.agents.sorted(by: { ($0.metric("mean_reward")?.value ?? -.infinity) > ($1.metric("mean_reward")?.value ?? -.infinity) }) {
             let m = a.metric("mean_reward")
             md += "| \(a.displayName) | \(f(m?.value ?? .nan)) | [\(f(m?.ciLow ?? .nan)), \(f(m?.ciHigh ?? .nan))] |\n"
         }
-        md += "\n" + separationSentence(r) + "\n\n"
-        md += "## Learning curves\n\n![Learning curves: mean reward per training window, with 95% normal-approximation bands](\(chartFile))\n\n"
-        md += "Each point is the mean reward of a window of training decisions; the band is mean +- 1.96 standard errors.\n\n"
+        md += "\n" + comparisonTable(r) + "\n"
+        md += "## Learning curves\n\n![Learning curves: mean reward per training window, with \(level) normal-approximation bands](\(chartFile))\n\n"
+        md += "Each point is the mean reward of a window of training decisions; the band is mean +- \(String(format: "%.2f", SpecialFunctions.twoSidedZ(confidence: r.confidence))) standard errors (\(level)).\n\n"
         if let t = r.targetPerformance {
             md += "Target performance for `sample_efficiency`: the oracle's mean reward in each training window (over all of training: \(f(t))); an agent reaches it when its window mean is at least 80% of the oracle's.\n\n"
         }
         if !r.groupRates.isEmpty {
-            md += "## Success rate by group (parity)\n\n![Success-outcome rate by group, with 95% Wilson intervals](parity.svg)\n\n"
-            md += "The share of each group's evaluation decisions with a success outcome, with 95% Wilson intervals; `bias_parity` is the smallest group rate over the largest (`parity.csv`).\n\n"
-            md += "| agent | group | decisions | success rate | 95% interval |\n|---|---|---|---|---|\n"
+            md += "## Success rate by group (parity)\n\n![Success-outcome rate by group, with \(level) Wilson intervals](parity.svg)\n\n"
+            md += "The share of each group's evaluation decisions with a success outcome, with \(level) Wilson intervals; `bias_parity` is the smallest group rate over the largest (`parity.csv`).\n\n"
+            md += "| agent | group | decisions | success rate | \(level) interval |\n|---|---|---|---|---|\n"
             for g in r.groupRates { md += "| \(g.agent) | \(g.group) | \(g.decisions) | \(f(g.rate)) | [\(f(g.low)), \(f(g.high))] |\n" }
             md += "\n"
         }
@@ -282,18 +289,16 @@ public enum Render {
         return md
     }
 
-    /// States whether consecutive agents (by mean reward) are separated beyond their intervals.
-    static func separationSentence(_ r: RunReport) -> String {
-        let sorted = r.agents.compactMap { a in a.metric("mean_reward").map { (a, $0) } }.sorted { $0.1.value > $1.1.value }
-        guard sorted.count >= 2 else { return "" }
-        var parts: [String] = []
-        for i in 0..<(sorted.count - 1) {
-            let (a, ma) = sorted[i], (b, mb) = sorted[i + 1]
-            let separated = ma.ciLow > mb.ciHigh
-            parts.append("\(a.name) > \(b.name): " + (separated
-                ? "the intervals do not overlap (\(f(ma.ciLow)) > \(f(mb.ciHigh)))"
-                : "the intervals overlap (\(f(ma.ciLow)) <= \(f(mb.ciHigh))), the gap is not significant"))
+    /// The paired comparisons: each difference of mean reward with its interval and whether the
+    /// interval excludes 0.
+    static func comparisonTable(_ r: RunReport) -> String {
+        guard !r.comparisons.isEmpty else { return "" }
+        let level = percent(r.confidence)
+        var md = "Paired differences of mean reward: both agents were evaluated on the same users, and the \(level) interval is a user-level bootstrap of the difference (each resample draws users and recomputes both means over them). A difference is significant when its interval excludes 0.\n\n"
+        md += "| comparison | difference | \(level) interval | users | significant |\n|---|---|---|---|---|\n"
+        for c in r.comparisons {
+            md += "| \(c.a) - \(c.b) | \(f(c.value)) | [\(f(c.ciLow)), \(f(c.ciHigh))] | \(c.users) | \(c.significant ? "yes" : "no") |\n"
         }
-        return "Ordering by mean reward: " + parts.joined(separator: "; ") + "."
+        return md
     }
 }

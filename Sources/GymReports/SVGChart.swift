@@ -43,13 +43,63 @@ public enum SVGChart {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    /// The `<svg>` element with its title, white background and heading.
+    /// A conservative estimate of a text's width in pixels: every character counted as wide as a
+    /// capital letter of a sans-serif font (0.68 em), so that text never overflows whatever font
+    /// the viewer substitutes.
+    static func textWidth(_ s: String, fontSize: Double) -> Double { Double(s.count) * fontSize * 0.68 }
+
+    /// `text` broken at spaces into lines no wider than `width` (a word longer than a line is
+    /// split by characters).
+    static func wrap(_ text: String, width: Double, fontSize: Double) -> [String] {
+        let perLine = max(8, Int(width / (fontSize * 0.68)))
+        var lines: [String] = [], current = ""
+        for word in text.split(separator: " ") {
+            var w = String(word)
+            while w.count > perLine {
+                if !current.isEmpty { lines.append(current); current = "" }
+                lines.append(String(w.prefix(perLine))); w = String(w.dropFirst(perLine))
+            }
+            if current.isEmpty { current = w } else if current.count + 1 + w.count <= perLine { current += " " + w } else { lines.append(current); current = w }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines.isEmpty ? [""] : lines
+    }
+
+    /// Height taken by a wrapped title of `title` at the top of a chart `width` wide.
+    static func titleHeight(_ title: String, width: Double) -> Double {
+        Double(wrap(title, width: width - 40, fontSize: 15).count) * 19 + 14
+    }
+
+    /// The `<svg>` element with its title, white background and heading (wrapped to the width).
     static func opening(title: String, width: Double, height: Double) -> String {
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
         svg += "<title>\(esc(title))</title>\n"
         svg += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"#ffffff\"/>\n"
-        svg += "<text x=\"\(n(width / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(esc(title))</text>\n"
+        for (i, line) in wrap(title, width: width - 40, fontSize: 15).enumerated() {
+            svg += "<text x=\"\(n(width / 2))\" y=\"\(n(24 + 19 * Double(i)))\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(esc(line))</text>\n"
+        }
         return svg
+    }
+
+    /// A legend below a plot: `items` (label, swatch markup at x, y) laid out left to right,
+    /// wrapping to a new row before an item would pass the right edge. Returns the markup and the
+    /// number of rows.
+    static func legend(_ items: [(label: String, swatch: (Double, Double) -> String, swatchWidth: Double)], left: Double, top: Double,
+                       width: Double) -> (svg: String, rows: Int) {
+        var svg = "", x = left, y = top, rows = items.isEmpty ? 0 : 1
+        for it in items {
+            let w = it.swatchWidth + 6 + textWidth(it.label, fontSize: 12) + 18
+            if x > left && x + w > width - 10 { x = left; y += 18; rows += 1 }
+            svg += it.swatch(x, y)
+            svg += "<text x=\"\(n(x + it.swatchWidth + 6))\" y=\"\(n(y + 4))\" fill=\"#222\">\(esc(it.label))</text>\n"
+            x += w
+        }
+        return (svg, rows)
+    }
+
+    /// Rows a legend of `labels` takes.
+    static func legendRows(_ labels: [String], swatchWidth: Double, left: Double, width: Double) -> Int {
+        legend(labels.map { ($0, { _, _ in "" }, swatchWidth) }, left: left, top: 0, width: width).rows
     }
 
     /// Horizontal grid lines with their value labels at nice ticks of [y0, y1].
@@ -65,7 +115,11 @@ public enum SVGChart {
 
     public static func lineChart(title: String, xLabel: String, yLabel: String, series: [ChartSeries],
                                  width: Double = 760, height: Double = 420) -> String {
-        let left = 72.0, right = 20.0, top = 44.0, bottom = 96.0
+        let left = 72.0, right = 20.0
+        let top = titleHeight(title, width: width) + 6
+        let legendRowCount = legendRows(series.map(\.label), swatchWidth: 22, left: left, width: width)
+        let bottom = 78.0 + 18 * Double(legendRowCount)
+        let height = height + top - 44 + bottom - 96
         let pw = width - left - right, ph = height - top - bottom
         var xs: [Double] = [], ys: [Double] = []
         for s in series {
@@ -122,15 +176,11 @@ public enum SVGChart {
             }
         }
         // Legend below the plot.
-        var lx = left
-        let ly = top + ph + 62
-        for (i, s) in series.enumerated() {
+        svg += legend(series.enumerated().map { (i, s) in
             let color = palette[i % palette.count]
             let dash = s.dashed ? " stroke-dasharray=\"6,4\"" : ""
-            svg += "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
-            svg += "<text x=\"\(n(lx + 28))\" y=\"\(n(ly + 4))\" fill=\"#222\">\(esc(s.label))</text>\n"
-            lx += 40 + Double(s.label.count) * 6.6
-        }
+            return (s.label, { x, y in "<line x1=\"\(n(x))\" y1=\"\(n(y))\" x2=\"\(n(x + 22))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n" }, 22.0)
+        }, left: left, top: top + ph + 62, width: width).svg
         svg += "</svg>\n"
         return svg
     }
@@ -139,7 +189,10 @@ public enum SVGChart {
     /// `values[s][c]`, `low[s][c]`, `high[s][c]`; non-finite values leave a gap.
     public static func groupedBars(title: String, xLabel: String, yLabel: String, categories: [String], seriesLabels: [String],
                                    values: [[Double]], low: [[Double]], high: [[Double]], width: Double = 760, height: Double = 420) -> String {
-        let left = 72.0, right = 20.0, top = 44.0, bottom = 96.0
+        let left = 72.0, right = 20.0
+        let top = titleHeight(title, width: width) + 6
+        let bottom = 78.0 + 18 * Double(legendRows(seriesLabels, swatchWidth: 14, left: left, width: width))
+        let height = height + top - 44 + bottom - 96
         let pw = width - left - right, ph = height - top - bottom
         let all = (values + high).flatMap { $0 }.filter { $0.isFinite }
         let y0 = 0.0
@@ -153,7 +206,7 @@ public enum SVGChart {
         let cw = pw / Double(C), bw = cw * 0.8 / Double(S)
         for (c, cat) in categories.enumerated() {
             let cx = left + cw * (Double(c) + 0.5)
-            svg += "<text x=\"\(n(cx))\" y=\"\(n(top + ph + 18))\" text-anchor=\"middle\" fill=\"#444\">\(esc(cat))</text>\n"
+            svg += "<text x=\"\(n(cx))\" y=\"\(n(top + ph + 18))\" text-anchor=\"middle\" fill=\"#444\"><title>\(esc(cat))</title>\(esc(fit(cat, width: cw - 4, fontSize: 12)))</text>\n"
             for s in 0..<seriesLabels.count {
                 let v = values[s][c]
                 guard v.isFinite else { continue }
@@ -171,13 +224,9 @@ public enum SVGChart {
         }
         svg += "<text x=\"\(n(left + pw / 2))\" y=\"\(n(top + ph + 38))\" text-anchor=\"middle\" fill=\"#222\">\(esc(xLabel))</text>\n"
         svg += "<text transform=\"translate(18 \(n(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222\">\(esc(yLabel))</text>\n"
-        var lx = left
-        let ly = top + ph + 62
-        for (i, l) in seriesLabels.enumerated() {
-            svg += "<rect x=\"\(n(lx))\" y=\"\(n(ly - 6))\" width=\"14\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>\n"
-            svg += "<text x=\"\(n(lx + 20))\" y=\"\(n(ly + 4))\" fill=\"#222\">\(esc(l))</text>\n"
-            lx += 34 + Double(l.count) * 6.6
-        }
+        svg += legend(seriesLabels.enumerated().map { (i, l) in
+            (l, { x, y in "<rect x=\"\(n(x))\" y=\"\(n(y - 6))\" width=\"14\" height=\"12\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.8\"/>\n" }, 14.0)
+        }, left: left, top: top + ph + 62, width: width).svg
         svg += "</svg>\n"
         return svg
     }
@@ -187,7 +236,7 @@ public enum SVGChart {
         let groups = Array(Set(r.groupRates.map(\.group))).sorted()
         let agents = r.agents.map(\.name)
         func cell(_ a: String, _ g: String) -> GroupRate? { r.groupRates.first { $0.agent == a && $0.group == g } }
-        return groupedBars(title: "Success-outcome rate by group (parity)", xLabel: "group", yLabel: "success rate (95% Wilson interval)",
+        return groupedBars(title: "Success-outcome rate by group (parity)", xLabel: "group", yLabel: "success rate (\(Render.percent(r.confidence)) Wilson interval)",
                            categories: groups, seriesLabels: r.agents.map { $0.isUpperBound ? "\($0.name) (upper bound)" : $0.name },
                            values: agents.map { a in groups.map { cell(a, $0)?.rate ?? .nan } },
                            low: agents.map { a in groups.map { cell(a, $0)?.low ?? .nan } },

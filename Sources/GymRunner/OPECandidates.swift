@@ -23,6 +23,7 @@ public enum OPECandidates {
     /// The scenario's agent `name`, trained on the `sim.train` world from `agent/<name>` streams
     /// (as `run` does with this seed), then frozen.
     public static func trainedAgent(_ name: String, scenario: Scenario, seed: UInt64, progress: Progress? = nil) throws -> DistributionalPolicy {
+        let scenario = try ScenarioBinding.bind(scenario)
         guard let spec = scenario.agents.first(where: { $0.name == name }) else {
             throw OPECandidateError(message: "scenario \(scenario.name) has no agent '\(name)' (it has: \(scenario.agents.map { $0.name }.joined(separator: ", ")))")
         }

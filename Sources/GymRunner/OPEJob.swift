@@ -47,7 +47,7 @@ public enum OPEJob {
 
     public static func estimate(_ q: OPEEstimateRequest, progress: Progress?) throws -> (report: OPEEstimateReport, destination: URL?) {
         let dir = try q.out.map { try AtomicDirectory(destination: URL(fileURLWithPath: $0)) }
-        let sc = try q.scenarioPath.map { try ScenarioLoader.load(path: $0) }
+        let sc = try q.scenarioPath.map { try ScenarioBinding.load(path: $0) }
         var actionCount = q.actions
         if actionCount == nil, let sc, q.logs.hasSuffix(".jsonl") { actionCount = JourneyWorld(config: sc.sim).actionLayout.count }
         var ids: [String] = []
@@ -136,7 +136,7 @@ public enum OPEJob {
     /// is written atomically to `out` (default reports/<scenario>/ope-validate-<run-id>).
     public static func validate(scenarioPath: String, config: OPEValidationConfig, seed: UInt64?, out: String?,
                                 progress: Progress) throws -> (result: OPEValidationResult, markdown: String, destination: URL) {
-        let sc = try ScenarioLoader.load(path: scenarioPath)
+        let sc = try ScenarioBinding.load(path: scenarioPath)
         var c = config
         c.seed = seed ?? sc.seed ?? 1
         let dir = try RunJob.claim(out, defaultPath: "reports/\(sc.name)/ope-validate-\(makeRunID(started: Date(), seed: c.seed))")

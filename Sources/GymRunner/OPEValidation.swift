@@ -84,6 +84,7 @@ public enum OPEValidation {
     /// runs are spread over threads; each worker trains its own (identical) copies of the
     /// agents, so results do not depend on the thread count.
     public static func run(scenario: Scenario, config c: OPEValidationConfig, progress: Progress? = nil) throws -> OPEValidationResult {
+        let scenario = try ScenarioBinding.bind(scenario)
         let generator = try GeneratorKind.named(scenario.generator)
         let seeds = SeedTree(root: c.seed)
         let n = c.decisions ?? scenario.evaluation.episodes

@@ -55,7 +55,7 @@ public struct RunOutcome: Sendable {
 /// train and evaluate, write everything atomically.
 public enum RunJob {
     public static func run(_ request: RunRequest, progress: Progress) throws -> RunOutcome {
-        let sc = try ScenarioLoader.load(path: request.scenarioPath)
+        let sc = try ScenarioBinding.load(path: request.scenarioPath)
         let rootSeed = request.seed ?? sc.seed ?? request.freshSeed
         let runID = makeRunID(started: request.started, seed: rootSeed)
         let dir = try claim(request.out, defaultPath: "reports/\(sc.name)/\(runID)")
@@ -83,7 +83,7 @@ public enum RunJob {
     }
 
     public static func evaluate(_ request: EvaluateRequest, progress: Progress) throws -> RunOutcome {
-        let sc = try ScenarioLoader.load(path: request.scenarioPath)
+        let sc = try ScenarioBinding.load(path: request.scenarioPath)
         let rootSeed = request.seed ?? sc.seed ?? request.freshSeed
         let generator = try GeneratorKind.named(sc.generator)
         let seeds = SeedTree(root: rootSeed)
@@ -96,13 +96,14 @@ public enum RunJob {
         let runID = makeRunID(started: request.started, seed: rootSeed, suffix: "-eval")
         let dir = try claim(request.out, defaultPath: "reports/\(sc.name)/\(runID)")
         let writeLogs = sc.logging.episodes && !request.noLogs
-        let run: AgentRun
+        var run: AgentRun
         do {
             defer { progress.finish() }
             run = try Runner.evaluate(agent, spec: .ppo(agent.config), scenario: sc, seeds: seeds, generator: generator, world: world,
                                       captureContexts: writeLogs, progress: progress, trainingDate: "",
                                       training: ([], [], nil, ["evaluated from checkpoint \(request.checkpointPath) without retraining"]))
         }
+        run.metrics = MetricCatalog.ordered(run.metrics) { Runner.notMeasured($0, scenario: sc, isUpperBound: false, hasOracle: false, checkpoint: true) }
         var evalScenario = sc
         evalScenario.gate = gate
         var files = RunReport.standardFiles

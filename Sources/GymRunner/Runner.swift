@@ -70,9 +70,6 @@ public enum Runner {
         run.trainingTimes = t.times
         if let tr = scenario.transfer {
             run.metrics.append(try transfer(spec, scenario: scenario, transfer: tr, seeds: seeds, generator: generator, progress: progress))
-        } else {
-            run.metrics.append(MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
-                                           note: "not measured: the scenario names no transfer source (transfer.source)"))
         }
         return run
     }
@@ -95,7 +92,8 @@ public enum Runner {
                              matchThreshold threshold: Double, scenario: String, label: String, progress: Progress?,
                              startIndex: Int = 0) throws -> Training {
         var out = Training()
-        out.epsilons = (policy is EpsilonGreedyAgent || policy is PPOAgent) ? [] : nil
+        let exploring = policy as? Exploring
+        out.epsilons = exploring == nil ? nil : []
         out.rewards.reserveCapacity(nTrain)
         policy.learning = true
         var offset = startIndex
@@ -117,8 +115,7 @@ public enum Runner {
             }
             let choice = policy.act(observation: world.observation, mask: world.actionMask, decision: offset + world.decisionIndex,
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
-            if let eg = policy as? EpsilonGreedyAgent { out.epsilons?.append(eg.epsilon) }
-            if let pa = policy as? PPOAgent { out.epsilons?.append(pa.epsilon) }
+            if let exploring { out.epsilons?.append(exploring.epsilon) }
             let r = world.step(choice)
             let e = world.lastEpisode
             out.rewards.append(e.reward)
@@ -210,7 +207,7 @@ public enum Runner {
         policy.learning = false
         // The evaluation draws its actions from its own stream, so that `evaluate --checkpoint`
         // reproduces a run's evaluation exactly.
-        (policy as? PPOAgent)?.useSampler(seeds.child("agent").child(name).child("eval.sample").stream(generator))
+        (policy as? SamplerReplaceable)?.useSampler(seeds.child("agent").child(name).child("eval.sample").stream(generator))
         let nEval = scenario.evaluation.episodes
         world.recording = true
         world.snapshotObservations = logObservations
@@ -233,23 +230,22 @@ public enum Runner {
         let records = world.finish(surveySeed: seeds.child("sim.survey"))
         let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: threshold)
         let metrics = evaluator.evaluate(records, stream: seeds.child("eval.bootstrap").child(name).stream(generator))
-        if let eg = policy as? EpsilonGreedyAgent, eg.droppedSignals > 0 {
-            notes.append("\(eg.droppedSignals) signals arrived after their decision left the learner's memory and were ignored")
+        if let d = policy as? SignalDropCounting, d.droppedSignals > 0 {
+            notes.append("\(d.droppedSignals) signals arrived after their decision left the learner's memory and were ignored")
         }
         var run = AgentRun(spec: spec, name: name, isUpperBound: policy.isUpperBound, trainingRewards: training.rewards,
                            trainingPairGood: training.pairGood, epsilons: training.epsilons, evaluation: records, contexts: contexts,
                            metrics: metrics, notes: notes)
-        if let ppo = policy as? PPOAgent {
-            run.updates = ppo.updates
-            if ppo.updates.isEmpty && !training.rewards.isEmpty {
-                run.notes.append("PPO made no update: update_every + reward_lag (\(ppo.config.updateEvery + ppo.config.rewardLag)) exceeds the training decisions (\(training.rewards.count))")
+        if let learner = policy as? Checkpointable {
+            run.updates = learner.updates
+            if learner.updates.isEmpty && !training.rewards.isEmpty {
+                run.notes.append("\(name) made no update: its first update needs \(learner.decisionsBeforeFirstUpdate) decisions (update_every + reward_lag), more than the \(training.rewards.count) it trained on")
             }
             var perf: [String: Double] = [:]
             for m in metrics where m.value.isFinite { perf[m.name] = m.value }
             let labels = (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) }
-            let c = ppo.checkpoint(id: EpisodeLog.uuid(seed: seeds.root, "checkpoint/\(name)"), scenario: scenario.name,
-                                   seed: seeds.root, trainingDate: trainingDate, actionLabels: labels, metrics: perf)
-            run.checkpoint = try c.encoded()
+            run.checkpoint = try learner.checkpointData(id: EpisodeLog.uuid(seed: seeds.root, "checkpoint/\(name)"), scenario: scenario.name,
+                                                        seed: seeds.root, trainingDate: trainingDate, actionLabels: labels, metrics: perf)
         }
         return run
     }
@@ -257,6 +253,7 @@ public enum Runner {
     /// Runs every agent (in parallel on `threads` threads), then adds `sample_efficiency`.
     public static func run(_ scenario: Scenario, seed: UInt64, threads: Int, captureContexts: Bool,
                            progress: Progress?, trainingDate: String = "", logObservations: Bool = false) throws -> (runs: [AgentRun], target: Double?) {
+        let scenario = try ScenarioBinding.bind(scenario)
         let generator = try GeneratorKind.named(scenario.generator)
         let seeds = SeedTree(root: seed)
         let specs = scenario.agents
@@ -278,36 +275,46 @@ public enum Runner {
         var runs: [AgentRun] = []
         for r in results { runs.append(try r!.get()) }
         // sample_efficiency: target performance is the oracle's (an upper bound's) mean reward in the
-        // same training window; the agent reaches it when its window mean is >= 80% of it.
+        // same training window; the agent reaches it when its window mean is >= 80% of it. The
+        // oracle itself is not measured against itself (that would pass by construction).
         let target = runs.first { $0.isUpperBound }
         let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: scenario.sim.pairing.matchThreshold)
         for i in runs.indices {
-            let m: MetricValue
-            if let t = target {
-                m = evaluator.sampleEfficiency(trainingRewards: runs[i].trainingRewards, targetRewards: t.trainingRewards,
-                                               window: scenario.training.curveWindow, fraction: 0.8,
-                                               stream: seeds.child("eval.sample_efficiency").child(runs[i].name).stream(generator))
-            } else {
-                m = MetricValue(name: "sample_efficiency", value: .nan, ciLow: .nan, ciHigh: .nan, count: runs[i].trainingRewards.count,
-                                note: "not measurable: the scenario has no oracle agent to define target performance")
+            var extra: [MetricValue] = []
+            if let t = target, !runs[i].isUpperBound {
+                extra.append(evaluator.sampleEfficiency(trainingRewards: runs[i].trainingRewards, targetRewards: t.trainingRewards,
+                                                        window: scenario.training.curveWindow, fraction: 0.8,
+                                                        stream: seeds.child("eval.sample_efficiency").child(runs[i].name).stream(generator)))
             }
-            runs[i].metrics.append(m)
-        }
-        // adaptation_hours: only when the scenario shifts the reward weights (first training world).
-        for i in runs.indices {
-            let m: MetricValue
+            // adaptation_hours: only when the scenario shifts the reward weights (first training world).
             if let day = scenario.sim.rewards.shiftAtDay {
                 let kept = zip(runs[i].trainingTimes, runs[i].trainingRewards).filter { $0.0 >= 0 }
-                m = evaluator.adaptationHours(times: kept.map { $0.0 }, rewards: kept.map { $0.1 }, shiftTime: day * 86_400,
-                                              stream: seeds.child("eval.adaptation").child(runs[i].name).stream(generator))
-            } else {
-                m = MetricValue(name: "adaptation_hours", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
-                                note: "not measured: the scenario does not shift the reward weights (rewards.shift_at_day)")
+                extra.append(evaluator.adaptationHours(times: kept.map { $0.0 }, rewards: kept.map { $0.1 }, shiftTime: day * 86_400,
+                                                       stream: seeds.child("eval.adaptation").child(runs[i].name).stream(generator)))
             }
-            runs[i].metrics.insert(m, at: runs[i].metrics.count - 1)
+            let upper = runs[i].isUpperBound
+            runs[i].metrics = MetricCatalog.ordered(runs[i].metrics + extra) { name in
+                Runner.notMeasured(name, scenario: scenario, isUpperBound: upper, hasOracle: target != nil)
+            }
         }
         let targetValue = target.map { Stats.mean($0.trainingRewards) }
         return (runs, targetValue)
+    }
+
+    /// Why a run-level metric has no value.
+    public static func notMeasured(_ name: String, scenario: Scenario, isUpperBound: Bool, hasOracle: Bool, checkpoint: Bool = false) -> String {
+        switch name {
+        case "transfer":
+            return checkpoint ? "not measured: evaluated from a checkpoint" : "not measured: the scenario names no transfer source (transfer.source)"
+        case "adaptation_hours":
+            return checkpoint ? "not measured: evaluated from a checkpoint" : "not measured: the scenario does not shift the reward weights (rewards.shift_at_day)"
+        case "sample_efficiency":
+            if checkpoint { return "not measured: evaluated from a checkpoint" }
+            if isUpperBound { return "not applicable: this agent defines the target performance (it would reach itself by construction)" }
+            return hasOracle ? "not measured" : "not measurable: the scenario has no oracle agent to define target performance"
+        default:
+            return "not measured"
+        }
     }
 
     /// The report model of a finished run.
@@ -321,7 +328,7 @@ public enum Runner {
                 notes.append(String(format: "bias alert: bias_parity %.4f is below the blueprint's alert line 0.9 (section 8)", p.value))
             }
             var curve = learningCurve(rewards: r.trainingRewards, pairingGood: r.trainingPairGood, epsilons: r.epsilons,
-                                      window: scenario.training.curveWindow)
+                                      window: scenario.training.curveWindow, confidence: scenario.evaluation.eval.confidence)
             if !r.updates.isEmpty {
                 for i in curve.indices {
                     guard let u = r.updates.last(where: { $0.globalStep <= curve[i].episodes }) else { continue }
@@ -354,7 +361,20 @@ public enum Runner {
                 if e.outcome == .success { s[e.group] += 1 }
             }
             for g in n.indices where n[g] > 0 {
-                report.groupRates.append(GroupRate(agent: r.name, group: g < names.count ? names[g] : "group \(g)", decisions: n[g], successes: s[g]))
+                report.groupRates.append(GroupRate(agent: r.name, group: g < names.count ? names[g] : "group \(g)", decisions: n[g], successes: s[g],
+                                                   confidence: scenario.evaluation.eval.confidence))
+            }
+        }
+        // Paired differences of mean reward, every pair of agents in the order of their mean reward:
+        // the same evaluation users, a user-level bootstrap of the difference.
+        let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: scenario.sim.pairing.matchThreshold)
+        let generator = (try? GeneratorKind.named(scenario.generator)) ?? .mt19937
+        let ranked = runs.sorted { (Stats.mean($0.evaluation.episodes.map(\.reward))) > (Stats.mean($1.evaluation.episodes.map(\.reward))) }
+        for i in ranked.indices {
+            for j in ranked.indices where j > i {
+                let a = ranked[i], b = ranked[j]
+                report.comparisons.append(evaluator.pairedDifference(a.name, a.evaluation, b.name, b.evaluation,
+                                                                     stream: SeedTree(root: seed).child("eval.paired").child(a.name).child(b.name).stream(generator)))
             }
         }
         return report

@@ -28,6 +28,8 @@ public struct SweepManifest: Sendable, Equatable {
     public var rankAgent: String?
     /// "i/n" for a shard, "all" for a one-process run.
     public var shard: String
+    /// The base scenario's evaluation.confidence: the level of every interval of the report.
+    public var confidence = 0.95
 
     public init(_ s: SweepFile, shard: String) {
         sweep = s.name; fingerprint = s.fingerprint(version: projectVersion); version = projectVersion
@@ -35,6 +37,7 @@ public struct SweepManifest: Sendable, Equatable {
         parameters = s.parameters.map(\.key)
         settings = (0..<s.settings).map { s.setting($0) }
         seeds = s.seeds; rankBy = s.rankBy; rankAgent = s.rankAgent; self.shard = shard
+        confidence = (try? s.scenario(values: s.setting(0)))?.evaluation.eval.confidence ?? 0.95
     }
 
     public var cellCount: Int { settings.count * seeds.count }
@@ -47,6 +50,7 @@ public struct SweepManifest: Sendable, Equatable {
             ("settings", .array(settings.map { .array($0.map { .string($0) }) })),
             ("seeds", .array(seeds.map { .string(String($0)) })),
             ("rank_by", .array(rankBy.map { .string($0) })), ("rank_agent", rankAgent.map { .string($0) } ?? .null),
+            ("confidence", .num(confidence)),
         ]).render() + "\n"
     }
 
@@ -68,6 +72,7 @@ public struct SweepManifest: Sendable, Equatable {
               let rb = o["rank_by"] as? [String] else { throw SweepError("\(url.path): parameters, settings, seeds or rank_by is missing or malformed") }
         m.parameters = p; m.settings = st; m.seeds = try sd.map { guard let v = UInt64($0) else { throw SweepError("\(url.path): seed '\($0)' is not an integer") }; return v }
         m.rankBy = rb; m.rankAgent = o["rank_agent"] as? String
+        if let c = (o["confidence"] as? NSNumber)?.doubleValue, c > 0, c < 1 { m.confidence = c }
         return m
     }
 
@@ -96,7 +101,7 @@ public struct SweepCellResult: Sendable {
 }
 
 public enum Sweep {
-    public static let cellFormat = "optima-gym.sweep-cell/1"
+    public static let cellFormat = "optima-gym.sweep-cell/2"
 
     public static func cellName(_ k: Int) -> String { String(format: "cells/%06d.json", k) }
 
@@ -119,8 +124,9 @@ public enum Sweep {
         return SweepCellResult(index: k, setting: cell.setting, seed: cell.seed, agents: agents, gate: gate)
     }
 
-    /// The cell file: the result and a checksum of everything before it, so that a damaged file is
-    /// never taken for a finished cell.
+    /// The cell file: one JSON object whose last field, `checksum`, is the FNV-1a 64 hash of the
+    /// object without it (the text up to `,"checksum"` followed by `}`), so that a damaged file is
+    /// never taken for a finished cell while `json.load`, `jq` and pandas read the file as it is.
     public static func cellText(_ r: SweepCellResult, fingerprint: String) -> String {
         func m(_ x: MetricValue) -> JSON {
             .object([("name", .string(x.name)), ("value", .num(x.value)), ("ci_low", .num(x.ciLow)), ("ci_high", .num(x.ciHigh)),
@@ -136,8 +142,11 @@ public enum Sweep {
             })),
             ("gate", .array(r.gate.map { .object([("rule", .string($0.rule)), ("passed", .bool($0.passed)), ("reason", .string($0.reason))]) })),
         ]).render(pretty: false)
-        return body + "\n" + checksum(body) + "\n"
+        return String(body.dropLast()) + ",\"checksum\":\"" + checksum(body) + "\"}\n"
     }
+
+    /// The checksum field's opening, searched from the end of a cell file.
+    static let checksumKey = ",\"checksum\":\""
 
     static func checksum(_ s: String) -> String { String(format: "fnv1a64:%016llx", SeedTree.fnv1a64(s)) }
 
@@ -146,11 +155,11 @@ public enum Sweep {
     public static func readCell(_ url: URL, fingerprint: String, expected k: Int) throws -> SweepCellResult {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw SweepError("\(url.path): cannot read the cell file") }
         let text = String(decoding: data, as: UTF8.self)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.count == 3, lines[2].isEmpty, checksum(String(lines[0])) == lines[1] else {
+        guard text.hasSuffix("\"}\n"), let key = text.range(of: checksumKey, options: .backwards),
+              checksum(String(text[..<key.lowerBound]) + "}") == String(text[key.upperBound...].dropLast(3)) else {
             throw SweepError("\(url.path): corrupt cell file (checksum mismatch or truncated, \(data.count) bytes)")
         }
-        guard let o = (try? JSONSerialization.jsonObject(with: Data(lines[0].utf8))) as? [String: Any] else {
+        guard let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw SweepError("\(url.path): corrupt cell file (not JSON)")
         }
         guard o["format"] as? String == cellFormat else { throw SweepError("\(url.path): not a sweep cell (format '\(o["format"] ?? "")')") }

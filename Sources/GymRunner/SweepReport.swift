@@ -81,63 +81,121 @@ public enum SweepMerge {
         return m
     }
 
-    struct Summary { var mean: Double; var low: Double; var high: Double; var n: Int }
+    struct Summary { var mean: Double; var low: Double; var high: Double; var n: Int; var total: Int }
 
-    /// Mean over values with a 95% t-interval (one value: the cell's own interval).
-    static func summarize(_ v: [MetricValue]) -> Summary {
+    /// Mean over the values with a t-interval at `confidence` over them (one value: the cell's own
+    /// interval), clipped to the metric's range (a parity above 1 or a negative rate cannot
+    /// appear). `n` counts the values that exist (for sample_efficiency: the seeds that reached
+    /// the target), `total` the cells.
+    static func summarize(_ v: [MetricValue], name: String, confidence: Double) -> Summary {
         let xs = v.map(\.value).filter { $0.isFinite }
-        guard !xs.isEmpty else { return Summary(mean: .nan, low: .nan, high: .nan, n: 0) }
+        guard !xs.isEmpty else { return Summary(mean: .nan, low: .nan, high: .nan, n: 0, total: v.count) }
+        let range = MetricCatalog.info(name)?.range ?? (-Double.infinity...Double.infinity)
+        func clip(_ x: Double) -> Double { x.isFinite ? min(range.upperBound, max(range.lowerBound, x)) : x }
         let mean = xs.reduce(0, +) / Double(xs.count)
-        if xs.count == 1, let one = v.first(where: { $0.value.isFinite }) { return Summary(mean: mean, low: one.ciLow, high: one.ciHigh, n: 1) }
+        if xs.count == 1, let one = v.first(where: { $0.value.isFinite }) {
+            return Summary(mean: mean, low: clip(one.ciLow), high: clip(one.ciHigh), n: 1, total: v.count)
+        }
         let sd = (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count - 1)).squareRoot()
-        let t = SpecialFunctions.studentTUpperQuantile(0.025, nu: Double(xs.count - 1))
+        let t = SpecialFunctions.studentTUpperQuantile((1 - confidence) / 2, nu: Double(xs.count - 1))
         let h = t * sd / Double(xs.count).squareRoot()
-        return Summary(mean: mean, low: mean - h, high: mean + h, n: xs.count)
+        return Summary(mean: mean, low: clip(mean - h), high: clip(mean + h), n: xs.count, total: v.count)
     }
 
     static func f(_ x: Double) -> String { Render.f(x) }
 
-    static func render(_ m: SweepManifest, _ cells: [SweepCellResult]) -> [(String, String)] {
-        let nSeeds = m.seeds.count
-        let agents = cells.first?.agents.map { ($0.name, $0.upperBound) } ?? []
-        let rankAgent = m.rankAgent ?? agents.first { !$0.1 }?.0 ?? agents.first?.0 ?? ""
-        let metricNames = cells.first?.agents.first?.metrics.map(\.name) ?? []
+    /// "value [low, high]", with "(k of n seeds reached the target)" for sample_efficiency.
+    static func cellText(_ x: Summary, _ name: String) -> String {
+        var t = "\(f(x.mean)) [\(f(x.low)), \(f(x.high))]"
+        if name == "sample_efficiency" { t = (x.n > 0 ? t + " " : "") + "(\(x.n) of \(x.total) seeds reached the target)" }
+        return t
+    }
+
+    /// What the report renders from: the manifest, the cells, and the summaries per setting.
+    struct Context {
+        let m: SweepManifest
+        let cells: [SweepCellResult]
+        let agents: [(String, Bool)]
+        let rankAgent: String
+        let metricNames: [String]
+        let bySetting: [[SweepCellResult]]
+        let summary: [String: [Summary]]
+        var level: String { Render.percent(m.confidence) }
         func metric(_ c: SweepCellResult, _ agent: String, _ name: String) -> MetricValue? {
             c.agents.first { $0.name == agent }?.metrics.first { $0.name == name }
         }
         func settingLabel(_ s: Int) -> String { zip(m.parameters, m.settings[s]).map { "\($0.0)=\($0.1)" }.joined(separator: ", ") }
-        // cells.csv: one row per cell x agent x metric.
-        var cellsCSV = "cell,setting,seed," + m.parameters.map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",") + "agent,metric,value,ci_low,ci_high,count,gate_passed\n"
-        for c in cells {
-            let prefix = "\(c.index),\(c.setting),\(c.seed)," + m.settings[c.setting].map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",")
-            for a in c.agents {
-                for x in a.metrics {
-                    cellsCSV += prefix + "\(Render.csvField(a.name)),\(x.name),\(Render.csvNumber(x.value)),\(Render.csvNumber(x.ciLow)),\(Render.csvNumber(x.ciHigh)),\(x.count),\(c.gatePassed)\n"
-                }
+        /// Settings ordered best first by `name` for the ranked agent (finite means only).
+        func ranking(_ name: String) -> [Int] {
+            guard let per = summary["\(rankAgent)/\(name)"] else { return [] }
+            let lower = MetricCatalog.info(name)?.direction == .lowerIsBetter
+            return per.indices.filter { per[$0].mean.isFinite }.sorted { a, b in
+                per[a].mean != per[b].mean ? (lower ? per[a].mean < per[b].mean : per[a].mean > per[b].mean) : a < b
             }
         }
-        // settings.csv: per setting x agent x metric, the mean over seeds with its interval.
+    }
+
+    static func render(_ m: SweepManifest, _ cells: [SweepCellResult]) -> [(String, String)] {
+        let agents = cells.first?.agents.map { ($0.name, $0.upperBound) } ?? []
+        let rankAgent = m.rankAgent ?? agents.first { !$0.1 }?.0 ?? agents.first?.0 ?? ""
+        let metricNames = cells.first?.agents.first?.metrics.map(\.name) ?? []
         var bySetting = [[SweepCellResult]](repeating: [], count: m.settings.count)
         for c in cells { bySetting[c.setting].append(c) }
-        var settingsCSV = "setting," + m.parameters.map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",") + "agent,metric,mean,ci_low,ci_high,seeds,cells_passing_gate\n"
         var summary: [String: [Summary]] = [:]   // "agent/metric" -> per setting
         for (agent, _) in agents {
             for name in metricNames {
-                summary["\(agent)/\(name)"] = bySetting.map { cs in summarize(cs.compactMap { metric($0, agent, name) }) }
-            }
-        }
-        for s in 0..<m.settings.count {
-            let passing = bySetting[s].filter(\.gatePassed).count
-            for (agent, _) in agents {
-                for name in metricNames {
-                    let x = summary["\(agent)/\(name)"]![s]
-                    settingsCSV += "\(s)," + m.settings[s].map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",")
-                        + "\(Render.csvField(agent)),\(name),\(Render.csvNumber(x.mean)),\(Render.csvNumber(x.low)),\(Render.csvNumber(x.high)),\(x.n),\(passing)\n"
+                summary["\(agent)/\(name)"] = bySetting.map { cs in
+                    summarize(cs.map { c in c.agents.first { $0.name == agent }?.metrics.first { $0.name == name }
+                        ?? MetricValue(name: name, value: .nan, ciLow: .nan, ciHigh: .nan, count: 0) }, name: name, confidence: m.confidence)
                 }
             }
         }
-        var files: [(String, String)] = [("cells.csv", cellsCSV), ("settings.csv", settingsCSV)]
-        // report.md
+        let ctx = Context(m: m, cells: cells, agents: agents, rankAgent: rankAgent, metricNames: metricNames, bySetting: bySetting, summary: summary)
+        var files: [(String, String)] = [("cells.csv", cellsCSV(ctx)), ("settings.csv", settingsCSV(ctx))]
+        var md = header(ctx) + bestSettings(ctx) + acrossSettings(ctx)
+        let (chartMarkdown, charts) = SweepCharts.render(ctx)
+        md += chartMarkdown
+        files += charts
+        md += gateSection(ctx)
+        files.append(("report.md", md))
+        return files
+    }
+
+    /// cells.csv: one row per cell x agent x metric.
+    static func cellsCSV(_ c: Context) -> String {
+        let m = c.m
+        var out = "cell,setting,seed," + m.parameters.map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",") + "agent,metric,value,ci_low,ci_high,count,gate_passed\n"
+        for cell in c.cells {
+            let prefix = "\(cell.index),\(cell.setting),\(cell.seed)," + m.settings[cell.setting].map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",")
+            for a in cell.agents {
+                for x in a.metrics {
+                    out += prefix + "\(Render.csvField(a.name)),\(x.name),\(Render.csvNumber(x.value)),\(Render.csvNumber(x.ciLow)),\(Render.csvNumber(x.ciHigh)),\(x.count),\(cell.gatePassed)\n"
+                }
+            }
+        }
+        return out
+    }
+
+    /// settings.csv: per setting x agent x metric, the mean over seeds with its interval, the seeds
+    /// with a value (for sample_efficiency: the seeds that reached the target) and the seeds run.
+    static func settingsCSV(_ c: Context) -> String {
+        let m = c.m
+        var out = "setting," + m.parameters.map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",") + "agent,metric,mean,ci_low,ci_high,seeds_measured,seeds,cells_passing_gate\n"
+        for s in 0..<m.settings.count {
+            let passing = c.bySetting[s].filter(\.gatePassed).count
+            for (agent, _) in c.agents {
+                for name in c.metricNames {
+                    let x = c.summary["\(agent)/\(name)"]![s]
+                    out += "\(s)," + m.settings[s].map(Render.csvField).joined(separator: ",") + (m.parameters.isEmpty ? "" : ",")
+                        + "\(Render.csvField(agent)),\(name),\(Render.csvNumber(x.mean)),\(Render.csvNumber(x.low)),\(Render.csvNumber(x.high)),\(x.n),\(x.total),\(passing)\n"
+                }
+            }
+        }
+        return out
+    }
+
+    static func header(_ c: Context) -> String {
+        let m = c.m
         var md = "# Sweep \(m.sweep)\n\n| | |\n|---|---|\n"
         md += "| base scenario | `\(m.base)` |\n"
         for (i, p) in m.parameters.enumerated() {
@@ -145,130 +203,74 @@ public enum SweepMerge {
             md += "| `\(p)` | \(vals.prefix(12).joined(separator: ", "))\(vals.count > 12 ? ", ... (\(vals.count) values)" : "") |\n"
         }
         md += "| seeds | \(m.seeds.prefix(12).map(String.init).joined(separator: ", "))\(m.seeds.count > 12 ? ", ..." : "") |\n"
-        md += "| cells | \(cells.count) (\(m.settings.count) settings × \(nSeeds) seeds) |\n"
-        md += "| gate | \(cells.filter(\.gatePassed).count) of \(cells.count) cells pass |\n"
+        md += "| cells | \(c.cells.count) (\(m.settings.count) settings × \(m.seeds.count) seeds) |\n"
+        md += "| gate | \(c.cells.filter(\.gatePassed).count) of \(c.cells.count) cells pass |\n"
         md += "| sweep fingerprint | `\(m.fingerprint)` (optima-gym \(m.version)) |\n\n"
-        md += "Each setting's figure is the mean over its seeds with a 95% t-interval over the seeds (with one seed: the run's own bootstrap interval). Ranked agent: `\(rankAgent)`. Every number is in `settings.csv` (per setting) and `cells.csv` (per cell × agent × metric).\n\n"
-        // Best setting per ranked metric.
-        md += "## Best setting per metric\n\n| metric | better | best setting | value [95% interval] | runner-up | value | best single cell |\n|---|---|---|---|---|---|---|\n"
-        for name in m.rankBy {
-            guard let per = summary["\(rankAgent)/\(name)"] else { md += "| \(name) | | not measured | | | | |\n"; continue }
+        md += "Each setting's figure is the mean over its seeds with a \(c.level) t-interval over the seeds (with one seed: the run's own bootstrap interval), clipped to the metric's range. Ranked agent: `\(c.rankAgent)`. Every number is in `settings.csv` (per setting) and `cells.csv` (per cell × agent × metric).\n\n"
+        return md
+    }
+
+    static func bestSettings(_ c: Context) -> String {
+        var md = "## Best setting per metric\n\n| metric | better | best setting | value [\(c.level) interval] | runner-up | value | best single cell |\n|---|---|---|---|---|---|---|\n"
+        for name in c.m.rankBy {
+            guard let per = c.summary["\(c.rankAgent)/\(name)"] else { md += "| \(name) | | not measured | | | | |\n"; continue }
             let lower = MetricCatalog.info(name)?.direction == .lowerIsBetter
-            let order = per.indices.filter { per[$0].mean.isFinite }.sorted { a, b in
-                per[a].mean != per[b].mean ? (lower ? per[a].mean < per[b].mean : per[a].mean > per[b].mean) : a < b
-            }
+            let order = c.ranking(name)
             guard let best = order.first else { md += "| \(name) | | not measurable in any cell | | | | |\n"; continue }
             let runner = order.dropFirst().first
             var bestCell: (SweepCellResult, MetricValue)? = nil
-            for c in cells {
-                guard let v = metric(c, rankAgent, name), v.value.isFinite else { continue }
+            for cell in c.cells {
+                guard let v = c.metric(cell, c.rankAgent, name), v.value.isFinite else { continue }
                 if let b = bestCell {
-                    let better: Bool = lower ? v.value < b.1.value : v.value > b.1.value
-                    if better { bestCell = (c, v) }
-                } else { bestCell = (c, v) }
+                    if lower ? v.value < b.1.value : v.value > b.1.value { bestCell = (cell, v) }
+                } else { bestCell = (cell, v) }
             }
-            var row = "| \(name) | \(lower ? "lower" : "higher") | \(settingLabel(best)) | "
-            row += "\(f(per[best].mean)) [\(f(per[best].low)), \(f(per[best].high))] | "
-            if let r = runner { row += "\(settingLabel(r)) | \(f(per[r].mean))" } else { row += " | " }
+            var row = "| \(name) | \(lower ? "lower" : "higher") | \(c.settingLabel(best)) | \(cellText(per[best], name)) | "
+            if let r = runner { row += "\(c.settingLabel(r)) | \(f(per[r].mean))" } else { row += " | " }
             row += " | "
-            if let (c, v) = bestCell {
-                row += "cell \(c.index) (setting \(c.setting), seed \(c.seed)): \(f(v.value)) [\(f(v.ciLow)), \(f(v.ciHigh))]"
+            if let (cell, v) = bestCell {
+                row += "cell \(cell.index) (setting \(cell.setting), seed \(cell.seed)): \(f(v.value)) [\(f(v.ciLow)), \(f(v.ciHigh))]"
             }
             md += row + " |\n"
         }
-        // Every metric across settings.
-        let shown = metricNames.filter { n in summary["\(rankAgent)/\(n)"]?.contains { $0.mean.isFinite } ?? false }
-        md += "\n## Metrics across settings (\(rankAgent))\n\n| setting | " + m.parameters.map { "`\($0)`" }.joined(separator: " | ") + (m.parameters.isEmpty ? "" : " | ")
+        return md
+    }
+
+    static func acrossSettings(_ c: Context) -> String {
+        let m = c.m
+        let shown = c.metricNames.filter { n in c.summary["\(c.rankAgent)/\(n)"]?.contains { $0.mean.isFinite || n == "sample_efficiency" } ?? false }
+        var md = "\n## Metrics across settings (\(c.rankAgent))\n\n| setting | " + m.parameters.map { "`\($0)`" }.joined(separator: " | ") + (m.parameters.isEmpty ? "" : " | ")
             + shown.joined(separator: " | ") + " |\n|---|" + String(repeating: "---|", count: m.parameters.count + shown.count) + "\n"
         for s in 0..<m.settings.count {
             md += "| \(s) | " + m.settings[s].joined(separator: " | ") + (m.parameters.isEmpty ? "" : " | ")
-                + shown.map { n in let x = summary["\(rankAgent)/\(n)"]![s]; return "\(f(x.mean)) [\(f(x.low)), \(f(x.high))]" }.joined(separator: " | ") + " |\n"
+                + shown.map { n in cellText(c.summary["\(c.rankAgent)/\(n)"]![s], n) }.joined(separator: " | ") + " |\n"
         }
-        // Charts: each ranked metric against each numeric parameter (marginal over the others).
-        md += "\n## Metric against parameter\n\nEach point: the mean over every cell with that parameter value (the other parameters and the seeds pooled), with a 95% t-interval over those cells. Drawn from `cells.csv`.\n\n"
-        for name in m.rankBy {
-            for (i, p) in m.parameters.enumerated() {
-                let values = Array(Set(m.settings.map { $0[i] })).compactMap { v in Double(v).map { ($0, v) } }.sorted { $0.0 < $1.0 }
-                guard values.count >= 2, values.count == Set(m.settings.map { $0[i] }).count else { continue }
-                var series: [ChartSeries] = []
-                for (agent, upper) in agents {
-                    var xs: [Double] = [], ys: [Double] = [], lo: [Double] = [], hi: [Double] = []
-                    for (x, text) in values {
-                        let sel = cells.filter { m.settings[$0.setting][i] == text }.compactMap { metric($0, agent, name) }
-                        let s = summarize(sel)
-                        guard s.mean.isFinite else { continue }
-                        xs.append(x); ys.append(s.mean); lo.append(s.low.isFinite ? s.low : s.mean); hi.append(s.high.isFinite ? s.high : s.mean)
-                    }
-                    if !xs.isEmpty { series.append(ChartSeries(label: upper ? "\(agent) (upper bound)" : agent, x: xs, y: ys, low: lo, high: hi, dashed: upper)) }
-                }
-                guard !series.isEmpty else { continue }
-                let title = MetricCatalog.info(name)?.title ?? name
-                let file = "charts/\(name)-vs-\(p.replacingOccurrences(of: "/", with: "_")).svg"
-                files.append((file, SVGChart.lineChart(title: "\(title) against \(p)", xLabel: p, yLabel: "\(name) (mean, 95% interval)", series: series)))
-                md += "![\(title) against \(p)](\(file))\n\n"
-            }
+        return md
+    }
+
+    /// The gate: each rule once, with the cells it passes and fails in and the reason it fails
+    /// (said once, not per cell), then the verdict per cell.
+    static func gateSection(_ c: Context) -> String {
+        var md = "\n## Gate\n\n"
+        let rules = c.cells.first?.gate.map(\.rule) ?? []
+        guard !rules.isEmpty else { return md + "The scenario defines no gate rules.\n" }
+        md += "| # | rule | cells passing | cells failing | why it fails (the first failing cell's reason) |\n|---|---|---|---|---|\n"
+        var never: [String] = []
+        for (i, rule) in rules.enumerated() {
+            let results = c.cells.compactMap { $0.gate.count > i ? $0.gate[i] : nil }
+            let fails = results.filter { !$0.passed }
+            md += "| \(i + 1) | \(rule) | \(results.count - fails.count) | \(fails.count) | \(fails.first?.reason ?? "") |\n"
+            if fails.count == results.count { never.append(rule) }
         }
-        // Learning curves of the best setting of the first ranked metric.
-        if let name = m.rankBy.first, let per = summary["\(rankAgent)/\(name)"],
-           let best = per.indices.filter({ per[$0].mean.isFinite }).max(by: { a, b in
-               let lower = MetricCatalog.info(name)?.direction == .lowerIsBetter
-               return per[a].mean != per[b].mean ? (lower ? per[a].mean > per[b].mean : per[a].mean < per[b].mean) : a > b
-           }) {
-            var series: [ChartSeries] = []
-            for (agent, upper) in agents {
-                let curves = bySetting[best].compactMap { c in c.agents.first { $0.name == agent }?.curve }.filter { !$0.isEmpty }
-                guard let first = curves.first else { continue }
-                let n = curves.map(\.count).min() ?? 0
-                let xs = first.prefix(n).map { Double($0.episodes) }
-                let ys = (0..<n).map { j in curves.reduce(0) { $0 + $1[j].mean } / Double(curves.count) }
-                let lo = (0..<n).map { j in curves.reduce(0) { $0 + $1[j].low } / Double(curves.count) }
-                let hi = (0..<n).map { j in curves.reduce(0) { $0 + $1[j].high } / Double(curves.count) }
-                series.append(ChartSeries(label: upper ? "\(agent) (upper bound)" : agent, x: xs, y: ys, low: lo, high: hi, dashed: upper))
-            }
-            // Per-group success rates of the same setting, pooled over its seeds.
-            var rates: [GroupRate] = []
-            for (agent, _) in agents {
-                var pooled: [String: (Int, Int)] = [:]
-                var order: [String] = []
-                for c in bySetting[best] {
-                    for (g, n, k) in c.agents.first(where: { $0.name == agent })?.groups ?? [] {
-                        if pooled[g] == nil { order.append(g) }
-                        let p = pooled[g] ?? (0, 0)
-                        pooled[g] = (p.0 + n, p.1 + k)
-                    }
-                }
-                for g in order { rates.append(GroupRate(agent: agent, group: g, decisions: pooled[g]!.0, successes: pooled[g]!.1)) }
-            }
-            if !rates.isEmpty {
-                let groups = Array(Set(rates.map(\.group))).sorted()
-                func r(_ a: String, _ g: String) -> GroupRate? { rates.first { $0.agent == a && $0.group == g } }
-                files.append(("charts/parity-best.svg", SVGChart.groupedBars(
-                    title: "Success-outcome rate by group, setting \(best)", xLabel: "group",
-                    yLabel: "success rate (95% Wilson interval)", categories: groups,
-                    seriesLabels: agents.map { $0.1 ? "\($0.0) (upper bound)" : $0.0 },
-                    values: agents.map { a in groups.map { r(a.0, $0)?.rate ?? .nan } },
-                    low: agents.map { a in groups.map { r(a.0, $0)?.low ?? .nan } },
-                    high: agents.map { a in groups.map { r(a.0, $0)?.high ?? .nan } })))
-                var pcsv = "agent,group,decisions,successes,rate,ci_low,ci_high\n"
-                for g in rates { pcsv += "\(Render.csvField(g.agent)),\(Render.csvField(g.group)),\(g.decisions),\(g.successes),\(Render.csvNumber(g.rate)),\(Render.csvNumber(g.low)),\(Render.csvNumber(g.high))\n" }
-                files.append(("parity-best.csv", pcsv))
-            }
-            if !series.isEmpty {
-                files.append(("charts/learning_curves-best.svg", SVGChart.lineChart(title: "Learning curves, setting \(best) (\(settingLabel(best)))",
-                    xLabel: "training decisions", yLabel: "windowed mean reward (band: 95% interval, mean over seeds)", series: series)))
-                md += "## Learning curves of the best setting for \(name)\n\nSetting \(best): \(settingLabel(best)); each curve is the mean over the \(nSeeds) seed(s) of the windowed mean reward and its interval.\n\n![Learning curves](charts/learning_curves-best.svg)\n\n"
-                if !rates.isEmpty {
-                    md += "## Parity of the best setting\n\nSuccess-outcome rate per population group, pooled over the setting's seeds, with 95% Wilson intervals (`parity-best.csv`).\n\n![Success-outcome rate by group](charts/parity-best.svg)\n\n"
-                }
-            }
+        if !never.isEmpty {
+            md += "\n**No cell can pass** while \(never.map { "`\($0)`" }.joined(separator: ", ")) fail\(never.count == 1 ? "s" : "") in every cell.\n"
         }
-        // Gate verdict per cell.
-        md += "## Gate verdict per cell\n\n| cell | setting | seed | verdict | first failing rule |\n|---|---|---|---|---|\n"
-        for c in cells {
-            let fail = c.gate.first { !$0.passed }
-            md += "| \(c.index) | \(c.setting) | \(c.seed) | \(c.gate.isEmpty ? "no rules" : (c.gatePassed ? "passed" : "**failed**")) | \(fail?.reason ?? "") |\n"
+        md += "\n| cell | setting | seed | verdict | failing rules |\n|---|---|---|---|---|\n"
+        for cell in c.cells {
+            let fails = cell.gate.enumerated().filter { !$0.element.passed }.map { "\($0.offset + 1)" }
+            md += "| \(cell.index) | \(cell.setting) | \(cell.seed) | \(cell.gatePassed ? "passed" : "**failed**") | \(fails.isEmpty ? "" : "rules " + fails.joined(separator: ", ")) |\n"
         }
-        files.append(("report.md", md))
-        return files
+        md += "\nRules are numbered in the order of the table above.\n"
+        return md
     }
 }

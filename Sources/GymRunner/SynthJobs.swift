@@ -2,6 +2,7 @@ import Foundation
 import GymData
 import GymEval
 import GymRandom
+import GymReports
 import GymScenario
 import GymSynth
 
@@ -176,6 +177,14 @@ public enum SynthJobs {
         let inputs = QualityReport.Inputs(modelPath: model, realPath: real, holdoutPath: holdout, syntheticPath: synthetic,
                                           target: target, k: k, seed: seed, ledger: l, ledgerPath: l == nil ? nil : lp)
         let report = try QualityReport.compute(model: m, real: r, holdout: h, synthetic: s, inputs: inputs)
+        for c in report.columns {
+            let share = { (xs: [Double]) -> [Double] in let t = xs.reduce(0, +); return xs.map { t > 0 ? $0 / t : .nan } }
+            let none = [Double](repeating: .nan, count: c.bins.count)
+            try dir.write(QualityReport.chartFile(c.name), SVGChart.groupedBars(
+                title: "\(c.name): real and synthetic (\(c.kind); KL \(String(format: "%.4f", c.kl)) nats)", xLabel: c.kind == "numeric" ? "bin" : "level",
+                yLabel: "share of rows", categories: c.bins, seriesLabels: ["real (the fit's data)", "synthetic"],
+                values: [share(c.real), share(c.synthetic)], low: [none, none], high: [none, none], width: max(760, 60 + 34 * Double(c.bins.count))))
+        }
         for (name, text) in report.files() { try dir.write(name, text) }
         try dir.commit()
         return report

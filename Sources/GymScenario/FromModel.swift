@@ -4,32 +4,6 @@ import GymSim
 import GymSynth
 import Yams
 
-/// A persona model (from `synth fit`) as the simulator's persona source: each user's latent
-/// vector is one draw from the model, and the group is the level of `groupColumn` when set.
-public struct ModelPersonaSource: LatentPersonaSource {
-    public let sampler: PersonaSampler
-    public let groupColumn: String?
-    let groupIndex: Int?
-    public var groupLevels: Int? { groupIndex.map { sampler.model.categorical[$0].levels.count } }
-    public var latentDimension: Int { sampler.model.latentDimension }
-
-    public init(model: PersonaModel, groupColumn: String?) {
-        sampler = PersonaSampler(model: model, seed: SeedTree(root: model.seed), dimension: 1)
-        self.groupColumn = groupColumn
-        groupIndex = groupColumn.flatMap { g in model.categorical.firstIndex { $0.name == g } }
-    }
-
-    public func draw(_ stream: RandomStream, into z: UnsafeMutablePointer<Double>) -> Int? {
-        let m = sampler.model
-        var values = [Double](repeating: 0, count: max(1, m.numeric.count))
-        var codes = [Int](repeating: 0, count: max(1, m.categorical.count))
-        values.withUnsafeMutableBufferPointer { v in codes.withUnsafeMutableBufferPointer { c in
-            sampler.draw(stream: stream, values: v.baseAddress!, codes: c.baseAddress!, latent: z)
-        } }
-        return groupIndex.map { codes[$0] }
-    }
-}
-
 extension ScenarioSchema {
     static var fromModelField: Field<Scenario> {
         Field(key: "population.from_model", type: "mapping",
@@ -92,7 +66,8 @@ extension ScenarioSchema {
             return
         }
         let digest = SeedTree.fnv1a64((try? String(contentsOfFile: path, encoding: .utf8)) ?? path)
-        root.sim.population.fromModel = PersonaSourceRef(id: "\(model) (fnv1a \(String(digest, radix: 16)))",
-                                                             source: ModelPersonaSource(model: loaded, groupColumn: group))
+        let levels = group.flatMap { g in loaded.categorical.first { $0.name == g }?.levels.count }
+        root.sim.population.fromModel = PersonaSourceRef(id: "\(model) (fnv1a \(String(digest, radix: 16)))", path: path,
+                                                         groupColumn: group, groupLevels: levels)
     }
 }

@@ -74,7 +74,7 @@ extension Scenario {
         let training = training.episodes * 16
         let evaluation = evaluation.episodes * (logging.episodes ? 1200 : 600)
         // Observation size of the journey world, for PPO's buffers.
-        let obs = sim.emotion.dimension + 50 + 3 + 5 + 2 + 5 + 2 + sim.pairing.candidatesShown * 6 + sim.hives.eventsShown * 4
+        let obs = JourneyWorld.observationLayout(for: sim).dimension
         var total = 0
         for a in agents {
             var agent = world + training + evaluation

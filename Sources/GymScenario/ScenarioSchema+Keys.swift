@@ -267,7 +267,7 @@ extension ScenarioSchema {
             },
             CrossRule(keys: ["population.from_model", "population.groups"],
                       doc: "With `population.from_model.group_column`, the column's number of levels must equal the number of `population.groups`.") { s in
-                guard let m = s.sim.population.fromModel?.source as? ModelPersonaSource, let levels = m.groupLevels else { return nil }
+                guard let m = s.sim.population.fromModel, let levels = m.groupLevels else { return nil }
                 let g = s.sim.population.groups.count
                 return levels == g ? nil
                     : "from_model.group_column '\(m.groupColumn ?? "")' has \(levels) levels but population.groups has \(g) groups"

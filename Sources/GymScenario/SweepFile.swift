@@ -1,4 +1,5 @@
 import Foundation
+import GymGate
 import GymEval
 import GymRandom
 import Yams
@@ -51,6 +52,9 @@ public struct SweepFile: Sendable {
     public var seed: UInt64 = 1
     public var rankBy: [String] = ["mean_reward"]
     public var rankAgent: String?
+    /// The sweep's own gate rules (`gate:`), which replace the base scenario's; nil: the base's.
+    public var gate: [GateRule]?
+    var gateReferences: [(name: String, keyPath: String, location: SourceLocation)] = []
     /// The raw bytes of this file and of the base scenario (for the fingerprint).
     public var fileBytes: [UInt8] = []
     public var baseBytes: [UInt8] = []
@@ -118,7 +122,9 @@ public struct SweepFile: Sendable {
         for (k, v) in fixed { SweepFile.set(&root, path: k.split(separator: ".").map(String.init), scalar: v) }
         for (p, v) in zip(parameters, values) { SweepFile.set(&root, path: p.key.split(separator: ".").map(String.init), scalar: v) }
         let text = try Yams.serialize(node: root)
-        return try ScenarioLoader.parse(text: text, file: basePath)
+        var sc = try ScenarioLoader.parse(text: text, file: basePath)
+        if let gate { sc.gate = gate }
+        return sc
     }
 
     static func set(_ node: inout Node, path: [String], scalar: String) {
@@ -157,7 +163,7 @@ public enum SweepLoader {
             sink.error(at: root.location ?? .start, "", "the top level of a sweep must be a mapping (base, parameters, seeds, ...)")
             throw ScenarioError(diagnostics: sink.sorted)
         }
-        let known = ["name", "description", "base", "set", "parameters", "samples", "seeds", "seed", "rank_by", "rank_agent"]
+        let known = ["name", "description", "base", "set", "parameters", "samples", "seeds", "seed", "rank_by", "rank_agent", "gate"]
         for (k, _) in m {
             guard case let .value(key) = YAMLValues.string(k) else { continue }
             if !known.contains(key) {
@@ -178,7 +184,12 @@ public enum SweepLoader {
         if let b = m["base"], case let .value(rel) = YAMLValues.string(b), !rel.isEmpty {
             let resolved = rel.hasPrefix("/") ? rel : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(rel).standardized.path
             sweep.basePath = resolved
-            do { sweep.baseBytes = try ScenarioLoader.readFile(resolved) } catch let e as ScenarioError {
+            do {
+                sweep.baseBytes = try ScenarioLoader.readFile(resolved)
+                if isSweep(path: resolved) {
+                    sink.error(at: loc(b), "base", "\(rel) is a sweep file, not a scenario: a sweep varies one scenario (point `base:` at the scenario that sweep varies)")
+                }
+            } catch let e as ScenarioError {
                 sink.error(at: loc(b), "base", "\(rel): \(e.diagnostics.first?.message ?? "unreadable")")
             }
         } else {
@@ -261,6 +272,13 @@ public enum SweepLoader {
                 sink.error(at: loc(s), "seeds", "expected a list of seeds or {count: N}")
             }
         }
+        // gate: the sweep's own release gate, replacing the base scenario's in every cell.
+        if let g = m["gate"] {
+            var context = ReadContext(sink: sink)
+            sweep.gate = ScenarioSchema.readGateRules(g, "gate", &context) ?? []
+            sweep.gateReferences = context.gateAgentReferences
+            sink = context.sink
+        }
         if let r = m["rank_by"] {
             if case let .sequence(seq) = r, !seq.isEmpty {
                 sweep.rankBy = []
@@ -291,6 +309,12 @@ public enum SweepLoader {
         func check(_ values: [String], blame p: SweepFile.Parameter?, _ what: String) {
             do {
                 let sc = try sweep.scenario(values: values)
+                if p == nil {
+                    for r in sweep.gateReferences where !sc.agents.contains(where: { $0.name == r.name }) {
+                        problems.append(ScenarioDiagnostic(file: path, line: r.location.line, column: r.location.column, keyPath: r.keyPath,
+                                                           message: "the base scenario has no agent '\(r.name)' (it has: \(sc.agents.map(\.name).joined(separator: ", ")))", sourceLine: sink.sourceLine(r.location.line)))
+                    }
+                }
                 if p == nil, let a = sweep.rankAgent, !sc.agents.contains(where: { $0.name == a }) {
                     let l = loc(m["rank_agent"])
                     problems.append(ScenarioDiagnostic(file: path, line: l.line, column: l.column, keyPath: "rank_agent",
@@ -298,7 +322,8 @@ public enum SweepLoader {
                 }
             } catch let e as ScenarioError {
                 let first = e.diagnostics.first
-                var here = SourceLocation(line: p?.line ?? 1, column: p?.column ?? 1)
+                let baseLocation = loc(m["base"])
+                var here = SourceLocation(line: p?.line ?? baseLocation.line, column: p?.column ?? baseLocation.column)
                 var keyPath = p.map { "parameters.\($0.key)" } ?? "base"
                 var message = "\(what) makes an invalid scenario"
                 if p == nil, let k = first?.keyPath, let l = setLocations[k] {

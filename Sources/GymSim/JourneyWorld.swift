@@ -115,37 +115,53 @@ public final class JourneyWorld: Environment, HiddenTruth {
         E = config.hives.eventsShown
         tones = config.interventions.tones.count
         Dm = config.emotion.dimension
+        let layout = JourneyWorld.observationLayout(for: config)
+        observationLayout = layout
+        actionLayout = JourneyWorld.actionLayout(for: config)
+        func offset(_ name: String) -> Int { layout.segments.first { $0.name == name }!.offset }
+        segEmotion = offset("emotion"); segRecent = offset("recent_interactions"); segPulse = offset("pulse")
+        segTime = offset("time"); segSocial = offset("social"); segProfile = offset("profile"); segUser = offset("user")
+        segCand = offset("candidates"); segEvent = offset("events")
+        observation = [Double](repeating: 0, count: observationLayout.dimension)
+        actionMask = [Bool](repeating: false, count: actionLayout.count)
+        candidates = [Int](repeating: -1, count: K)
+        candidatePoolSlot = [Int](repeating: -1, count: K)
+        shownEvents = [Int](repeating: -1, count: E)
+    }
+
+    /// The observation's segments for a configuration: the one place the layout is defined (the
+    /// scenario validator's memory estimate reads its dimension from here).
+    public static func observationLayout(for config: SimConfig) -> ObservationLayout {
         var segs: [ObservationSegment] = []
         var off = 0
-        func add(_ name: String, slots: Int = 1, _ f: [String]) -> Int {
+        func add(_ name: String, slots: Int = 1, _ f: [String]) {
             let s = ObservationSegment(name: name, offset: off, slots: slots, features: f)
-            segs.append(s); off += s.count; return s.offset
+            segs.append(s); off += s.count
         }
-        segEmotion = add("emotion", (0..<config.emotion.dimension).map { "e\($0)" })
-        segRecent = add("recent_interactions", slots: JourneyWorld.recentLength,
-                        ["no_action", "suggest_pairing", "recommend_hive", "intervention", "accepted"])
-        segPulse = add("pulse", ["heart_rate", "hrv", "stress"])
-        segTime = add("time", ["hour_sin", "hour_cos", "weekday_sin", "weekday_cos", "week"])
-        segSocial = add("social", ["active_connections", "pending_matches"])
-        segProfile = add("profile", traitNames)
-        segUser = add("user", ["days_since_last", "recent_load"])
-        segCand = add("candidates", slots: config.pairing.candidatesShown,
-                      ["similarity", "complementarity", "candidate_stress", "candidate_exposure", "candidate_load", "available"])
-        segEvent = add("events", slots: config.hives.eventsShown, ["interest_match", "fill", "days_to_start", "available"])
-        observationLayout = ObservationLayout(segments: segs)
+        add("emotion", (0..<config.emotion.dimension).map { "e\($0)" })
+        add("recent_interactions", slots: JourneyWorld.recentLength, ["no_action", "suggest_pairing", "recommend_hive", "intervention", "accepted"])
+        add("pulse", ["heart_rate", "hrv", "stress"])
+        add("time", ["hour_sin", "hour_cos", "weekday_sin", "weekday_cos", "week"])
+        add("social", ["active_connections", "pending_matches"])
+        add("profile", traitNames)
+        add("user", ["days_since_last", "recent_load"])
+        add("candidates", slots: config.pairing.candidatesShown,
+            ["similarity", "complementarity", "candidate_stress", "candidate_exposure", "candidate_load", "available"])
+        add("events", slots: config.hives.eventsShown, ["interest_match", "fill", "days_to_start", "available"])
+        return ObservationLayout(segments: segs)
+    }
+
+    /// The action space for a configuration: no_action, K candidates, E events, the tones.
+    public static func actionLayout(for config: SimConfig) -> ActionLayout {
+        let K = config.pairing.candidatesShown, E = config.hives.eventsShown
         var fams: [ActionFamily] = [ActionFamily(name: "no_action", range: 0..<1, labels: ["none"])]
         var a = 1
         fams.append(ActionFamily(name: "suggest_pairing", range: a..<(a + K), slotSegment: "candidates", labels: (0..<K).map { "\($0)" }))
         a += K
         fams.append(ActionFamily(name: "recommend_hive", range: a..<(a + E), slotSegment: "events", labels: (0..<E).map { "\($0)" }))
         a += E
-        fams.append(ActionFamily(name: "intervention", range: a..<(a + tones), labels: config.interventions.tones.map { $0.name }))
-        actionLayout = ActionLayout(families: fams)
-        observation = [Double](repeating: 0, count: observationLayout.dimension)
-        actionMask = [Bool](repeating: false, count: actionLayout.count)
-        candidates = [Int](repeating: -1, count: K)
-        candidatePoolSlot = [Int](repeating: -1, count: K)
-        shownEvents = [Int](repeating: -1, count: E)
+        fams.append(ActionFamily(name: "intervention", range: a..<(a + config.interventions.tones.count), labels: config.interventions.tones.map { $0.name }))
+        return ActionLayout(families: fams)
     }
 
     public var hiddenTruth: HiddenTruth? { self }

@@ -77,6 +77,9 @@ public final class Population: Sendable {
         // are fixed projections (standard Gaussians / sqrt(dim z)) from the seed's
         // `from_model.projection` branch. Users that are alike in the real data are alike here;
         // the meaning of the real columns is not carried over (the projection is arbitrary).
+        if let ref = cfg.fromModel, ref.source == nil {
+            preconditionFailure("population.from_model (\(ref.path)) is not bound to a persona source; load scenarios through GymRunner (ScenarioBinding)")
+        }
         let source = cfg.fromModel?.source
         let L = source?.latentDimension ?? 0
         var A = [Double](), B = [Double](), latent = [Double](repeating: 0, count: max(L, 1))

@@ -75,11 +75,21 @@ public protocol LatentPersonaSource: Sendable {
     func draw(_ stream: RandomStream, into z: UnsafeMutablePointer<Double>) -> Int?
 }
 
-/// A persona source with an identity (its file and content), so that configurations compare.
+/// `population.from_model` as the scenario names it (a persona model file and an optional group
+/// column), and the persona source it becomes once bound. The scenario parser records the file;
+/// GymRunner binds the source (GymSynth's model adapter) before any world is built. Identity
+/// (`id`: the file and a hash of its content) decides equality.
 public struct PersonaSourceRef: Sendable, Equatable {
     public let id: String
-    public let source: any LatentPersonaSource
-    public init(id: String, source: any LatentPersonaSource) { self.id = id; self.source = source }
+    /// The model file, resolved against the scenario's folder.
+    public let path: String
+    public let groupColumn: String?
+    /// Levels of the group column (checked against the number of groups).
+    public let groupLevels: Int?
+    public var source: (any LatentPersonaSource)?
+    public init(id: String, path: String, groupColumn: String?, groupLevels: Int?, source: (any LatentPersonaSource)? = nil) {
+        self.id = id; self.path = path; self.groupColumn = groupColumn; self.groupLevels = groupLevels; self.source = source
+    }
     public static func == (a: PersonaSourceRef, b: PersonaSourceRef) -> Bool { a.id == b.id }
 }
 

@@ -142,6 +142,11 @@ public enum Quality {
         /// KSComplement and TVComplement.
         public var complement: Double
         public var metric: String
+        /// The distributions compared: bin (numeric, in the column's units) or level labels, and
+        /// the real and synthetic row counts in each (before smoothing).
+        public var bins: [String] = []
+        public var real: [Double] = []
+        public var synthetic: [Double] = []
     }
 
     public static func columnScores(real: EncodedRows, synthetic: EncodedRows, model: PersonaModel) -> [ColumnScore] {
@@ -151,13 +156,19 @@ public enum Quality {
             let a = (0..<real.count).map { real.numeric[$0 * real.d + j] }, b = (0..<synthetic.count).map { synthetic.numeric[$0 * synthetic.d + j] }
             for x in a { p[bin(x)] += 1 }
             for x in b { q[bin(x)] += 1 }
-            out.append(.init(name: col.name, kind: "numeric", kl: kl(p, q), complement: 1 - ks(a, b), metric: "KS complement"))
+            let labels = (0..<numericBins).map { k -> String in
+                let w = (col.high - col.low) / Double(numericBins)
+                return String(format: "%.3g", col.low + w * Double(k)) + "–" + String(format: "%.3g", col.low + w * Double(k + 1))
+            }
+            out.append(.init(name: col.name, kind: "numeric", kl: kl(p, q), complement: 1 - ks(a, b), metric: "KS complement",
+                             bins: labels, real: p, synthetic: q))
         }
         for (t, col) in model.categorical.enumerated() {
             var p = [Double](repeating: 0, count: col.levels.count + 1), q = p   // last: levels the model lacks
             for i in 0..<real.count { let k = real.codes[i * real.c + t]; p[k < 0 ? col.levels.count : k] += 1 }
             for i in 0..<synthetic.count { let k = synthetic.codes[i * synthetic.c + t]; q[k < 0 ? col.levels.count : k] += 1 }
-            out.append(.init(name: col.name, kind: "categorical", kl: kl(p, q), complement: 1 - tv(p, q), metric: "TV complement"))
+            out.append(.init(name: col.name, kind: "categorical", kl: kl(p, q), complement: 1 - tv(p, q), metric: "TV complement",
+                             bins: col.levels + ["(other)"], real: p, synthetic: q))
         }
         return out
     }

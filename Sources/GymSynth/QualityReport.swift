@@ -84,15 +84,44 @@ public struct QualityReport: Sendable {
         return s[min(s.count - 1, Int(p * Double(s.count)))]
     }
 
-    public var dcrFlagged: Bool { QualityReport.median(dcrSynthetic) < QualityReport.median(dcrHoldout) }
+    /// Shares of rows at distance 0 (exact matches of a real row), synthetic and holdout.
+    public var exactShares: (synthetic: Double, holdout: Double) {
+        (Double(dcrSynthetic.filter { $0 == 0 }.count) / Double(max(1, dcrSynthetic.count)),
+         Double(dcrHoldout.filter { $0 == 0 }.count) / Double(max(1, dcrHoldout.count)))
+    }
+
+    /// One-sided two-proportion z statistic of the synthetic exact-match share against the
+    /// holdout's (pooled variance); > 1.645 means more exact matches than unseen real rows show,
+    /// at the 5% level.
+    public var exactShareZ: Double {
+        let nS = Double(dcrSynthetic.count), nH = Double(dcrHoldout.count)
+        guard nS > 0, nH > 0 else { return .nan }
+        let (pS, pH) = exactShares
+        let p = (pS * nS + pH * nH) / (nS + nH)
+        let se = (p * (1 - p) * (1 / nS + 1 / nH)).squareRoot()
+        return se > 0 ? (pS - pH) / se : (pS > pH ? .infinity : 0)
+    }
+
+    /// Flagged when the synthetic rows sit closer to the real ones than unseen real rows do: a
+    /// lower median distance, or (what catches categorical data, where both medians are 0) a
+    /// share of exact matches significantly above the holdout's.
+    public var dcrFlagged: Bool {
+        QualityReport.median(dcrSynthetic) < QualityReport.median(dcrHoldout) || exactShareZ > 1.645
+    }
     public var meanKL: Double { columns.isEmpty ? .nan : columns.reduce(0) { $0 + $1.kl } / Double(columns.count) }
 
     static func f(_ x: Double, _ digits: Int = 4) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "n/a" }
     static func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
 
-    /// The report directory's files, report.md last.
+    /// The report directory's files, report.md last (the charts are rendered by the caller, one
+    /// per column at `chartFile`).
     public func files() -> [(name: String, text: String)] {
         [("quality.csv", csv()), ("report.md", markdown())]
+    }
+
+    /// Where a column's distribution chart goes in the report directory.
+    public static func chartFile(_ column: String) -> String {
+        "charts/" + String(column.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" }) + ".svg"
     }
 
     public func markdown() -> String {
@@ -120,6 +149,8 @@ public struct QualityReport: Sendable {
         md += "| column | kind | KL (nats) | complement | metric |\n|---|---|---|---|---|\n"
         for c in columns { md += "| \(QualityReport.cell(c.name)) | \(c.kind) | \(QualityReport.f(c.kl)) | \(QualityReport.f(c.complement)) | \(c.metric) |\n" }
         md += "| **mean** | | \(QualityReport.f(meanKL)) | \(QualityReport.f(columns.reduce(0) { $0 + $1.complement } / Double(max(1, columns.count)))) | |\n\n"
+        md += "Real against synthetic, each column's distribution (share of rows per bin or level; the shapes behind the KL figures):\n\n"
+        for c in columns { md += "![\(c.name): real and synthetic distributions](\(QualityReport.chartFile(c.name)))\n\n" }
         md += "## Correlation similarity\n\n"
         if let c = correlation {
             md += "\(QualityReport.f(c.score)) over \(c.pairs) column pairs: 1 - |r_real - r_synthetic| / 2 for numeric pairs (SDMetrics' CorrelationSimilarity), 1 - total variation of the joint distribution for pairs with a categorical column (numeric ones binned; SDMetrics' ContingencySimilarity). 1 is identical.\n\n"
@@ -137,8 +168,10 @@ public struct QualityReport: Sendable {
         md += "| synthetic | \(QualityReport.f(QualityReport.median(dcrSynthetic))) | \(QualityReport.f(QualityReport.quantile(dcrSynthetic, 0.05))) | \(dcrSynthetic.filter { $0 == 0 }.count) of \(dcrSynthetic.count) |\n"
         md += "| real holdout | \(QualityReport.f(QualityReport.median(dcrHoldout))) | \(QualityReport.f(QualityReport.quantile(dcrHoldout, 0.05))) | \(dcrHoldout.filter { $0 == 0 }.count) of \(dcrHoldout.count) |\n\n"
         md += dcrFlagged
-            ? "**Flagged:** the synthetic set's median DCR is below the holdout's: synthetic rows sit closer to the real rows than new real data does.\n\n"
-            : "Not flagged: the synthetic set's median DCR is not below the holdout's.\n\n"
+            ? "**Flagged:** synthetic rows sit closer to the real rows than new real data does: " + (QualityReport.median(dcrSynthetic) < QualityReport.median(dcrHoldout) ? "the synthetic set's median DCR is below the holdout's" : "the share of synthetic rows that equal a real row exceeds the holdout's") + ".\n\n"
+            : "Not flagged: the synthetic set's median DCR is not below the holdout's, and its share of exact matches is not significantly above the holdout's.\n\n"
+        md += String(format: "Exact matches (distance 0): %.2f%% of the synthetic rows against %.2f%% of the holdout's; one-sided two-proportion z = %.2f (flagged above 1.645, the 5%% level).\n\n",
+                     100 * exactShares.synthetic, 100 * exactShares.holdout, exactShareZ)
         md += "Synthetic rows whose modelled values equal a real row's: \(exactCopies) of \(counts.synthetic). With few, low-cardinality columns such matches are expected (they are combinations of common values, not copied records); compare with the holdout's rows at distance 0.\n\n"
         md += "## Validation accuracy (train on synthetic, test on real)\n\n"
         if let t = tstr {

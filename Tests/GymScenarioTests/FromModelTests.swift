@@ -3,6 +3,7 @@ import GymRandom
 import GymSim
 import GymSynth
 import XCTest
+import GymRunner
 @testable import GymScenario
 
 /// `population.from_model`: personas drawn from a persona model fitted to real data.
@@ -10,7 +11,9 @@ final class FromModelTests: XCTestCase {
     /// The shipped scenario loads the shipped OBD model; its population's groups follow the
     /// model's frequencies of user_feature_0, and differ from the built-in shares.
     func testShippedOBDPopulation() throws {
-        let s = try ScenarioLoader.load(path: Repo.scenario("obd_population.yaml"))
+        // The parser only records the model; the runner binds it to a persona source.
+        XCTAssertNil(try ScenarioLoader.load(path: Repo.scenario("obd_population.yaml")).sim.population.fromModel?.source)
+        let s = try ScenarioBinding.load(path: Repo.scenario("obd_population.yaml"))
         let ref = try XCTUnwrap(s.sim.population.fromModel)
         let source = try XCTUnwrap(ref.source as? ModelPersonaSource)
         XCTAssertEqual(source.groupColumn, "user_feature_0")

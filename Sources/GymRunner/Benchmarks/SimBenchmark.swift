@@ -47,7 +47,7 @@ public enum SimBenchmark {
     /// alike. `round` is called after each round with its two rates.
     public static func run(scenarioPath: String, decisions: Int, rounds: Int, threads: Int, seed: UInt64,
                            round report: (Int, Double, Double) -> Void) throws -> Result {
-        let sc = try ScenarioLoader.load(path: scenarioPath)
+        let sc = try ScenarioBinding.load(path: scenarioPath)
         let generator = try GeneratorKind.named(sc.generator)
         let s = RandomStream(seed: seed, generator: generator)
         let g = 50_000_000
