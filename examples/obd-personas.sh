@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Synthetic personas from real data: the Open Bandit Dataset's user features (ZOZO, CC BY 4.0;
-# ../shared/data/obd/README.md). Splits off a holdout, fits a differentially private persona
+# data/obd/README.md, fetched by scripts/get-obd.sh). Splits off a holdout, fits a differentially private persona
 # model (epsilon 1, delta 1e-5), generates profiles and writes the quality report.
 #
 #   examples/obd-personas.sh [OUT_DIR]      (default: reports/obd-personas)
@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/optima-gym}
-OBD=${OBD:-../shared/data/obd/random/all/all.csv}
+if [ -z "${OBD:-}" ]; then ./scripts/get-obd.sh; fi
+OBD=${OBD:-data/obd/random/all/all.csv}
 OUT=${1:-reports/obd-personas}
 if [ -e "$OUT" ]; then echo "error: $OUT exists; give another directory" >&2; exit 64; fi
 mkdir -p "$OUT"

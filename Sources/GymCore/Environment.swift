@@ -51,8 +51,12 @@ public struct StepResult: Sendable {
     public var truncated: Bool
     /// Signals that arrived during this step, for any earlier decision.
     public var feedback: [Feedback]
-    public init(reward: Double = 0, terminated: Bool = false, truncated: Bool = false, feedback: [Feedback] = []) {
+    /// The action the environment applied (nil: it does not say), so that a checker can verify
+    /// that no masked action is ever executed.
+    public var executedAction: Int?
+    public init(reward: Double = 0, terminated: Bool = false, truncated: Bool = false, feedback: [Feedback] = [], executedAction: Int? = nil) {
         self.reward = reward; self.terminated = terminated; self.truncated = truncated; self.feedback = feedback
+        self.executedAction = executedAction
     }
 }
 

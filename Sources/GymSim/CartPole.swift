@@ -67,6 +67,6 @@ public final class CartPole: Environment, EpisodeResettable {
         let terminated = x < -CartPole.xThreshold || x > CartPole.xThreshold
             || theta < -CartPole.thetaThreshold || theta > CartPole.thetaThreshold
         let truncated = !terminated && elapsed >= CartPole.maxSteps
-        return StepResult(reward: 1, terminated: terminated, truncated: truncated)
+        return StepResult(reward: 1, terminated: terminated, truncated: truncated, executedAction: choice.action)
     }
 }

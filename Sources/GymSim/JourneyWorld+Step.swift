@@ -83,11 +83,13 @@ extension JourneyWorld {
         feedbackBuffer.removeAll(keepingCapacity: true)
         stepReward = 0
         respond(choice)
+        let executed = lastEpisode.action
         decisionIndex += 1
         scheduleArrival(currentUser, after: now)
         users[currentUser].lastSession = now
         advance()
-        return StepResult(reward: stepReward, terminated: ended && !truncatedFlag, truncated: truncatedFlag, feedback: feedbackBuffer)
+        return StepResult(reward: stepReward, terminated: ended && !truncatedFlag, truncated: truncatedFlag, feedback: feedbackBuffer,
+                          executedAction: executed)
     }
 
     /// Where a decision's signals go: clamped to [-1, 1], weighted into the decision's reward,

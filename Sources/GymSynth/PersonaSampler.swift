@@ -51,8 +51,10 @@ public struct PersonaSampler: Sendable {
     /// counts of redraws and of rows that stayed copies are returned.
     ///
     /// Each profile's draws (its values, then its vector's noise) follow those of the profiles
-    /// before it in the chunk, so profile i depends only on the seed and i, never on how many
-    /// profiles are generated.
+    /// before it in the chunk, and every block goes through the matrix product as 64 rows (a
+    /// partial block padded with zero rows, so the product's summation order never depends on the
+    /// block's size): profile i depends only on the seed and i, never on how many profiles are
+    /// generated. `vectors` and `latent` must hold `rows` rounded up to a multiple of 64.
     @discardableResult
     public func chunk(_ c: Int, rows: Int, root: SeedTree, values: UnsafeMutablePointer<Double>, codes: UnsafeMutablePointer<Int>,
                       vectors: UnsafeMutablePointer<Double>, latent: UnsafeMutablePointer<Double>, reject: RowKeys? = nil,
@@ -75,7 +77,11 @@ public struct PersonaSampler: Sendable {
                 }
                 s.fillStandardNormal(UnsafeMutableBufferPointer(start: vectors + r * D, count: D))
             }
-            projection.project(latent + start * L, rows: m, noise: vectors + start * D, gemm: gemm)
+            if m < block {
+                (latent + (start + m) * L).update(repeating: 0, count: (block - m) * L)
+                (vectors + (start + m) * D).update(repeating: 0, count: (block - m) * D)
+            }
+            projection.project(latent + start * L, rows: block, noise: vectors + start * D, gemm: gemm)
             start += m
         }
         return (redraws, kept)

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 import GymCore
 import GymRandom
 import GymSim
@@ -53,17 +54,18 @@ public func repositoryRoot(_ file: String = #filePath) -> URL {
     return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 }
 
-/// The shared data directory (`shared/data`, beside the repository on the development machines):
-/// $OPTIMA_SHARED_DATA, else the first `shared/data` found next to the repository or one of its
-/// ancestors, else /work/shared/data. nil when none exists.
-public func sharedDataDirectory(_ file: String = #filePath) -> URL? {
-    var candidates: [URL] = []
-    if let env = ProcessInfo.processInfo.environment["OPTIMA_SHARED_DATA"] { candidates.append(URL(fileURLWithPath: env)) }
-    var dir = repositoryRoot(file)
-    while dir.path != "/" {
-        dir.deleteLastPathComponent()
-        candidates.append(dir.appendingPathComponent("shared/data"))
+/// The Open Bandit Dataset sample in the repository's `data/obd` (`scripts/get-obd.sh` fetches
+/// it; `scripts/test.sh` does so before the tests). When it is missing the test is skipped, unless
+/// OPTIMA_REQUIRE_DATA=1 (set by scripts/test.sh, so CI), where a missing sample fails the test.
+public func obdSample(_ file: String = #filePath, caller: StaticString = #filePath, line: UInt = #line) throws -> URL {
+    let dir = repositoryRoot(file).appendingPathComponent("data/obd")
+    if FileManager.default.fileExists(atPath: dir.appendingPathComponent("random/all/all.csv").path) { return dir }
+    let message = "the OBD sample is missing from \(dir.path); run scripts/get-obd.sh"
+    if ProcessInfo.processInfo.environment["OPTIMA_REQUIRE_DATA"] == "1" {
+        XCTFail(message + " (OPTIMA_REQUIRE_DATA=1: data the tests need must be there)", file: caller, line: line)
+        throw MissingTestData(message: message)
     }
-    candidates.append(URL(fileURLWithPath: "/work/shared/data"))
-    return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("obd").path) }
+    throw XCTSkip(message)
 }
+
+public struct MissingTestData: Error { public let message: String }

@@ -114,18 +114,26 @@ final class PPOTests: XCTestCase {
         #endif
     }
 
-    func testSameSeedSameWeights() {
-        func weights() -> [Double] {
+    /// The same seed gives the same weights after training; another seed gives other weights (so
+    /// the equality is not vacuous: the seed reaches the initialisation, the shuffles and the sampler).
+    func testSameSeedSameWeightsAndAnotherSeedOtherWeights() {
+        func weights(_ seed: UInt64 = 5) -> [Double] {
             var cfg = PPOConfig()
             cfg.totalSteps = 1024
             cfg.hidden = [8, 8]
-            let root = SeedTree(root: 5)
+            let root = SeedTree(root: seed)
             let envs: [CartPole] = (0..<cfg.numEnvs).map { i in let e = CartPole(); e.reset(seed: root.child("env", i)); return e }
             let ppo = PPO(config: cfg, obsDim: 4, actDim: 2, initStream: root.child("agent.init").stream(),
                           shuffle: root.child("agent.shuffle").stream(), sampler: root.child("agent.sample").stream())
             ppo.train(envs: envs) { _ in }
             return ppo.actor.parameters + ppo.critic.parameters
         }
-        XCTAssertEqual(weights(), weights())
+        let a = weights()
+        XCTAssertEqual(a, weights())
+        let b = weights(6)
+        XCTAssertEqual(a.count, b.count)
+        XCTAssertNotEqual(a, b)
+        // Every layer moved: not one shared parameter equal between the two seeds.
+        XCTAssertLessThan(zip(a, b).filter { $0 == $1 }.count, a.count / 100)
     }
 }

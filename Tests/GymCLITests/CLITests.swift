@@ -184,7 +184,7 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(r.stderr.contains("^"), "the caret under the column")
     }
 
-    func testBadFlagsExit64AndExistingOutputIsNotTouched() throws {
+    func testBadFlagsExit64AndExistingOutputExits73Untouched() throws {
         XCTAssertEqual(try run(["run", "scenarios/baseline.yaml", "--threads", "0"]).code, 64)
         XCTAssertEqual(try run(["run", "scenarios/baseline.yaml", "--seed", "abc"]).code, 64)
         XCTAssertEqual(try run(["frobnicate"]).code, 64)
@@ -194,7 +194,8 @@ final class CLITests: CLITestCase {
         try "keep me".write(to: out.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
         let sc = try tinyScenario()
         let r = try run(["run", sc.path, "--out", out.path, "--quiet"])
-        XCTAssertEqual(r.code, 64, r.stderr)
+        XCTAssertEqual(r.code, 73, r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(out.path): error: cannot create the output: --out is a directory that is not empty"), r.stderr)
         XCTAssertEqual(try read(out.appendingPathComponent("notes.txt")), "keep me")
     }
 

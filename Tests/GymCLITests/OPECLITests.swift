@@ -45,7 +45,7 @@ final class OPECLITests: CLITestCase {
     /// (ours integrates the table numerically), DM and the DR family within 3% (scikit-learn stops
     /// L-BFGS at tol 1e-4; ours solves to the optimum).
     func testOpenBanditExperiment() throws {
-        guard let data = sharedDataDirectory()?.appendingPathComponent("obd") else { throw XCTSkip("OBD sample not found") }
+        let data = try obdSample()
         let out = tmp.appendingPathComponent("obd")
         let r = try run(["ope", "obd", "--data", data.path, "--campaigns", "all", "--resamples", "100", "--seed", "12345", "--out", out.path])
         XCTAssertEqual(r.code, 0, r.stderr)

@@ -102,37 +102,55 @@ final class SweepCLITests: CLITestCase {
         let ref = tmp.appendingPathComponent("ref")
         let t0 = Date()
         XCTAssertEqual(try run(["sweep", sweep.path, "--out", ref.path, "--quiet"]).code, 0)
-        let full = Date().timeIntervalSince(t0)
+        let cellSeconds = Date().timeIntervalSince(t0) / 18   // 36 cells on 2 threads
         let dir = tmp.appendingPathComponent("killed")
-        // Five random kill moments (seeded, so a failure can be replayed): fractions of the
-        // uninterrupted wall time, uniform in [0.02, 0.18): together they stay below the whole run.
-        var state: UInt64 = 0x9e37_79b9_7f4a_7c15
-        let fractions: [Double] = (0..<5).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return 0.02 + 0.16 * Double(state >> 11) / Double(1 << 53)
+        func finished() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("cells").path)) ?? []).filter { $0.hasSuffix(".json") }.count
         }
+        // Five kills, each while cells are in flight: after the run has finished at least one more
+        // cell, at a seeded random moment within the next cell's time (so that a failure replays).
+        var state: UInt64 = 0x9e37_79b9_7f4a_7c15
         var kills = 0
-        for (i, fraction) in fractions.enumerated() {
+        for i in 0..<5 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let fraction = Double(state >> 11) / Double(1 << 53)
+            let before = finished()
             let p = Process()
             p.executableURL = CLITestCase.binary
             p.arguments = ["sweep", sweep.path, "--out", dir.path, "--quiet"] + (i == 0 ? [] : ["--resume"])
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            Thread.sleep(forTimeInterval: max(0.02, fraction * full))
+            let deadline = Date().addingTimeInterval(120)
+            while p.isRunning && finished() <= before && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            Thread.sleep(forTimeInterval: fraction * cellSeconds)
             if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
             p.waitUntilExit()
         }
-        XCTAssertGreaterThanOrEqual(kills, 4, "the sweep finished before it could be killed (it took \(full) s)")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report.md").path) && kills == 5)
+        XCTAssertGreaterThanOrEqual(kills, 4, "the sweep finished before it could be killed")
+        XCTAssertGreaterThan(finished(), 0)
+        XCTAssertLessThan(finished(), 36)
         let r = try run(["sweep", sweep.path, "--out", dir.path, "--resume"])
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("resuming:"), r.stderr)
         XCTAssertEqual(try contents(ref), try contents(dir))
-        // Without --resume an existing directory is refused (64), and nothing is lost.
+        // Without --resume an existing directory is refused before any work (73), and nothing is lost.
         let again = try run(["sweep", sweep.path, "--out", dir.path])
-        XCTAssertEqual(again.code, 64)
+        XCTAssertEqual(again.code, 73)
         XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
+        XCTAssertEqual(try contents(ref), try contents(dir))
+        // Cell files are plain JSON (the checksum is a field), readable by any JSON reader.
+        let cell = try Data(contentsOf: dir.appendingPathComponent("cells/000000.json"))
+        let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: cell) as? [String: Any])
+        XCTAssertTrue((obj["checksum"] as? String)?.hasPrefix("fnv1a64:") ?? false)
+        // One changed byte is caught by the checksum: resume runs that cell again.
+        var bytes = [UInt8](cell)
+        let at = bytes.firstIndex(of: UInt8(ascii: "7")) ?? 40
+        bytes[at] = bytes[at] == UInt8(ascii: "7") ? UInt8(ascii: "8") : UInt8(ascii: "7")
+        try Data(bytes).write(to: dir.appendingPathComponent("cells/000000.json"))
+        let repaired = try run(["sweep", sweep.path, "--out", dir.path, "--resume"])
+        XCTAssertEqual(repaired.code, 0, repaired.stderr)
+        XCTAssertTrue(repaired.stderr.contains("cell 0: its file is damaged"), repaired.stderr)
         XCTAssertEqual(try contents(ref), try contents(dir))
     }
 

@@ -4,12 +4,10 @@ import GymTestSupport
 
 /// `optima-gym synth fit|generate` end to end on the Open Bandit Dataset's user features.
 final class SynthCLITests: CLITestCase {
-    /// The OBD sample (../shared/data/obd beside the repository), copied into the test directory
-    /// so that the ledger lands there.
+    /// The OBD sample (data/obd in the repository, from scripts/get-obd.sh), copied into the test
+    /// directory so that the ledger lands there.
     func obdUsers() throws -> URL {
-        guard let src = sharedDataDirectory()?.appendingPathComponent("obd/random/all/all.csv") else {
-            throw XCTSkip("the OBD sample (shared/data/obd) was not found; set OPTIMA_SHARED_DATA")
-        }
+        let src = try obdSample().appendingPathComponent("random/all/all.csv")
         let dst = tmp.appendingPathComponent("obd_users.csv")
         try FileManager.default.copyItem(at: src, to: dst)
         return dst
@@ -46,7 +44,20 @@ final class SynthCLITests: CLITestCase {
         XCTAssertEqual(lines.count, 9001)
         XCTAssertTrue(lines[0].hasPrefix("profile_id,source,user_feature_0,user_feature_1,user_feature_2,user_feature_3,persona_0,"))
         XCTAssertEqual(lines[1].split(separator: ",").count, 2 + 4 + 512)
-        XCTAssertTrue(lines[1].hasPrefix("syn-0000000000,generated,"))
+        // profile_id: a UUID (version 4 layout) derived from the seed and the profile's index.
+        let id = String(lines[1].split(separator: ",")[0])
+        XCTAssertNotNil(id.range(of: "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", options: .regularExpression), id)
+        XCTAssertEqual(Set(lines.dropFirst().map { $0.split(separator: ",")[0] }).count, 9000, "ids are unique")
+        XCTAssertTrue(lines[1].contains(",generated,"))
+        // Each profile depends only on the seed and its index, not on --count: the first 5 of 9,000
+        // equal the 5 of --count 5, byte for byte (vector included).
+        let five = tmp.appendingPathComponent("five.csv")
+        XCTAssertEqual(try run(["synth", "generate", "--model", model.path, "--count", "5", "--out", five.path]).code, 0)
+        XCTAssertEqual(try String(contentsOf: five, encoding: .utf8).split(separator: "\n").map(String.init), lines.prefix(6).map(String.init))
+        // Another seed gives other ids.
+        let other = tmp.appendingPathComponent("other.csv")
+        XCTAssertEqual(try run(["synth", "generate", "--model", model.path, "--count", "5", "--out", other.path, "--seed", "2"]).code, 0)
+        XCTAssertNotEqual(try String(contentsOf: other, encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[0], Substring(id))
         let j = tmp.appendingPathComponent("p.jsonl")
         XCTAssertEqual(try run(["synth", "generate", "--model", model.path, "--count", "5", "--out", j.path, "--edge-cases"]).code, 0)
         let first = try XCTUnwrap(String(decoding: try Data(contentsOf: j), as: UTF8.self).split(separator: "\n").first)
@@ -115,9 +126,17 @@ extension SynthCLITests {
         XCTAssertLessThan(value("summary,,kl_divergence_mean,"), 0.05)
         XCTAssertGreaterThan(value("summary,,correlation_similarity,"), 0.9)
         XCTAssertGreaterThan(value("validation,user_feature_3,accuracy_train_synthetic,"), value("validation,user_feature_3,accuracy_train_real,") - 0.05)
-        // An existing non-empty --out is refused.
+        // An existing non-empty --out is refused before any work (73).
         XCTAssertEqual(try run(["synth", "stats", "--model", model.path, "--real", train.path, "--holdout", hold.path, "--synthetic", syn.path,
-                                "--out", out.path]).code, 64)
+                                "--out", out.path]).code, 73)
+        // One chart per column, real against synthetic, linked from the report.
+        for c in ["user_feature_0", "user_feature_3"] {
+            let svg = try String(contentsOf: out.appendingPathComponent("charts/\(c).svg"), encoding: .utf8)
+            XCTAssertTrue(svg.hasPrefix("<svg"), c)
+            XCTAssertTrue(svg.contains("synthetic") && svg.contains("real"), c)
+            XCTAssertTrue(md.contains("](charts/\(c).svg)"), c)
+        }
+        XCTAssertTrue(md.contains("Exact matches (distance 0):"), "the exact-match comparison is reported")
     }
 }
 
@@ -142,7 +161,12 @@ extension SynthCLITests {
         let sized = tmp.appendingPathComponent("sized.csv")
         XCTAssertEqual(try run(["synth", "augment", "--real", data.path, "--model", model.path, "--out", sized.path, "--target-size", "12000"]).code, 0)
         XCTAssertEqual(try String(contentsOf: sized, encoding: .utf8).split(separator: "\n").count, 12_001)
-        XCTAssertEqual(try run(["synth", "augment", "--real", data.path, "--model", model.path, "--out", sized.path, "--target-size", "10"]).code, 65)
+        XCTAssertEqual(try run(["synth", "augment", "--real", data.path, "--model", model.path, "--out", tmp.appendingPathComponent("small.csv").path, "--target-size", "10"]).code, 65)
+        // The same output again is refused (73) unless --force, and the file is kept as it was.
+        let before = try Data(contentsOf: sized)
+        XCTAssertEqual(try run(["synth", "augment", "--real", data.path, "--model", model.path, "--out", sized.path, "--target-size", "12000"]).code, 73)
+        XCTAssertEqual(try Data(contentsOf: sized), before)
+        XCTAssertEqual(try run(["synth", "augment", "--real", data.path, "--model", model.path, "--out", sized.path, "--target-size", "12000", "--force"]).code, 0)
         // generate --real: no copies among the modelled columns.
         let g = tmp.appendingPathComponent("g.csv")
         let gr = try run(["synth", "generate", "--model", model.path, "--count", "3000", "--out", g.path, "--real", data.path])
@@ -181,11 +205,11 @@ extension SynthCLITests {
         XCTAssertTrue(r.stdout.contains("privacy: epsilon 0.5 at delta 1e-05"), r.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("my-ledger.json").path))
         // The flag wins over the file: epsilon 1 on top of the 0.5 spent exceeds the budget of 1.
-        let over = try run(["synth", "fit", "--real", data.path, "--out", model.path, "--config", cfg.path, "--epsilon", "1"])
+        let over = try run(["synth", "fit", "--real", data.path, "--out", tmp.appendingPathComponent("m2.json").path, "--config", cfg.path, "--epsilon", "1"])
         XCTAssertEqual(over.code, 65)
         XCTAssertTrue(over.stderr.contains("privacy budget exceeded"), over.stderr)
         try "columns:\n  user_feature_0: quasi_identifer\n".write(to: cfg, atomically: true, encoding: .utf8)
-        let bad = try run(["synth", "fit", "--real", data.path, "--out", model.path, "--config", cfg.path])
+        let bad = try run(["synth", "fit", "--real", data.path, "--out", tmp.appendingPathComponent("m3.json").path, "--config", cfg.path])
         XCTAssertEqual(bad.code, 65)
         XCTAssertTrue(bad.stderr.contains("\(cfg.path):2:19: error: columns.user_feature_0: must be one of"), bad.stderr)
         XCTAssertTrue(bad.stderr.contains("did you mean 'quasi_identifier'"), bad.stderr)

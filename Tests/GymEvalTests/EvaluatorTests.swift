@@ -49,14 +49,82 @@ final class EvaluatorTests: XCTestCase {
         // Success rates: group A 2/4, group B 1/4 -> parity 0.5.
         XCTAssertEqual(v("bias_parity"), 0.5, accuracy: 1e-12)
         XCTAssertEqual(v("mean_reward"), 0.6 / 8, accuracy: 1e-12)
-        // Retention: eligible users 0, 1, 2; retained 0 and 2 -> 2/3.
-        XCTAssertEqual(v("retention_7d"), 2.0 / 3.0, accuracy: 1e-12)
+        // Retention: eligible users 0, 1, 2 (user 3's window runs past the end); none has a second
+        // session here, so none returned (testRetentionCountsReturnsBetweenDayOneAndSeven has returns).
+        XCTAssertEqual(v("retention_7d"), 0, accuracy: 1e-12)
+        XCTAssertTrue(m.first { $0.name == "retention_7d" }!.note?.contains("1 of 4 users with a session are excluded") ?? false)
         XCTAssertEqual(v("opt_out_rate"), 0.25, accuracy: 1e-12)
         XCTAssertEqual(v("trust_score"), 3.5, accuracy: 1e-12)
         for x in m where x.value.isFinite {
             XCTAssertLessThanOrEqual(x.ciLow, x.value + 1e-12, x.name)
             XCTAssertGreaterThanOrEqual(x.ciHigh, x.value - 1e-12, x.name)
         }
+    }
+
+    /// retention_7d: a user is retained when they have a session at least one day and at most seven
+    /// days after their first; users whose seven days run past the end are excluded and counted.
+    func testRetentionCountsReturnsBetweenDayOneAndSeven() {
+        let day = 86_400.0
+        var r = RunRecords()
+        r.groupNames = ["A"]
+        func at(_ user: Int, _ t: Double) -> EpisodeRecord {
+            var e = episode(r.episodes.count, kind: .noAction)
+            e.user = user; e.time = t
+            return e
+        }
+        // User 0: back on day 2 (retained). User 1: a second session 6 hours in, then gone (not
+        // retained: the same day). User 2: back on day 8 only (not retained: too late). User 3:
+        // never back, still active (not retained: being active is not a return). User 4: first
+        // session on day 5 of a 10-day run (excluded). User 5: back at exactly 7 days (retained).
+        r.episodes = [at(0, 0), at(0, 2 * day), at(1, 0), at(1, 0.25 * day), at(2, 0), at(2, 8 * day), at(3, 0), at(4, 5 * day),
+                      at(5, 0.5 * day), at(5, 7.5 * day)]
+        r.users = [
+            UserOutcome(group: 0, firstSession: 0, leftAt: nil, optedOut: false, trustSurvey: 5),
+            UserOutcome(group: 0, firstSession: 0, leftAt: day, optedOut: false, trustSurvey: 5),
+            UserOutcome(group: 0, firstSession: 0, leftAt: nil, optedOut: false, trustSurvey: 5),
+            UserOutcome(group: 0, firstSession: 0, leftAt: nil, optedOut: false, trustSurvey: 5),
+            UserOutcome(group: 0, firstSession: 5 * day, leftAt: nil, optedOut: false, trustSurvey: 5),
+            UserOutcome(group: 0, firstSession: 0.5 * day, leftAt: nil, optedOut: false, trustSurvey: 5),
+        ]
+        r.duration = 10 * day
+        var c = EvalConfig()
+        c.bootstrapSamples = 100
+        let m = Evaluator(config: c, matchThreshold: 0.5).evaluate(r, stream: RandomStream(seed: 1)).first { $0.name == "retention_7d" }!
+        XCTAssertEqual(m.value, 2.0 / 5.0, accuracy: 1e-12)
+        XCTAssertEqual(m.count, 5)
+        XCTAssertEqual(m.note, "1 of 6 users with a session are excluded: their 7-day window runs past the end of the evaluation (10.0 simulated days)")
+    }
+
+    /// The paired difference of two agents' mean rewards on the same users: the point value is the
+    /// difference of the means, and a difference that is constant per user has a degenerate interval
+    /// at that value, while an unpaired comparison of the two intervals could not tell them apart.
+    func testPairedDifferenceKeepsThePairing() {
+        var a = RunRecords(), b = RunRecords()
+        let s = RandomStream(seed: 9)
+        for u in 0..<400 {
+            let base = s.gaussian(sd: 1)   // large between-user spread, shared by both agents
+            for k in 0..<5 {
+                var x = episode(u * 5 + k, kind: .noAction); x.user = u; x.reward = base
+                var y = x; y.reward = base + 0.01
+                a.episodes.append(x); b.episodes.append(y)
+            }
+        }
+        var c = EvalConfig()
+        c.bootstrapSamples = 400
+        let e = Evaluator(config: c, matchThreshold: 0.5)
+        let d = e.pairedDifference("b", b, "a", a, stream: RandomStream(seed: 4))
+        XCTAssertEqual(d.value, 0.01, accuracy: 1e-12)
+        XCTAssertEqual(d.ciLow, 0.01, accuracy: 1e-9)
+        XCTAssertEqual(d.ciHigh, 0.01, accuracy: 1e-9)
+        XCTAssertTrue(d.significant)
+        XCTAssertEqual(d.users, 400)
+        // The two agents' own intervals overlap almost entirely: an overlap test would call it a tie.
+        let ma = e.evaluate(a, stream: RandomStream(seed: 5)).first { $0.name == "mean_reward" }!
+        let mb = e.evaluate(b, stream: RandomStream(seed: 6)).first { $0.name == "mean_reward" }!
+        XCTAssertGreaterThan(ma.ciHigh, mb.ciLow)
+        // With no difference the interval covers 0 and it is not significant.
+        let same = e.pairedDifference("a", a, "a2", a, stream: RandomStream(seed: 7))
+        XCTAssertFalse(same.significant)
     }
 
     /// The percentile bootstrap of a proportion agrees with the normal interval p +- 1.96 sqrt(p(1-p)/n).

@@ -13,7 +13,7 @@ final class OPETests: XCTestCase {
         let truth = zip(pie, mu).reduce(0) { $0 + $1.0 * $1.1 }   // 0.5
         let target = ContextFreePolicy(actions: 4, positions: 1, table: pie, name: "pi_e")
         let s = RandomStream(seed: 8)
-        var ips: [Double] = [], snips: [Double] = [], dr: [Double] = []
+        var ips: [Double] = [], snips: [Double] = [], dr: [Double] = [], dm: [Double] = []
         for _ in 0..<2000 {
             let n = 300
             var a = [Int32](), r = [Double](), p = [Double]()
@@ -30,14 +30,19 @@ final class OPETests: XCTestCase {
             let rows = OPERows(w: w, r: r, dm: [Double](repeating: 0.2, count: n), q: q)
             var sums = OPESums()
             for i in 0..<n { sums.add(rows, i, lambda: .infinity) }
-            ips.append(sums.value(.ips)); snips.append(sums.value(.snips)); dr.append(sums.value(.dr))
+            ips.append(sums.value(.ips)); snips.append(sums.value(.snips)); dr.append(sums.value(.dr)); dm.append(sums.value(.dm))
         }
         for (name, xs) in [("IPS", ips), ("SNIPS", snips), ("DR", dr)] {
             let m = xs.reduce(0, +) / Double(xs.count)
             let sd = (xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(xs.count - 1)).squareRoot()
             XCTAssertEqual(m, truth, accuracy: 3 * sd / Double(xs.count).squareRoot(), name)
         }
-        // DM with the wrong model is biased: 0.2 against 0.5.
+        // DM with the wrong model is biased: it returns the model's 0.2 whatever the data, far
+        // from the truth 0.5 (beyond 100 standard errors of the IPS mean), while DR corrects it.
+        let dmMean = dm.reduce(0, +) / Double(dm.count)
+        XCTAssertEqual(dmMean, 0.2, accuracy: 1e-12)
+        let ipsSD = (ips.reduce(0) { $0 + ($1 - truth) * ($1 - truth) } / Double(ips.count - 1)).squareRoot()
+        XCTAssertGreaterThan(abs(dmMean - truth), 100 * ipsSD / Double(ips.count).squareRoot())
     }
 
     /// The bootstrap interval: reproducible for a seed, independent of the thread count, and

@@ -85,3 +85,35 @@ final class EnvironmentCheckerTests: XCTestCase {
         XCTAssertNotEqual(run(1), run(2))
     }
 }
+
+/// A three-action toy environment for the checker's own tests: action 2 is always masked, and
+/// `shift` makes it apply (choice + shift) % 3 instead of the choice (a deliberately broken one).
+final class ToyEnvironment: Environment {
+    let shift: Int
+    init(shift: Int) { self.shift = shift }
+    let observationLayout = ObservationLayout(segments: [ObservationSegment(name: "x", offset: 0, slots: 1, features: ["x"])])
+    let actionLayout = ActionLayout(families: [ActionFamily(name: "a", range: 0..<3, labels: ["0", "1", "2"])])
+    var observation: [Double] = [0]
+    var actionMask: [Bool] = [true, true, false]
+    var decisionIndex = 0
+    var hiddenTruth: HiddenTruth? { nil }
+    func reset(seed: SeedTree) { decisionIndex = 0; observation = [0] }
+    func step(_ choice: ActionChoice) -> StepResult {
+        decisionIndex += 1
+        observation = [Double(decisionIndex)]
+        return StepResult(reward: 0, executedAction: (choice.action + shift) % 3)
+    }
+}
+
+extension EnvironmentCheckerTests {
+    /// The mask check can fail: an environment that applies another action than the one chosen
+    /// executes the masked action 2 and is caught; a policy that picks a masked action is caught
+    /// before the step; the honest toy passes.
+    func testCheckerCatchesMaskedActions() {
+        XCTAssertEqual(EnvironmentChecker.check({ ToyEnvironment(shift: 0) }, seed: SeedTree(root: 1), steps: 50), [])
+        let broken = EnvironmentChecker.check({ ToyEnvironment(shift: 1) }, seed: SeedTree(root: 1), steps: 50)
+        XCTAssertTrue(broken.contains { $0.message.contains("executed masked action 2") }, "\(broken)")
+        let badPolicy = EnvironmentChecker.check({ ToyEnvironment(shift: 0) }, seed: SeedTree(root: 1), steps: 50, choose: { _, _ in 2 })
+        XCTAssertTrue(badPolicy.contains { $0.message.contains("the policy chose masked or out-of-range action 2") }, "\(badPolicy)")
+    }
+}

@@ -74,9 +74,7 @@ final class CSVTests: XCTestCase {
     }
 
     func testReadsTheOpenBanditSample() throws {
-        guard let path = sharedDataDirectory()?.appendingPathComponent("obd/random/all/all.csv").path else {
-            throw XCTSkip("the OBD sample (shared/data/obd) was not found; set OPTIMA_SHARED_DATA")
-        }
+        let path = try obdSample().appendingPathComponent("random/all/all.csv").path
         let csv = try CSVText.read(path: path)
         XCTAssertEqual(csv.header.count, 90)
         XCTAssertEqual(csv.rows.count, 10_000)

@@ -97,7 +97,8 @@ final class MixtureTests: XCTestCase {
             let sampler = PersonaSampler(model: model, seed: SeedTree(root: 5), edgeCases: edge)
             let rows = 4000
             let v = UnsafeMutablePointer<Double>.allocate(capacity: rows), c = UnsafeMutablePointer<Int>.allocate(capacity: rows)
-            let vec = UnsafeMutablePointer<Double>.allocate(capacity: rows * 512), z = UnsafeMutablePointer<Double>.allocate(capacity: rows * 3)
+            let padded = (rows + 63) / 64 * 64   // the sampler works in blocks of 64 rows
+            let vec = UnsafeMutablePointer<Double>.allocate(capacity: padded * 512), z = UnsafeMutablePointer<Double>.allocate(capacity: padded * 3)
             defer { v.deallocate(); c.deallocate(); vec.deallocate(); z.deallocate() }
             var xs: [Double] = [], rare = 0.0, norms: [Double] = []
             for chunk in 0..<5 {
