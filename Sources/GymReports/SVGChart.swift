@@ -8,8 +8,11 @@ public struct ChartSeries: Sendable {
     public var low: [Double]?
     public var high: [Double]?
     public var dashed: Bool
-    public init(label: String, x: [Double], y: [Double], low: [Double]? = nil, high: [Double]? = nil, dashed: Bool = false) {
-        self.label = label; self.x = x; self.y = y; self.low = low; self.high = high; self.dashed = dashed
+    /// Index into the palette (nil: the series' position), so that an agent keeps its colour
+    /// across the panels of a figure.
+    public var colorIndex: Int?
+    public init(label: String, x: [Double], y: [Double], low: [Double]? = nil, high: [Double]? = nil, dashed: Bool = false, colorIndex: Int? = nil) {
+        self.label = label; self.x = x; self.y = y; self.low = low; self.high = high; self.dashed = dashed; self.colorIndex = colorIndex
     }
 }
 
@@ -151,14 +154,14 @@ public enum SVGChart {
         // Bands, then lines.
         for (i, s) in series.enumerated() {
             guard let lo = s.low, let hi = s.high, lo.count == s.x.count, hi.count == s.x.count, s.x.count > 1 else { continue }
-            let color = palette[i % palette.count]
+            let color = palette[(s.colorIndex ?? i) % palette.count]
             var pts: [String] = []
             for j in 0..<s.x.count where hi[j].isFinite { pts.append("\(n(px(s.x[j]))),\(n(py(hi[j])))") }
             for j in stride(from: s.x.count - 1, through: 0, by: -1) where lo[j].isFinite { pts.append("\(n(px(s.x[j]))),\(n(py(lo[j])))") }
             svg += "<polygon points=\"\(pts.joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"none\"/>\n"
         }
         for (i, s) in series.enumerated() {
-            let color = palette[i % palette.count]
+            let color = palette[(s.colorIndex ?? i) % palette.count]
             let pts = zip(s.x, s.y).filter { $0.1.isFinite }.map { "\(n(px($0.0))),\(n(py($0.1)))" }
             let dash = s.dashed ? " stroke-dasharray=\"6,4\"" : ""
             if pts.count == 1 {
@@ -177,7 +180,7 @@ public enum SVGChart {
         }
         // Legend below the plot.
         svg += legend(series.enumerated().map { (i, s) in
-            let color = palette[i % palette.count]
+            let color = palette[(s.colorIndex ?? i) % palette.count]
             let dash = s.dashed ? " stroke-dasharray=\"6,4\"" : ""
             return (s.label, { x, y in "<line x1=\"\(n(x))\" y1=\"\(n(y))\" x2=\"\(n(x + 22))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n" }, 22.0)
         }, left: left, top: top + ph + 62, width: width).svg

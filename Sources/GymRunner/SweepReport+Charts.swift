@@ -18,7 +18,7 @@ enum SweepCharts {
                 let values = Array(Set(m.settings.map { $0[i] })).compactMap { v in Double(v).map { ($0, v) } }.sorted { $0.0 < $1.0 }
                 guard values.count >= 2, values.count == Set(m.settings.map { $0[i] }).count else { continue }
                 var series: [ChartSeries] = []
-                for (agent, upper) in c.agents {
+                for (k, (agent, upper)) in c.agents.enumerated() {
                     var xs: [Double] = [], ys: [Double] = [], lo: [Double] = [], hi: [Double] = []
                     for (x, text) in values {
                         let sel = c.cells.filter { m.settings[$0.setting][i] == text }.compactMap { c.metric($0, agent, name) }
@@ -27,7 +27,7 @@ enum SweepCharts {
                         effects += "\(name),\(Render.csvField(p)),\(Render.csvField(text)),\(Render.csvField(agent)),\(Render.csvNumber(s.mean)),\(Render.csvNumber(s.low)),\(Render.csvNumber(s.high)),\(s.n)\n"
                         xs.append(x); ys.append(s.mean); lo.append(s.low.isFinite ? s.low : s.mean); hi.append(s.high.isFinite ? s.high : s.mean)
                     }
-                    if !xs.isEmpty { series.append(ChartSeries(label: upper ? "\(agent) (upper bound)" : agent, x: xs, y: ys, low: lo, high: hi, dashed: upper)) }
+                    if !xs.isEmpty { series.append(ChartSeries(label: upper ? "\(agent) (upper bound)" : agent, x: xs, y: ys, low: lo, high: hi, dashed: upper, colorIndex: k)) }
                 }
                 guard !series.isEmpty else { continue }
                 let title = MetricCatalog.info(name)?.title ?? name
