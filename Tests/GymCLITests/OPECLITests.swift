@@ -65,6 +65,17 @@ final class OPECLITests: CLITestCase {
             XCTAssertLessThan(abs(v / reference - 1), tolerance, "\(direction) \(estimator): ours \(v), OBP \(reference)")
         }
         XCTAssertTrue(try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8).contains("ESS"))
+        // ESS and the largest weight beside every estimate; direction B's ESS (340 of 10,000) is
+        // above the default floor of 100, and a floor of 500 flags it in the CSV and the table.
+        XCTAssertEqual(csv[0], "campaign,direction,estimator,value,ci_low,ci_high,truth,relative_error,ess,max_weight,ess_below_floor")
+        let b = try XCTUnwrap(csv.first { $0.hasPrefix("all,Random from BTS logs,IPS,") }).split(separator: ",")
+        XCTAssertEqual(Double(b[8])!, 340, accuracy: 1)
+        XCTAssertEqual(b[10], "false")
+        let out2 = tmp.appendingPathComponent("obd2")
+        XCTAssertEqual(try run(["ope", "obd", "--data", data.path, "--campaigns", "all", "--resamples", "10", "--ess-floor", "500", "--out", out2.path]).code, 0)
+        let csv2 = try String(contentsOf: out2.appendingPathComponent("estimates.csv"), encoding: .utf8)
+        XCTAssertTrue(csv2.contains("all,Random from BTS logs,IPS,") && csv2.split(separator: "\n").first { $0.hasPrefix("all,Random from BTS logs,IPS,") }!.hasSuffix(",true"))
+        XCTAssertTrue(try String(contentsOf: out2.appendingPathComponent("report.md"), encoding: .utf8).contains("**ESS below floor**"))
     }
 }
 
@@ -139,6 +150,14 @@ extension OPECLITests {
             }
             XCTAssertEqual(ips, logged.reduce(0, +) / Double(logged.count), accuracy: 1e-12)
             XCTAssertTrue(r.stdout.contains("reward model | ridge"), r.stdout)
+            // ESS and the largest weight sit beside every estimate.
+            XCTAssertTrue(csv.hasPrefix("estimator,value,ci_low,ci_high,ess,max_weight,ess_below_floor\n"), csv)
+            for row in csv.split(separator: "\n").dropFirst() {
+                let f = row.split(separator: ",")
+                XCTAssertEqual(Double(f[4])!, 1200, accuracy: 1e-6, String(row))
+                XCTAssertEqual(Double(f[5])!, 1, accuracy: 1e-12, String(row))
+                XCTAssertEqual(f[6], "false")
+            }
         }
         // A different candidate on the same logs: the weights are not all 1.
         let log = out.appendingPathComponent("logs/epsilon_greedy/training_episodes.jsonl")

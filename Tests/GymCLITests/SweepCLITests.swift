@@ -52,6 +52,26 @@ final class SweepCLITests: CLITestCase {
         XCTAssertEqual(Set(a.keys).intersection(["report.md", "cells.csv", "settings.csv", "charts/mean_reward-vs-pairing.daily_exposure_budget.svg",
                                                  "charts/learning_curves-best.svg", "cells/000007.json"]).count, 6, "\(a.keys.sorted())")
         XCTAssertEqual(a, try contents(two))
+        // The charts: the ranked agent's own panel above every agent, a heatmap for the two-parameter
+        // grid (2 budgets x 2 drawn activity values), and parameter_effects.csv behind them.
+        let chart = try XCTUnwrap(a["charts/mean_reward-vs-pairing.daily_exposure_budget.svg"])
+        XCTAssertTrue(chart.contains("(own scale)") && chart.contains("every agent (shared scale)"), "two panels")
+        XCTAssertEqual(chart.components(separatedBy: "<svg").count - 1, 3, "one figure holding two panels")
+        let heat = try XCTUnwrap(a["charts/mean_reward-grid.svg"])
+        XCTAssertEqual(heat.components(separatedBy: "<rect").count - 1, 1 + 4, "background and one cell per setting")
+        XCTAssertTrue(a["report.md"]!.contains("![Mean Reward over the grid](charts/mean_reward-grid.svg)"))
+        let effects = try XCTUnwrap(a["parameter_effects.csv"]).split(separator: "\n")
+        XCTAssertEqual(effects.first, "metric,parameter,value,agent,mean,ci_low,ci_high,cells")
+        // settings.csv: intervals within each metric's range, and the seeds that measured it.
+        let settings = try XCTUnwrap(a["settings.csv"]).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = settings[0]
+        let (im, il, ih) = (header.firstIndex(of: "metric")!, header.firstIndex(of: "ci_low")!, header.firstIndex(of: "ci_high")!)
+        XCTAssertTrue(header.contains("seeds_measured") && header.contains("seeds"))
+        for row in settings.dropFirst() where ["bias_parity", "pairing_accuracy", "opt_out_rate", "retention_7d"].contains(row[im]) {
+            if let lo = Double(row[il]) { XCTAssertGreaterThanOrEqual(lo, 0, "\(row)") }
+            if let hi = Double(row[ih]) { XCTAssertLessThanOrEqual(hi, 1, "\(row)") }
+        }
+        XCTAssertTrue(a["report.md"]!.contains("seeds reached the target)"), "sample_efficiency says how many seeds reached it")
         // Four shards: two by flag, one by Slurm's variables, one by Kubernetes'.
         var shards: [URL] = []
         for i in 0..<4 {

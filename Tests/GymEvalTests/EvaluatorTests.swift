@@ -323,3 +323,35 @@ final class LearningEfficiencyTests: XCTestCase {
         XCTAssertTrue(bad.value.isNaN)
     }
 }
+
+import GymReports
+
+/// Chart text fits: long titles wrap into lines no wider than the chart (measured conservatively),
+/// legends wrap into rows, long category labels are shortened.
+final class ChartLayoutTests: XCTestCase {
+    func testLongTitlesAndLegendsWrapWithinTheWidth() {
+        let title = String(repeating: "Mean reward of epsilon_greedy against pairing.daily_exposure_budget ", count: 3)
+        let series = (0..<8).map { ChartSeries(label: "a rather long agent name number \($0)", x: [0, 1], y: [0, Double($0)]) }
+        let svg = SVGChart.lineChart(title: title, xLabel: "x", yLabel: "y", series: series, width: 600)
+        let lines = svg.split(separator: "\n").filter { $0.contains("font-size=\"15\" font-weight=\"bold\"") }
+        XCTAssertGreaterThan(lines.count, 2, "the title wraps")
+        for l in lines {
+            let text = l.split(separator: ">")[1].split(separator: "<")[0]
+            XCTAssertLessThanOrEqual(Double(text.count) * 15 * 0.68, 600 - 40 + 1e-9, String(text))
+        }
+        // Legend entries never start past the right edge, and rows below the plot add height.
+        let legendX = svg.split(separator: "\n").filter { $0.contains("a rather long agent name") }.compactMap { line -> Double? in
+            guard let r = line.range(of: "x=\"") else { return nil }
+            return Double(line[r.upperBound...].prefix { $0 != "\"" })
+        }
+        XCTAssertEqual(legendX.count, 8)
+        XCTAssertTrue(legendX.allSatisfy { $0 < 600 }, "\(legendX)")
+        let h = svg.range(of: " height=\"")!
+        let height = Double(svg[h.upperBound...].prefix { $0 != "\"" })!
+        XCTAssertGreaterThan(height, 420, "taller than the default to hold the wrapped title and legend rows")
+        // A category label too long for its slot is shortened with an ellipsis.
+        let bars = SVGChart.groupedBars(title: "t", xLabel: "x", yLabel: "y", categories: ["0123456789abcdef0123456789abcdef", "b"],
+                                        seriesLabels: ["s"], values: [[0.5, 0.2]], low: [[.nan, .nan]], high: [[.nan, .nan]], width: 300)
+        XCTAssertTrue(bars.contains("…"), "long level names are shortened")
+    }
+}
