@@ -1,4 +1,5 @@
 import Foundation
+import GymData
 import GymCore
 
 /// The privacy budget of one dataset and every release made from it, kept as a JSON file (by
@@ -104,8 +105,10 @@ public struct PrivacyLedger: Codable, Equatable, Sendable {
     public func save(path: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do { try enc.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw PrivacyLedgerError.unwritable(path: path, reason: error.localizedDescription)
+        do { try AtomicFile.write(Array(try enc.encode(self)), to: URL(fileURLWithPath: path)) } catch let e as OutputError {
+            let reason: String
+            switch e { case .cannotCreate(_, let r), .io(_, let r): reason = r }
+            throw PrivacyLedgerError.unwritable(path: path, reason: reason)
         }
     }
 }
