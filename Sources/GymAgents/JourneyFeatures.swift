@@ -6,7 +6,8 @@ import GymLinalg
 ///
 /// Families and their features:
 /// - `no_action`: the context block c = [1, stress, heart rate, hrv, hour sin/cos, days since last
-///   session, recent load, active connections, pending matches].
+///   session, recent load, suggestions received in the last day and week, acceptances in the last
+///   week, active connections, pending matches].
 /// - `suggest_pairing` slot k: c, the slot's candidate features, similarity^2 and similarity x complementarity.
 /// - `recommend_hive` slot k: c, the slot's event features, match^2.
 /// - `intervention` tone t: onehot(t) (x) [1, stress, stress^2, five trait estimates], recent load,
@@ -29,7 +30,8 @@ public struct JourneyFeatures: Sendable {
         func idx(_ seg: String, _ f: String) -> Int { layout.segment(seg)?.index(named: f) ?? -2 }
         var ctx = [-1]
         for (s, f) in [("pulse", "stress"), ("pulse", "heart_rate"), ("pulse", "hrv"), ("time", "hour_sin"), ("time", "hour_cos"),
-                       ("user", "days_since_last"), ("user", "recent_load"), ("social", "active_connections"), ("social", "pending_matches")] {
+                       ("user", "days_since_last"), ("user", "recent_load"), ("user", "suggestions_day"), ("user", "suggestions_week"),
+                       ("user", "acceptances_week"), ("social", "active_connections"), ("social", "pending_matches")] {
             let i = idx(s, f)
             if i >= 0 { ctx.append(i) }
         }
@@ -200,6 +202,7 @@ public struct JourneyActionFeaturizer: ActionFeaturizer {
         var ctx: [Int] = []
         for (s, f) in [("pulse", "stress"), ("pulse", "heart_rate"), ("pulse", "hrv"), ("time", "hour_sin"), ("time", "hour_cos"),
                        ("time", "weekday_sin"), ("time", "weekday_cos"), ("user", "days_since_last"), ("user", "recent_load"),
+                       ("user", "suggestions_day"), ("user", "suggestions_week"), ("user", "acceptances_week"),
                        ("social", "active_connections"), ("social", "pending_matches")] {
             if let i = layout.segment(s)?.index(named: f) { ctx.append(i) }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import GymRandom
 
 /// The kind of a delayed reward signal (blueprint `reward_signals.signal_type`).
@@ -20,10 +21,53 @@ public struct Feedback: Sendable, Equatable {
     public var value: Double
     public var weight: Double
     public var confidence: Double
-    public init(episode: Int, kind: SignalKind, value: Double, weight: Double, confidence: Double) {
+    /// Seconds from the decision to this signal's arrival (for the semi-Markov discount).
+    public var latency: Double
+    public init(episode: Int, kind: SignalKind, value: Double, weight: Double, confidence: Double, latency: Double = 0) {
         self.episode = episode; self.kind = kind; self.value = value; self.weight = weight; self.confidence = confidence
+        self.latency = latency
     }
     public var contribution: Double { weight * value }
+    /// The contribution discounted to the decision's time: gamma^(latency in days) * weight * value.
+    @inline(__always) public func discountedContribution(perDay gamma: Double) -> Double {
+        gamma == 1 ? weight * value : pow(gamma, latency / 86_400) * weight * value
+    }
+}
+
+/// Where a decision sits in its user's journey: a user's successive decisions, from the first
+/// session to churn or opt-out (terminated) or the end of the horizon (truncated), are one episode.
+public struct DecisionContext: Sendable, Equatable {
+    /// The user (an index in the world).
+    public var user: Int
+    /// 0 at the user's first decision, then 1, 2, ...
+    public var journeyStep: Int
+    /// Simulated seconds since the run's start.
+    public var time: Double
+    /// Simulated seconds since the user's previous decision (0 at the first).
+    public var elapsed: Double
+    public init(user: Int, journeyStep: Int, time: Double, elapsed: Double) {
+        self.user = user; self.journeyStep = journeyStep; self.time = time; self.elapsed = elapsed
+    }
+}
+
+/// A journey that ended: the user churned, or opted out, at `time`.
+public struct JourneyEnd: Sendable, Equatable {
+    public var user: Int
+    public var time: Double
+    public var optedOut: Bool
+    public init(user: Int, time: Double, optedOut: Bool) { self.user = user; self.time = time; self.optedOut = optedOut }
+}
+
+/// A policy that learns over journeys: it is told where each decision sits in its user's
+/// journey, when journeys end, and when the open ones are cut.
+public protocol JourneyAware: AnyObject {
+    /// Called just before `act`, with the decision's place in its user's journey.
+    func willAct(in context: DecisionContext)
+    /// Journeys that ended (churn or opt-out) since the previous step.
+    func journeysEnded(_ ends: [JourneyEnd])
+    /// Every open journey is cut at `time` (the world's horizon, or the end of a phase): truncated,
+    /// not terminated. Later decisions start new journeys.
+    func truncateJourneys(at time: Double)
 }
 
 /// What a policy returns for one decision.
@@ -54,9 +98,12 @@ public struct StepResult: Sendable {
     /// The action the environment applied (nil: it does not say), so that a checker can verify
     /// that no masked action is ever executed.
     public var executedAction: Int?
-    public init(reward: Double = 0, terminated: Bool = false, truncated: Bool = false, feedback: [Feedback] = [], executedAction: Int? = nil) {
+    /// Journeys that ended (churn, opt-out) during this step.
+    public var endedJourneys: [JourneyEnd]
+    public init(reward: Double = 0, terminated: Bool = false, truncated: Bool = false, feedback: [Feedback] = [], executedAction: Int? = nil,
+                endedJourneys: [JourneyEnd] = []) {
         self.reward = reward; self.terminated = terminated; self.truncated = truncated; self.feedback = feedback
-        self.executedAction = executedAction
+        self.executedAction = executedAction; self.endedJourneys = endedJourneys
     }
 }
 
@@ -85,6 +132,15 @@ public protocol Environment: AnyObject {
     func step(_ choice: ActionChoice) -> StepResult
     /// The hidden truth, for the oracle only.
     var hiddenTruth: HiddenTruth? { get }
+    /// The current decision's place in its user's journey.
+    var decisionContext: DecisionContext { get }
+}
+
+extension Environment {
+    /// One journey per run by default (single-agent environments such as CartPole).
+    public var decisionContext: DecisionContext {
+        DecisionContext(user: 0, journeyStep: decisionIndex, time: Double(decisionIndex), elapsed: decisionIndex == 0 ? 0 : 1)
+    }
 }
 
 /// A decision-making policy. Learning policies learn from `observe(_:)`; `learning = false`

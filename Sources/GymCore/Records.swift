@@ -24,6 +24,12 @@ public struct EpisodeRecord: Sendable {
     public var propensity: Double
     /// Final episode reward: the weighted sum of all its signals, in [-1, 1].
     public var reward: Double
+    /// The same with each signal discounted to the decision's time: sum of gamma^(latency in days) w v.
+    public var discountedReward: Double
+    /// The decision's step in its user's journey (0 first) and the simulated seconds since the
+    /// user's previous decision (0 at the first).
+    public var journeyStep: Int
+    public var elapsed: Double
     public var outcome: Outcome
     /// The user was distressed at the decision (hidden truth).
     public var distressed: Bool
@@ -42,7 +48,7 @@ public struct EpisodeRecord: Sendable {
                 propensity: Double) {
         self.index = index; self.user = user; self.group = group; self.time = time
         self.action = action; self.kind = kind; self.propensity = propensity
-        reward = 0; outcome = .neutral; distressed = false
+        reward = 0; discountedReward = 0; journeyStep = 0; elapsed = 0; outcome = .neutral; distressed = false
         trueResonance = .nan; accepted = false; realizedResonance = .nan; predictedResonance = .nan
         firstSignal = 0; signalCount = 0; target = -1
     }
@@ -66,6 +72,8 @@ public struct UserOutcome: Sendable {
     public var group: Int
     /// Simulated seconds of the first session, or nil if the user never arrived.
     public var firstSession: Double?
+    /// Simulated seconds of the last session (nil if the user never arrived).
+    public var lastSession: Double? = nil
     /// Simulated seconds when the user churned or opted out, or nil if still active.
     public var leftAt: Double?
     public var optedOut: Bool
@@ -85,5 +93,10 @@ public struct RunRecords: Sendable {
     public var groupNames: [String] = []
     /// Simulated seconds covered by the run.
     public var duration: Double = 0
+    /// The discount of returns: per simulated day, and the penalties added (discounted to the
+    /// time of leaving) when a journey ends by churn or by opt-out.
+    public var discountPerDay: Double = 1
+    public var churnPenalty: Double = 0
+    public var optOutPenalty: Double = 0
     public init() {}
 }

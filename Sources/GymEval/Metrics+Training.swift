@@ -195,13 +195,15 @@ public func learningCurve(rewards: [Double], pairingGood: [Bool?], epsilons: [Do
 }
 
 /// A paired comparison of two agents evaluated on the same users (the same evaluation world):
-/// the difference of their mean rewards with a user-level bootstrap interval. Each replicate
-/// draws users with replacement from the users either agent served and recomputes both means
-/// over the same drawn users, so the correlation between the two evaluations is kept.
+/// the difference of a metric with a user-level bootstrap interval. Each replicate draws users
+/// with replacement from the users either agent served and recomputes both agents' values over
+/// the same drawn users, so the correlation between the two evaluations is kept.
 public struct PairedDifference: Sendable, Equatable {
     public var a: String
     public var b: String
-    /// mean reward of a - mean reward of b.
+    /// mean_reward (per decision), user_return (per user journey) or retention_30d (per eligible user).
+    public var metric: String = "mean_reward"
+    /// value for a - value for b.
     public var value: Double
     public var ciLow: Double
     public var ciHigh: Double
@@ -211,11 +213,32 @@ public struct PairedDifference: Sendable, Equatable {
 }
 
 extension Evaluator {
-    public func pairedDifference(_ a: String, _ ra: RunRecords, _ b: String, _ rb: RunRecords, stream: RandomStream) -> PairedDifference {
-        let n = max(ra.episodes.map { $0.user }.max() ?? -1, rb.episodes.map { $0.user }.max() ?? -1) + 1
-        var sa = [Double](repeating: 0, count: n), na = sa, sb = sa, nb = sa
-        for e in ra.episodes { sa[e.user] += e.reward; na[e.user] += 1 }
-        for e in rb.episodes { sb[e.user] += e.reward; nb[e.user] += 1 }
+    /// The metrics a paired comparison can take.
+    public static let pairedMetrics = ["mean_reward", "user_return", "retention_30d"]
+
+    /// Per user: the numerator and denominator of `metric` (a ratio of sums over users).
+    func perUser(_ r: RunRecords, metric: String, users n: Int) -> (num: [Double], den: [Double]) {
+        var num = [Double](repeating: 0, count: n), den = num
+        switch metric {
+        case "user_return", "retention_30d":
+            let j = Evaluator.journeys(r, window: config.retentionDays * 86_400)
+            for (u, o) in r.users.enumerated() where u < n {
+                if metric == "user_return" {
+                    if j[u].hasDecision { num[u] = j[u].discountedReturn; den[u] = 1 }
+                } else if let first = o.firstSession, first + 30 * 86_400 <= r.duration {
+                    num[u] = j[u].returned30 ? 1 : 0; den[u] = 1
+                }
+            }
+        default:
+            for e in r.episodes where e.user < n { num[e.user] += e.reward; den[e.user] += 1 }
+        }
+        return (num, den)
+    }
+
+    public func pairedDifference(_ a: String, _ ra: RunRecords, _ b: String, _ rb: RunRecords, metric: String = "mean_reward",
+                                 stream: RandomStream) -> PairedDifference {
+        let n = max(ra.users.count, rb.users.count, (ra.episodes.map { $0.user }.max() ?? -1) + 1, (rb.episodes.map { $0.user }.max() ?? -1) + 1)
+        let (sa, na) = perUser(ra, metric: metric, users: n), (sb, nb) = perUser(rb, metric: metric, users: n)
         let users = (0..<n).filter { na[$0] > 0 || nb[$0] > 0 }
         func diff(_ pick: [Int]) -> Double {
             var x = 0.0, xn = 0.0, y = 0.0, yn = 0.0
@@ -233,6 +256,32 @@ extension Evaluator {
             }
         }
         let (lo, hi) = percentileInterval(reps, confidence: config.confidence)
-        return PairedDifference(a: a, b: b, value: value, ciLow: lo, ciHigh: hi, users: users.count)
+        return PairedDifference(a: a, b: b, metric: metric, value: value, ciLow: lo, ciHigh: hi, users: users.count)
     }
+}
+
+/// The share of users still active d days after their first session, for d = 0, 1, ...,
+/// `days` (Kaplan-Meier): leaving (churn or opt-out) is the event; a user still active when the
+/// evaluation ends is censored there, so short observation does not read as churn.
+public func survivalCurve(_ records: RunRecords, days: Int) -> [Double] {
+    var events: [(t: Double, left: Bool)] = []
+    for u in records.users {
+        guard let first = u.firstSession else { continue }
+        if let left = u.leftAt { events.append(((left - first) / 86_400, true)) } else { events.append(((records.duration - first) / 86_400, false)) }
+    }
+    events.sort { $0.t != $1.t ? $0.t < $1.t : ($0.left && !$1.left) }
+    var out: [Double] = []
+    var s = 1.0, atRisk = Double(events.count), i = 0
+    for d in 0...max(0, days) {
+        // Every event at or before day d.
+        while i < events.count && events[i].t <= Double(d) {
+            let t = events[i].t
+            var leftHere = 0.0, gone = 0.0
+            while i < events.count && events[i].t == t { if events[i].left { leftHere += 1 }; gone += 1; i += 1 }
+            if atRisk > 0 { s *= 1 - leftHere / atRisk }
+            atRisk -= gone
+        }
+        out.append(events.isEmpty ? .nan : s)
+    }
+    return out
 }

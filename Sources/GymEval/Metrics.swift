@@ -44,6 +44,14 @@ public enum MetricCatalog {
                    definition: "share of users with at least one session who opted out", range: 0...1),
         MetricInfo(name: "mean_reward", title: "Mean Reward", baseline: nil, target: nil, direction: .higherIsBetter,
                    definition: "mean episode reward (0.3 engagement + 0.4 resonance + 0.3 explicit feedback by default)", range: -1...1),
+        MetricInfo(name: "user_return", title: "User Return", baseline: nil, target: nil, direction: .higherIsBetter,
+                   definition: "discounted return of a user's journey in the evaluation: the sum over the user's decisions of gamma^(days since the user's first decision) times the decision's reward with each signal discounted by its latency (gamma = discount.per_day), plus the churn or opt-out penalty discounted to the time of leaving; mean over users", range: -Double.infinity...Double.infinity),
+        MetricInfo(name: "retention_30d", title: "User Retention (30-day)", baseline: nil, target: nil, direction: .higherIsBetter,
+                   definition: "share of users with a session at least one day and at most 30 days after their first (users whose 30 days run past the end of the evaluation are excluded, and counted in the note)", range: 0...1),
+        MetricInfo(name: "churn_rate", title: "Churn Rate", baseline: nil, target: nil, direction: .lowerIsBetter,
+                   definition: "share of users with at least one session who churned (left without opting out) during the evaluation", range: 0...1),
+        MetricInfo(name: "active_days", title: "Active Days", baseline: nil, target: nil, direction: .higherIsBetter,
+                   definition: "simulated days between a user's first and last session in the evaluation, mean over users", range: 0...Double.infinity),
         MetricInfo(name: "transfer", title: "Transfer Learning", baseline: nil, target: 0.70, direction: .higherIsBetter,
                    definition: "mean reward on the target world of an agent trained on the source world and fine-tuned on the target (transfer.fine_tune_episodes), divided by that of an agent trained on the target alone for the same total", range: -Double.infinity...Double.infinity),
         MetricInfo(name: "adaptation_hours", title: "Adaptation Speed", baseline: nil, target: 24, direction: .lowerIsBetter,
@@ -169,28 +177,79 @@ public struct Evaluator: Sendable {
         }
     }
 
+    /// One user's journey in an evaluation, as the user-level metrics see it.
+    struct Journey {
+        /// A session at least a day and at most 7 (`retentionDays`) / 30 days after the first.
+        var returned7 = false, returned30 = false
+        /// The discounted return of the journey, from its first decision.
+        var discountedReturn = 0.0
+        var hasDecision = false
+    }
+
     struct UserSums {
         var eligible = 0.0, retained = 0.0, seen = 0.0, optedOut = 0.0, trust = 0.0
-        /// `returned`: the user had a session at least a day and at most `window` after the first.
-        mutating func add(_ u: UserOutcome, returned: Bool, duration: Double, window: Double) {
+        var eligible30 = 0.0, retained30 = 0.0, churned = 0.0, activeDays = 0.0, returns = 0.0, journeys = 0.0
+        mutating func add(_ u: UserOutcome, _ j: Journey, duration: Double, window: Double) {
             guard let first = u.firstSession else { return }
             seen += 1
-            if u.optedOut { optedOut += 1 }
+            if u.optedOut { optedOut += 1 } else if u.leftAt != nil { churned += 1 }
             trust += Double(u.trustSurvey)
             if first + window <= duration {
                 eligible += 1
-                if returned { retained += 1 }
+                if j.returned7 { retained += 1 }
             }
+            if first + 30 * 86_400 <= duration {
+                eligible30 += 1
+                if j.returned30 { retained30 += 1 }
+            }
+            activeDays += ((u.lastSession ?? first) - first) / 86_400
+            if j.hasDecision { journeys += 1; returns += j.discountedReturn }
         }
         mutating func merge(_ o: UserSums) {
             eligible += o.eligible; retained += o.retained; seen += o.seen; optedOut += o.optedOut; trust += o.trust
+            eligible30 += o.eligible30; retained30 += o.retained30; churned += o.churned; activeDays += o.activeDays
+            returns += o.returns; journeys += o.journeys
         }
         var values: [String: Double] {
             ["retention_7d": eligible > 0 ? retained / eligible : .nan,
              "opt_out_rate": seen > 0 ? optedOut / seen : .nan,
-             "trust_score": seen > 0 ? trust / seen : .nan]
+             "trust_score": seen > 0 ? trust / seen : .nan,
+             "user_return": journeys > 0 ? returns / journeys : .nan,
+             "retention_30d": eligible30 > 0 ? retained30 / eligible30 : .nan,
+             "churn_rate": seen > 0 ? churned / seen : .nan,
+             "active_days": seen > 0 ? activeDays / seen : .nan]
         }
-        var counts: [String: Int] { ["retention_7d": Int(eligible), "opt_out_rate": Int(seen), "trust_score": Int(seen)] }
+        var counts: [String: Int] {
+            ["retention_7d": Int(eligible), "opt_out_rate": Int(seen), "trust_score": Int(seen), "user_return": Int(journeys),
+             "retention_30d": Int(eligible30), "churn_rate": Int(seen), "active_days": Int(seen)]
+        }
+    }
+
+    /// Each user's journey in `records`: returns within 7 and 30 days of the first session, and
+    /// the discounted return sum_i gamma^(days from the first decision to decision i) x (decision
+    /// i's reward, each signal discounted by its latency), plus the churn or opt-out penalty
+    /// discounted to the time of leaving.
+    static func journeys(_ records: RunRecords, window: Double) -> [Journey] {
+        var out = [Journey](repeating: Journey(), count: records.users.count)
+        var firstDecision = [Double](repeating: -1, count: records.users.count)
+        let g = records.discountPerDay
+        func discount(_ seconds: Double) -> Double { g == 1 ? 1 : pow(g, seconds / 86_400) }
+        for e in records.episodes where e.user < records.users.count {
+            if let first = records.users[e.user].firstSession {
+                let d = e.time - first
+                if d >= 86_400 && d <= window { out[e.user].returned7 = true }
+                if d >= 86_400 && d <= 30 * 86_400 { out[e.user].returned30 = true }
+            }
+            if firstDecision[e.user] < 0 { firstDecision[e.user] = e.time }
+            out[e.user].hasDecision = true
+            out[e.user].discountedReturn += discount(e.time - firstDecision[e.user]) * e.discountedReward
+        }
+        for (u, o) in records.users.enumerated() where firstDecision[u] >= 0 {
+            guard let left = o.leftAt else { continue }
+            let penalty = o.optedOut ? records.optOutPenalty : records.churnPenalty
+            if penalty != 0 { out[u].discountedReturn += discount(left - firstDecision[u]) * penalty }
+        }
+        return out
     }
 
     /// The metrics measured on a run's evaluation records (every catalog metric but the run-level
@@ -220,17 +279,16 @@ public struct Evaluator: Sendable {
             full.add(e)
             perUnit[unitOf[e.user]].add(e)
         }
-        // retention_7d: a session at least one day and at most `window` after the first session.
-        var returned = [Bool](repeating: false, count: records.users.count)
-        for e in records.episodes where e.user < records.users.count {
-            if let first = records.users[e.user].firstSession, e.time - first >= 86_400, e.time - first <= window { returned[e.user] = true }
-        }
+        // User-level metrics: retention (a session at least one day and at most the window after
+        // the first), churn, active days, the discounted return of each journey.
+        let journeys = Evaluator.journeys(records, window: window)
         var fullU = UserSums()
-        var excluded = 0
+        var excluded = 0, excluded30 = 0
         for (u, o) in records.users.enumerated() {
-            fullU.add(o, returned: returned[u], duration: records.duration, window: window)
+            fullU.add(o, journeys[u], duration: records.duration, window: window)
             if let first = o.firstSession, first + window > records.duration { excluded += 1 }
-            if unitOf[u] >= 0 { perUnitUser[unitOf[u]].add(o, returned: returned[u], duration: records.duration, window: window) }
+            if let first = o.firstSession, first + 30 * 86_400 > records.duration { excluded30 += 1 }
+            if unitOf[u] >= 0 { perUnitUser[unitOf[u]].add(o, journeys[u], duration: records.duration, window: window) }
         }
         let B = config.bootstrapSamples
         var reps: [String: [Double]] = [:]
@@ -260,8 +318,8 @@ public struct Evaluator: Sendable {
                     ? "not measurable: fewer than two groups with decisions, or no group has a success"
                     : "not measurable: no eligible units in this run"
             }
-            if name == "retention_7d" && excluded > 0 {
-                let why = "\(excluded) of \(Int(fullU.seen)) users with a session are excluded: their \(config.retentionDays.formatted())-day window runs past the end of the evaluation (\(String(format: "%.1f", records.duration / 86_400)) simulated days)"
+            for (metric, days, n) in [("retention_7d", config.retentionDays, excluded), ("retention_30d", 30.0, excluded30)] where name == metric && n > 0 {
+                let why = "\(n) of \(Int(fullU.seen)) users with a session are excluded: their \(days.formatted())-day window runs past the end of the evaluation (\(String(format: "%.1f", records.duration / 86_400)) simulated days)"
                 note = note.map { $0 + "; " + why } ?? why
             }
             out.append(MetricValue(name: name, value: v, ciLow: v.isFinite ? lo : .nan, ciHigh: v.isFinite ? hi : .nan,

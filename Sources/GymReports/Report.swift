@@ -65,8 +65,11 @@ public struct RunReport: Sendable {
     public var groupRates: [GroupRate] = []
     /// Paired differences of mean reward between agents (same evaluation users).
     public var comparisons: [PairedDifference] = []
+    /// Per agent: the Kaplan-Meier share of users still active d days after their first session.
+    public var survival: [(agent: String, curve: [Double])] = []
     /// The files every run report holds (logs and checkpoints come on top).
-    public static let standardFiles = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg", "run.json"]
+    public static let standardFiles = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg",
+                                       "survival.csv", "survival.svg", "run.json"]
     public init(scenario: String, scenarioFile: String, description: String, seed: UInt64, generator: String,
                 gslVersion: String, projectVersion: String, wallTimeSeconds: Double, runID: String,
                 agents: [AgentReport], verdict: GateVerdict, targetPerformance: Double?,
@@ -107,6 +110,14 @@ public enum Render {
     /// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
     public static func csvField(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// `survival.csv`: agent, day, the share of users still active that many days after their
+    /// first session (Kaplan-Meier, censored at the end of the evaluation).
+    public static func survivalCSV(_ r: RunReport) -> String {
+        var out = "agent,day,still_active\n"
+        for (a, c) in r.survival { for (d, v) in c.enumerated() { out += "\(csvField(a)),\(d),\(csvNumber(v))\n" } }
+        return out
     }
 
     /// `parity.csv`: agent, group, decisions, successes, rate, ci_low, ci_high (Wilson 95%).
@@ -201,7 +212,7 @@ public enum Render {
             ("settings", .object(r.settings.map { ($0.0, .string($0.1)) })),
             ("agents", .array(agents)),
             ("comparisons", .array(r.comparisons.map { c in
-                .object([("a", .string(c.a)), ("b", .string(c.b)), ("metric", .string("mean_reward")), ("difference", .num(c.value)),
+                .object([("a", .string(c.a)), ("b", .string(c.b)), ("metric", .string(c.metric)), ("difference", .num(c.value)),
                          ("ci_low", .num(c.ciLow)), ("ci_high", .num(c.ciHigh)), ("users", .int(c.users)), ("significant", .bool(c.significant))])
             })),
             ("gate", verdictJSON(r.verdict)),
@@ -250,6 +261,10 @@ public enum Render {
         if let t = r.targetPerformance {
             md += "Target performance for `sample_efficiency`: the oracle's mean reward in each training window (over all of training: \(f(t))); an agent reaches it when its window mean is at least 80% of the oracle's.\n\n"
         }
+        if !r.survival.isEmpty {
+            md += "## Users still active\n\n![Share of users still active by days since their first session](survival.svg)\n\n"
+            md += "The share of each agent's evaluation users still active d days after their first session (Kaplan-Meier: leaving by churn or opt-out is the event, a user still active when the evaluation ends is censored; `survival.csv`). The long-term metrics `user_return`, `retention_30d`, `churn_rate` and `active_days` are in each agent's table below.\n\n"
+        }
         if !r.groupRates.isEmpty {
             md += "## Success rate by group (parity)\n\n![Success-outcome rate by group, with \(level) Wilson intervals](parity.svg)\n\n"
             md += "The share of each group's evaluation decisions with a success outcome, with \(level) Wilson intervals; `bias_parity` is the smallest group rate over the largest (`parity.csv`).\n\n"
@@ -294,10 +309,10 @@ public enum Render {
     static func comparisonTable(_ r: RunReport) -> String {
         guard !r.comparisons.isEmpty else { return "" }
         let level = percent(r.confidence)
-        var md = "Paired differences of mean reward: both agents were evaluated on the same users, and the \(level) interval is a user-level bootstrap of the difference (each resample draws users and recomputes both means over them). A difference is significant when its interval excludes 0.\n\n"
-        md += "| comparison | difference | \(level) interval | users | significant |\n|---|---|---|---|---|\n"
+        var md = "Paired differences: both agents were evaluated on the same users, and the \(level) interval is a user-level bootstrap of the difference (each resample draws users and recomputes both agents' values over them). A difference is significant when its interval excludes 0. `mean_reward` is per decision, `user_return` per user journey (discounted), `retention_30d` per user whose 30 days fit in the evaluation.\n\n"
+        md += "| metric | comparison | difference | \(level) interval | users | significant |\n|---|---|---|---|---|---|\n"
         for c in r.comparisons {
-            md += "| \(c.a) - \(c.b) | \(f(c.value)) | [\(f(c.ciLow)), \(f(c.ciHigh))] | \(c.users) | \(c.significant ? "yes" : "no") |\n"
+            md += "| `\(c.metric)` | \(c.a) - \(c.b) | \(f(c.value)) | [\(f(c.ciLow)), \(f(c.ciHigh))] | \(c.users) | \(c.significant ? "yes" : "no") |\n"
         }
         return md
     }

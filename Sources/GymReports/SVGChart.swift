@@ -246,6 +246,17 @@ public enum SVGChart {
                            high: agents.map { a in groups.map { cell(a, $0)?.high ?? .nan } })
     }
 
+    /// The survival chart of a run report: users still active by days since their first session.
+    public static func survival(_ r: RunReport) -> String {
+        let series = r.survival.enumerated().map { (k, s) in
+            ChartSeries(label: r.agents.first { $0.name == s.agent }?.isUpperBound == true ? "\(s.agent) (upper bound)" : s.agent,
+                        x: s.curve.indices.map(Double.init), y: s.curve,
+                        dashed: r.agents.first { $0.name == s.agent }?.isUpperBound == true, colorIndex: k)
+        }
+        return lineChart(title: "Users still active: \(r.scenario)", xLabel: "days since the user's first session",
+                         yLabel: "share still active (Kaplan-Meier)", series: series)
+    }
+
     /// The learning-curve chart of a run report.
     public static func learningCurves(_ r: RunReport) -> String {
         let series = r.agents.map { a in

@@ -81,6 +81,8 @@ public enum EpisodeLog {
             w.append("\",\"model_version\":" as StaticString); w.append(JSON.escape(model))
             w.append(",\"propensity\":" as StaticString); w.append(number: e.propensity)
             w.append(",\"action_index\":" as StaticString); w.append(e.action)
+            w.append(",\"journey_step\":" as StaticString); w.append(e.journeyStep)
+            w.append(",\"elapsed_seconds\":" as StaticString); w.append(number: e.elapsed)
             if e.kind == .suggestPairing && e.target >= 0 {
                 w.append(",\"target_user_id\":\"" as StaticString); appendUUID(&w, seed: seed, "user/\(e.target)")
                 w.append("\",\"predicted_resonance\":" as StaticString); w.append(number: e.predictedResonance)
@@ -124,6 +126,8 @@ extension AtomicDirectory {
         try write("learning_curve.svg", SVGChart.learningCurves(report))
         try write("parity.csv", Render.parityCSV(report))
         try write("parity.svg", SVGChart.parityBars(report))
+        try write("survival.csv", Render.survivalCSV(report))
+        try write("survival.svg", SVGChart.survival(report))
         try write("run.json", Render.runJSON(report))
         try write("report.md", Render.markdown(report))
         try commit()

@@ -104,8 +104,12 @@ public enum Runner {
         if world.isDone { throw RunError.noDecisions(scenario: scenario, phase: "training") }
         var shifted: [Feedback] = []
         var done = 0
+        // A learner over journeys is told where each decision sits in its user's journey, when
+        // journeys end, and when a world's open journeys are cut (truncated).
+        let journeys = policy as? JourneyAware
         while done < nTrain {
             if world.isDone {
+                journeys?.truncateJourneys(at: world.currentTime)
                 offset += world.decisionIndex
                 worldIndex += 1
                 world.reset(seed: SeedTree(root: worldSeed.root, path: worldSeed.path + "/\(worldIndex)"))
@@ -113,10 +117,12 @@ public enum Runner {
                 if worldIndex == 1 { out.notes.append("the training world ended before \(nTrain) decisions; training continued on fresh worlds") }
                 continue
             }
+            journeys?.willAct(in: world.decisionContext)
             let choice = policy.act(observation: world.observation, mask: world.actionMask, decision: offset + world.decisionIndex,
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
             if let exploring { out.epsilons?.append(exploring.epsilon) }
             let r = world.step(choice)
+            if !r.endedJourneys.isEmpty { journeys?.journeysEnded(r.endedJourneys) }
             let e = world.lastEpisode
             out.rewards.append(e.reward)
             out.times.append(worldIndex == 0 ? e.time : -1)
@@ -131,6 +137,7 @@ public enum Runner {
             if done % 2000 == 0 { progress?.update(label, done: done, total: nTrain) }
         }
         progress?.update(label, done: nTrain, total: nTrain)
+        journeys?.truncateJourneys(at: world.currentTime)
         out.decisionsUsed = offset + world.decisionIndex
         return out
     }
@@ -365,16 +372,23 @@ public enum Runner {
                                                    confidence: scenario.evaluation.eval.confidence))
             }
         }
+        // Survival curves over the evaluation's length in whole days.
+        for r in runs {
+            report.survival.append((r.name, survivalCurve(r.evaluation, days: Int((r.evaluation.duration / 86_400).rounded(.up)))))
+        }
         // Paired differences of mean reward, every pair of agents in the order of their mean reward:
         // the same evaluation users, a user-level bootstrap of the difference.
         let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: scenario.sim.pairing.matchThreshold)
         let generator = (try? GeneratorKind.named(scenario.generator)) ?? .mt19937
         let ranked = runs.sorted { (Stats.mean($0.evaluation.episodes.map(\.reward))) > (Stats.mean($1.evaluation.episodes.map(\.reward))) }
-        for i in ranked.indices {
-            for j in ranked.indices where j > i {
-                let a = ranked[i], b = ranked[j]
-                report.comparisons.append(evaluator.pairedDifference(a.name, a.evaluation, b.name, b.evaluation,
-                                                                     stream: SeedTree(root: seed).child("eval.paired").child(a.name).child(b.name).stream(generator)))
+        for metric in Evaluator.pairedMetrics {
+            for i in ranked.indices {
+                for j in ranked.indices where j > i {
+                    let a = ranked[i], b = ranked[j]
+                    let d = evaluator.pairedDifference(a.name, a.evaluation, b.name, b.evaluation, metric: metric,
+                                                       stream: SeedTree(root: seed).child("eval.paired").child(metric).child(a.name).child(b.name).stream(generator))
+                    if d.users > 0 && d.value.isFinite { report.comparisons.append(d) }
+                }
             }
         }
         return report

@@ -21,6 +21,7 @@ extension ScenarioSchema {
         ("interventions", "Wellbeing interventions: tones, acceptance by distressed users, cost of false positives."),
         ("churn", "Daily churn and opt-out hazards, fatigue and boredom."),
         ("rewards", "The reward signals and the episode outcome."),
+        ("discount", "Returns in simulated time: a user's successive decisions are one journey (an episode), discounted per simulated day."),
         ("training", "The training phase."),
         ("evaluation", "The evaluation phase and the statistics of every metric."),
         ("logging", "What a run writes besides the report."),
@@ -189,6 +190,14 @@ extension ScenarioSchema {
             .number("churn.boredom_half_life_days", \.sim.churn.boredomHalfLifeDays, .aboveUpTo(0, 365), "Half-life (days) of boredom."),
             .number("churn.fatigue_per_action", \.sim.churn.fatiguePerAction, unitInterval,
                     "Fatigue added by any delivered suggestion (times 1 - fatigue)."),
+
+            // discount
+            .number("discount.per_day", \.sim.discount.perDay, .aboveUpTo(0, 1),
+                    "gamma per simulated day: a signal arriving D days after its decision counts gamma^D, and a user's next decision d days later is discounted by gamma^d (the semi-Markov discount of `user_return` and of PPO's returns)."),
+            .number("discount.churn_penalty", \.sim.discount.churnPenalty, .closed(-100, 100),
+                    "Added to a journey's return when the user churns, discounted to the time of leaving (0: the lost future rewards are the penalty)."),
+            .number("discount.opt_out_penalty", \.sim.discount.optOutPenalty, .closed(-100, 100),
+                    "Added to a journey's return when the user opts out, discounted to the time of leaving."),
 
             // rewards
             .number("rewards.engagement_weight", \.sim.rewards.engagementWeight, unitInterval,

@@ -43,6 +43,7 @@ extension JourneyWorld {
         exposureDay[u] = Int32.max
         users[u].optedOut = optOut
         users[u].leftAt = t
+        if users[u].firstSession >= 0 { journeyEndBuffer.append(JourneyEnd(user: u, time: t, optedOut: optOut)) }
     }
 
     /// Daily churn and opt-out hazards for every active user who has had a session.

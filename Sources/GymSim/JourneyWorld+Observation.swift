@@ -8,6 +8,8 @@ extension JourneyWorld {
     func beginDecision(_ u: Int) {
         let t = now
         if users[u].firstSession < 0 { users[u].firstSession = t }
+        decisionContext = DecisionContext(user: u, journeyStep: Int(users[u].decisions), time: t,
+                                          elapsed: users[u].lastSession >= 0 ? t - users[u].lastSession : 0)
         advanceEmotion(u, to: t)
         let distress = distressOf(u)
         users[u].distress = distress
@@ -82,6 +84,20 @@ extension JourneyWorld {
             for k in 0..<5 { o[segProfile + k] = population.traitEstimates[u * 5 + k] }
             o[segUser] = users[u].lastSession < 0 ? 0 : log1p((t - users[u].lastSession) / secondsPerDay)
             o[segUser + 1] = load(u, at: t)
+            // Suggestions received in the last day and week, and those accepted in the last week
+            // (the pace a long-horizon policy needs to see), as log1p counts.
+            var day = 0.0, week = 0.0, accepted = 0.0
+            let tb = u * JourneyWorld.touchSlots
+            for k in 0..<JourneyWorld.touchSlots {
+                let when = touchTime[tb + k]
+                guard when >= 0, t - when <= 7 * secondsPerDay else { continue }
+                week += 1
+                if touchAccepted[tb + k] { accepted += 1 }
+                if t - when <= secondsPerDay { day += 1 }
+            }
+            o[segUser + 2] = log1p(day)
+            o[segUser + 3] = log1p(week)
+            o[segUser + 4] = log1p(accepted)
             for k in 0..<K {
                 let off = segCand + k * JourneyWorld.candWidth
                 let v = candidates[k]

@@ -16,13 +16,18 @@ extension JourneyWorld {
             let st = users[u]
             let raw = (1 + 4 * st.trust + s.gaussian(sd: 0.6)).rounded()
             let answer = raw.isFinite ? Int(min(5, max(1, raw))) : 1
-            out.users.append(UserOutcome(group: Int(population.group[u]),
-                                         firstSession: st.firstSession >= 0 ? st.firstSession : nil,
-                                         leftAt: st.active ? nil : st.leftAt, optedOut: st.optedOut,
-                                         trustSurvey: min(5, max(1, answer))))
+            var o = UserOutcome(group: Int(population.group[u]),
+                                firstSession: st.firstSession >= 0 ? st.firstSession : nil,
+                                leftAt: st.active ? nil : st.leftAt, optedOut: st.optedOut,
+                                trustSurvey: min(5, max(1, answer)))
+            o.lastSession = st.lastSession >= 0 ? st.lastSession : nil
+            out.users.append(o)
         }
         // The run covers up to the last decision or the last departure, whichever is later.
         out.duration = users.reduce(now) { st, u in u.active ? st : max(st, u.leftAt) }
+        out.discountPerDay = config.discount.perDay
+        out.churnPenalty = config.discount.churnPenalty
+        out.optOutPenalty = config.discount.optOutPenalty
         return out
     }
 }

@@ -38,6 +38,9 @@ extension JourneyWorld {
         exposureCount = [Int32](repeating: 0, count: n)
         exposureDay = [Int32](repeating: -1, count: n)
         recent = [Int8](repeating: -1, count: n * JourneyWorld.recentLength * 2)
+        touchTime = [Double](repeating: -1, count: n * JourneyWorld.touchSlots)
+        touchAccepted = [Bool](repeating: false, count: n * JourneyWorld.touchSlots)
+        journeyEndBuffer.removeAll()
         let ec = cfg.emotion
         for u in 0..<n {
             let t = population.traits[(u * 5)..<(u * 5 + 5)].map { $0 }

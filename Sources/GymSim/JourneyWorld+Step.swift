@@ -81,15 +81,17 @@ extension JourneyWorld {
         precondition(choice.action >= 0 && choice.action < actionMask.count && actionMask[choice.action],
                      "masked or out-of-range action \(choice.action) at decision \(decisionIndex)")
         feedbackBuffer.removeAll(keepingCapacity: true)
+        journeyEndBuffer.removeAll(keepingCapacity: true)
         stepReward = 0
         respond(choice)
         let executed = lastEpisode.action
+        users[currentUser].decisions += 1
         decisionIndex += 1
         scheduleArrival(currentUser, after: now)
         users[currentUser].lastSession = now
         advance()
         return StepResult(reward: stepReward, terminated: ended && !truncatedFlag, truncated: truncatedFlag, feedback: feedbackBuffer,
-                          executedAction: executed)
+                          executedAction: executed, endedJourneys: journeyEndBuffer)
     }
 
     /// Where a decision's signals go: clamped to [-1, 1], weighted into the decision's reward,
@@ -98,17 +100,29 @@ extension JourneyWorld {
         unowned let world: JourneyWorld
         let weights: (engagement: Double, resonance: Double, explicit: Double)
         let time: Double
+        let gamma: Double
         var reward = 0.0
+        var discounted = 0.0
 
         @inline(__always) mutating func emit(_ kind: SignalKind, _ value: Double, _ latency: Double, _ confidence: Double) {
             let v = min(1, max(-1, value))
             let w = kind == .engagement ? weights.engagement : (kind == .resonance ? weights.resonance : weights.explicit)
             reward += w * v
+            discounted += (gamma == 1 ? 1 : pow(gamma, latency / secondsPerDay)) * w * v
             if world.recording {
                 world.records.signals.append(SignalRecord(episode: world.decisionIndex, kind: kind, value: v, latency: latency, confidence: confidence))
             }
-            world.enqueue(Feedback(episode: world.decisionIndex, kind: kind, value: v, weight: w, confidence: confidence), at: time + latency)
+            world.enqueue(Feedback(episode: world.decisionIndex, kind: kind, value: v, weight: w, confidence: confidence, latency: latency),
+                          at: time + latency)
         }
+    }
+
+    /// Records a suggestion the user received (their ring of the last `touchSlots`).
+    func recordTouch(_ u: Int, at t: Double, accepted: Bool) {
+        let pos = Int(users[u].touchPos)
+        touchTime[u * JourneyWorld.touchSlots + pos] = t
+        touchAccepted[u * JourneyWorld.touchSlots + pos] = accepted
+        users[u].touchPos = Int32((pos + 1) % JourneyWorld.touchSlots)
     }
 
     func recordRecent(_ u: Int, _ kind: ActionKind, accepted: Int8) {
@@ -130,7 +144,9 @@ extension JourneyWorld {
         rec.distressed = currentDistressed
         rec.firstSignal = records.signals.count
         var acceptedFlag: Int8 = 0
-        var sink = Sink(world: self, weights: m.weights(at: t), time: t)
+        var sink = Sink(world: self, weights: m.weights(at: t), time: t, gamma: config.discount.perDay)
+        rec.journeyStep = decisionContext.journeyStep
+        rec.elapsed = decisionContext.elapsed
         switch kind {
         case .noAction:
             if currentDistressed { users[u].ignoredDistress += 1 }
@@ -213,8 +229,11 @@ extension JourneyWorld {
             bump(u, kind, at: t)
         }
         recordRecent(u, kind, accepted: acceptedFlag)
+        if kind != .noAction { recordTouch(u, at: t, accepted: acceptedFlag == 1) }
+        if kind == .suggestPairing, rec.target >= 0 { recordTouch(rec.target, at: t, accepted: acceptedFlag == 1) }
         let reward = sink.reward
         rec.reward = reward
+        rec.discountedReward = sink.discounted
         rec.outcome = reward >= r.successThreshold ? .success : (reward <= r.failureThreshold ? .failure : .neutral)
         if recording {
             rec.signalCount = records.signals.count - rec.firstSignal

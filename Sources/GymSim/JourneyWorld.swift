@@ -27,6 +27,10 @@ struct UserState {
     var load = 0.0, loadTime = 0.0
     var ringPos: Int32 = 0
     var arrivalNorm = 1.0
+    /// Decisions taken for this user so far (the next decision's journey step).
+    var decisions: Int32 = 0
+    /// Next slot of the user's ring of recent touches (`touchTime` / `touchAccepted`).
+    var touchPos: Int32 = 0
 }
 
 /// A hive event: a group event with a topic, a capacity and a start time.
@@ -72,6 +76,15 @@ public final class JourneyWorld: Environment, HiddenTruth {
     var exposureCount: [Int32] = []
     var exposureDay: [Int32] = []
     var recent: [Int8] = []
+    /// Per user, the times of the last `touchSlots` suggestions the user received (any action on
+    /// their session, or being suggested to someone else) and whether each was accepted; -1: empty.
+    var touchTime: [Double] = []
+    var touchAccepted: [Bool] = []
+    static let touchSlots = 32
+    /// Journeys that ended during the current step.
+    var journeyEndBuffer: [JourneyEnd] = []
+    /// The current decision's place in its user's journey.
+    public internal(set) var decisionContext = DecisionContext(user: -1, journeyStep: 0, time: 0, elapsed: 0)
     var events: [HiveEvent] = []
     var openEvents: [Int] = []
 
@@ -144,7 +157,7 @@ public final class JourneyWorld: Environment, HiddenTruth {
         add("time", ["hour_sin", "hour_cos", "weekday_sin", "weekday_cos", "week"])
         add("social", ["active_connections", "pending_matches"])
         add("profile", traitNames)
-        add("user", ["days_since_last", "recent_load"])
+        add("user", ["days_since_last", "recent_load", "suggestions_day", "suggestions_week", "acceptances_week"])
         add("candidates", slots: config.pairing.candidatesShown,
             ["similarity", "complementarity", "candidate_stress", "candidate_exposure", "candidate_load", "available"])
         add("events", slots: config.hives.eventsShown, ["interest_match", "fill", "days_to_start", "available"])

@@ -10,6 +10,7 @@ public struct SimConfig: Sendable, Equatable {
     public var interventions = InterventionConfig()
     public var churn = ChurnConfig()
     public var rewards = RewardConfig()
+    public var discount = DiscountConfig()
     public init() {}
 }
 
@@ -210,6 +211,17 @@ public struct ChurnConfig: Sendable, Equatable {
     public var boredomHalfLifeDays = 2.0
     /// Fatigue added by any delivered suggestion (times 1 - fatigue).
     public var fatiguePerAction = 0.08
+    public init() {}
+}
+
+/// Returns in simulated time (a semi-Markov discount): a signal that arrives D days after its
+/// decision counts gamma^D, and a user's next decision, d days later, is discounted by gamma^d.
+/// Churn and opt-out end a journey; their penalties (0 by default: the lost future rewards are the
+/// penalty) are added at the time of leaving, discounted to it.
+public struct DiscountConfig: Sendable, Equatable {
+    public var perDay = 0.97
+    public var churnPenalty = 0.0
+    public var optOutPenalty = 0.0
     public init() {}
 }
 

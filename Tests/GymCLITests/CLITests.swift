@@ -77,12 +77,21 @@ final class CLITests: CLITestCase {
         }
         let csv = try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n")
         XCTAssertEqual(csv.first, "agent,metric,value,ci_low,ci_high,target,passed")
-        XCTAssertEqual(csv.count, 1 + 3 * 12, "3 agents x 12 metrics")
+        XCTAssertEqual(csv.count, 1 + 3 * 16, "3 agents x 16 metrics")
+        // The long-term metrics and the survival chart.
+        for m in ["user_return", "retention_30d", "churn_rate", "active_days"] { XCTAssertTrue(csv.contains { $0.hasPrefix("random,\(m),") }, m) }
+        XCTAssertTrue(try read(out.appendingPathComponent("survival.svg")).contains("days since the user's first session"))
+        XCTAssertTrue(md.contains("![Share of users still active"), "the survival chart is in the report")
         let svg = try read(out.appendingPathComponent("learning_curve.svg"))
         XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("training episodes") && svg.contains("oracle (upper bound)"))
         let episodes = try read(out.appendingPathComponent("logs/random/training_episodes.jsonl")).split(separator: "\n")
         XCTAssertEqual(episodes.count, 1500)
         let first = try JSONSerialization.jsonObject(with: Data(episodes[0].utf8)) as! [String: Any]
+        // Each decision carries its step in its user's journey and the time since the user's previous decision.
+        XCTAssertEqual(first["journey_step"] as? Int, 0)
+        XCTAssertEqual((first["elapsed_seconds"] as? NSNumber)?.doubleValue, 0)
+        let steps = episodes.map { (try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["journey_step"] as! Int }
+        XCTAssertGreaterThan(steps.max()!, 3, "users come back: later decisions have later journey steps")
         for key in ["episode_id", "user_id", "context_snapshot", "action_taken", "outcome", "reward_score", "timestamp", "model_version", "propensity"] {
             XCTAssertNotNil(first[key], "training_episodes lacks \(key)")
         }

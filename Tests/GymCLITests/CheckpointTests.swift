@@ -57,7 +57,7 @@ final class CheckpointTests: CLITestCase {
                 .filter { $0.hasPrefix("ppo,") && !$0.contains("sample_efficiency") && !$0.contains("adaptation_hours") && !$0.contains("transfer") }
         }
         XCTAssertEqual(try ppoRows(ev), try ppoRows(out1))
-        XCTAssertEqual(try ppoRows(ev).count, 9)
+        XCTAssertEqual(try ppoRows(ev).count, 13)
     }
 
     func testBrokenCheckpointsExit65() throws {
