@@ -23,9 +23,12 @@ enum ExitStatus {
         }
     }
 
-    /// Errors the argument parser prints and maps itself: help, version, ValidationError (64).
+    /// Errors the argument parser prints and maps itself: help, version, ValidationError (64), and
+    /// its internal CommandError (thrown by the `HelpCommand` that `parseAsRoot` returns for
+    /// `--help`).
     static func isArgumentParserExit(_ error: Error) -> Bool {
         error is CleanExit || error is ValidationError || error is ExitCode
+            || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
     /// What to print (nil: already printed) and the exit code.

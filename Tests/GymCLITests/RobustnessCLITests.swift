@@ -144,6 +144,22 @@ final class RobustnessCLITests: CLITestCase {
     }
 
     /// Item 4: failures that are not a gate never exit 1 and never print a raw Foundation error.
+    /// Help and version exit 0 with their text on stdout, at the top and for every subcommand
+    /// (a regression: the parser's help request was reported as an internal error, exit 70).
+    func testHelpAndVersionExitZero() throws {
+        for args in [["--help"], ["run", "--help"], ["sweep", "--help"], ["synth", "fit", "--help"], ["bench", "--help"], ["help", "run"]] {
+            let r = try run(args)
+            XCTAssertEqual(r.code, 0, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("USAGE:") || r.stdout.contains("Usage:"), "\(args): \(r.stdout)")
+            XCTAssertFalse(r.stderr.contains("internal error"), "\(args): \(r.stderr)")
+        }
+        let v = try run(["--version"])
+        XCTAssertEqual(v.code, 0)
+        XCTAssertFalse(v.stdout.isEmpty)
+        let bad = try run(["run", "--no-such-flag"])
+        XCTAssertEqual(bad.code, 64, bad.stderr)
+    }
+
     func testNonGateFailuresDoNotExit1() throws {
         // A scenario that validates but makes no decision (nobody has a session in its horizon).
         let quiet = tmp.appendingPathComponent("quiet.yaml")
