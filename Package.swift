@@ -41,7 +41,7 @@ let package = Package(
             "GymData", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore", "GymSynth",
         ]),
         .executableTarget(name: "GymCLI", dependencies: [
-            "GymData", "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymSynth",
+            "GymCore", "GymData", "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymSynth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "GymTestSupport", dependencies: ["GymCore", "GymSim", "GymRandom"]),

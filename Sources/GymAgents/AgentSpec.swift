@@ -1,3 +1,13 @@
+/// Settings of the look-ahead reference.
+public struct LookAheadConfig: Sendable, Equatable {
+    /// Days each roll-out covers.
+    public var horizonDays = 30.0
+    /// Fatigue ceilings of the roll-outs' base policies: each takes the myopic oracle's action at
+    /// every future session unless the user's fatigue is at or above its ceiling (1: never pauses).
+    public var fatigueCeilings: [Double] = [1, 0.6, 0.45, 0.3, 0.2]
+    public init() {}
+}
+
 /// How epsilon decays over training episodes.
 public enum EpsilonSchedule: String, Sendable, Equatable, CaseIterable {
     /// epsilon(t) = start + (end - start) * min(1, t / decayEpisodes)
@@ -37,18 +47,31 @@ import Foundation
 public enum AgentSpec: Sendable, Equatable {
     /// Uniform over the allowed actions.
     case random
-    /// Reads the hidden truth and picks the action with the highest true expected reward: an upper bound.
+    /// Reads the hidden truth and picks the action with the highest true expected reward now: a
+    /// myopic upper-bound reference.
     case oracle
+    /// Reads the hidden truth and looks ahead over the user's next days (JourneyWorld+LookAhead):
+    /// a look-ahead upper-bound reference.
+    case lookahead(LookAheadConfig)
     /// Ridge-regression reward models per action family, epsilon-greedy exploration.
     case epsilonGreedy(EpsilonGreedyConfig)
     /// Proximal Policy Optimization with an MLP actor and critic.
     case ppo(PPOAgentConfig)
+
+    /// The references that read the simulator's hidden truth (upper bounds, not deployable).
+    public var readsHiddenTruth: Bool {
+        switch self {
+        case .oracle, .lookahead: return true
+        default: return false
+        }
+    }
 
     /// The agent's name in reports, CSV and gate rules.
     public var name: String {
         switch self {
         case .random: return "random"
         case .oracle: return "oracle"
+        case .lookahead: return "lookahead"
         case .epsilonGreedy: return "epsilon_greedy"
         case .ppo: return "ppo"
         }

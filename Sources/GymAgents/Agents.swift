@@ -52,6 +52,30 @@ public final class OracleAgent: Policy {
     public func observe(_ feedback: [Feedback]) {}
 }
 
+/// The look-ahead reference: the action of highest value counting the user's next days, from the
+/// world's roll-outs on a copy of the user's hidden state (`LookAheadTruth`). It reads hidden
+/// truth: an upper-bound reference beside the myopic oracle, not a deployable policy.
+public final class LookAheadAgent: Policy {
+    public let name = "lookahead"
+    public let isUpperBound = true
+    public var learning = false
+    public let config: LookAheadConfig
+    var values: [Double] = []
+
+    public init(config: LookAheadConfig) { self.config = config }
+
+    public func act(observation: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice {
+        guard let truth = truth as? LookAheadTruth else { preconditionFailure("the look-ahead reference needs a world that looks ahead") }
+        truth.lookAheadValues(into: &values, horizonDays: config.horizonDays, fatigueCeilings: config.fatigueCeilings)
+        var best = 0
+        var bestValue = -Double.infinity
+        for a in 0..<mask.count where mask[a] && values[a] > bestValue { best = a; bestValue = values[a] }
+        return ActionChoice(action: best, propensity: 1, predictedResonance: truth.trueResonance(action: best))
+    }
+
+    public func observe(_ feedback: [Feedback]) {}
+}
+
 /// Epsilon-greedy contextual bandit: one ridge-regression reward model per action family over
 /// `JourneyFeatures`. With probability epsilon it explores uniformly over the allowed actions,
 /// otherwise it takes the allowed action with the highest predicted reward. Epsilon follows the
@@ -156,15 +180,28 @@ public final class EpsilonGreedyAgent: Policy {
     }
 }
 
+/// The world's discount (its `discount:` section), which a learner over journeys needs.
+public struct JourneyDiscount: Sendable, Equatable {
+    public var perDay: Double, churnPenalty: Double, optOutPenalty: Double
+    public init(perDay: Double, churnPenalty: Double = 0, optOutPenalty: Double = 0) {
+        self.perDay = perDay; self.churnPenalty = churnPenalty; self.optOutPenalty = optOutPenalty
+    }
+}
+
 /// Builds the policy an `AgentSpec` describes. Its streams come from `seeds` (the agent's node,
 /// e.g. `agent/ppo`): the node itself for the bandits, `init`, `shuffle` and `sample` children for PPO.
+/// PPO takes the world's `discount` (gamma per day and the penalties) for its returns.
 public func makePolicy(_ spec: AgentSpec, layout: ObservationLayout, actions: ActionLayout, seeds: SeedTree,
-                       generator: GeneratorKind, trainingDecisions: Int) -> Policy {
+                       generator: GeneratorKind, trainingDecisions: Int, discount: JourneyDiscount) -> Policy {
     switch spec {
     case .random: return RandomAgent(layout: layout, actions: actions, stream: seeds.stream(generator))
     case .oracle: return OracleAgent()
+    case .lookahead(let c): return LookAheadAgent(config: c)
     case .epsilonGreedy(let c): return EpsilonGreedyAgent(config: c, layout: layout, actions: actions, stream: seeds.stream(generator))
-    case .ppo(let c):
+    case .ppo(var c):
+        c.discountPerDay = discount.perDay
+        c.churnPenalty = discount.churnPenalty
+        c.optOutPenalty = discount.optOutPenalty
         return PPOAgent(config: c, layout: layout, actions: actions, trainingDecisions: trainingDecisions,
                         initStream: seeds.child("init").stream(generator), shuffle: seeds.child("shuffle").stream(generator),
                         sampler: seeds.child("sample").stream(generator))

@@ -22,6 +22,11 @@ public enum LRSchedule: String, Sendable, Codable, CaseIterable {
     case constant, linear, cosine
 }
 
+/// Whether PPO clips the actor's and critic's gradient norms together or each on its own.
+public enum GradientClip: String, Sendable, Codable, CaseIterable {
+    case joint, separate
+}
+
 /// PPO's hyperparameters. Defaults are CleanRL ppo.py's (CartPole-v1).
 public struct PPOConfig: Sendable, Equatable, Codable {
     /// Environment steps in total (over all environments).
@@ -41,6 +46,15 @@ public struct PPOConfig: Sendable, Equatable, Codable {
     public var entropyCoef = 0.01
     public var valueCoef = 0.5
     public var maxGradNorm = 0.5
+    /// How maxGradNorm applies: to the actor's and critic's gradients together (CleanRL's one
+    /// optimizer; nil reads as this), or to each network's on its own, so that a large value loss
+    /// (returns summed over journeys) does not scale the actor's step down.
+    public var gradientClip: GradientClip? = nil
+    /// `gradientClip`, with nil read as joint.
+    public var gradientClipMode: GradientClip {
+        get { gradientClip ?? .joint }
+        set { gradientClip = newValue }
+    }
     /// Stop the epochs of an update early when approx-KL exceeds this (nil: never).
     public var targetKL: Double? = nil
     public var hidden = [64, 64]
@@ -415,9 +429,10 @@ public final class PPO {
         return out
     }
 
-    /// Minibatch epochs over the rollout.
-    func update(learningRate lr: Double) -> PPOUpdateStats {
-        let n = config.batchSize, mb = config.minibatchSize
+    /// Minibatch epochs over the rollout: its first `rows` rows (default: the whole buffer) in
+    /// minibatches of `minibatch` rows (default: the configuration's).
+    func update(learningRate lr: Double, rows: Int? = nil, minibatch: Int? = nil) -> PPOUpdateStats {
+        let n = rows ?? config.batchSize, mb = min(n, minibatch ?? config.minibatchSize)
         var order = Array(0..<n)
         var stats = PPOUpdateStats()
         var count = 0.0
@@ -440,7 +455,12 @@ public final class PPO {
                 let l = minibatchLoss(idx, advantages: adv)
                 actor.gradients.withUnsafeMutableBufferPointer { ga in
                     critic.gradients.withUnsafeMutableBufferPointer { gc in
-                        _ = clipGradientNorm([ga, gc], maxNorm: config.maxGradNorm)
+                        if config.gradientClipMode == .separate {
+                            _ = clipGradientNorm([ga], maxNorm: config.maxGradNorm)
+                            _ = clipGradientNorm([gc], maxNorm: config.maxGradNorm)
+                        } else {
+                            _ = clipGradientNorm([ga, gc], maxNorm: config.maxGradNorm)
+                        }
                     }
                 }
                 adamActor.step(&actor.parameters, actor.gradients, lr: lr)
@@ -456,9 +476,9 @@ public final class PPO {
         stats.policyLoss /= count; stats.valueLoss /= count; stats.entropy /= count
         stats.approxKL /= count; stats.clipFraction /= count
         // Explained variance of the rollout's values for its returns.
-        let my = returns.reduce(0, +) / Double(n)
+        let my = returns.prefix(n).reduce(0, +) / Double(n)
         var vy = 0.0, vr = 0.0
-        let md = zip(returns, values).reduce(0) { $0 + ($1.0 - $1.1) } / Double(n)
+        let md = zip(returns.prefix(n), values.prefix(n)).reduce(0) { $0 + ($1.0 - $1.1) } / Double(n)
         for i in 0..<n {
             vy += (returns[i] - my) * (returns[i] - my)
             let d = returns[i] - values[i] - md

@@ -23,6 +23,19 @@ public struct PPOAgentConfig: Sendable, Equatable, Codable {
     /// Score every action with one actor network over per-action features (JourneyActionFeaturizer)
     /// instead of mapping the observation to all logits at once.
     public var sharedActionHead = true
+    /// `journey`: a user's successive decisions are one episode: GAE(lambda) over them with the
+    /// semi-Markov discount, terminations at churn and opt-out, late signals corrected.
+    /// `decision`: every decision is a one-step episode (advantage r - V), as before journeys.
+    public var returns: ReturnMode = .journey
+    /// The scenario's `discount:` section (set by the scenario loader): gamma per simulated day,
+    /// and the penalties of churn and opt-out.
+    public var discountPerDay = 0.97
+    public var churnPenalty = 0.0
+    public var optOutPenalty = 0.0
+
+    public enum ReturnMode: String, Sendable, Codable, CaseIterable {
+        case journey, decision
+    }
 
     public init() {
         var p = PPOConfig()
@@ -36,11 +49,13 @@ public struct PPOAgentConfig: Sendable, Equatable, Codable {
         p.explorationEnd = 0.05
         p.explorationDecaySteps = 10_000
         p.totalSteps = 20_000
+        p.gradientClip = .separate
         ppo = p
     }
 
     enum CodingKeys: String, CodingKey {
         case ppo, updateEvery, minibatchSize, rewardLag, evaluationEpsilon, normalizeObservations, sharedActionHead
+        case returns, discountPerDay, churnPenalty, optOutPenalty
     }
 
     /// Decodes a checkpoint's config; keys added after the first checkpoints default to the
@@ -54,6 +69,10 @@ public struct PPOAgentConfig: Sendable, Equatable, Codable {
         evaluationEpsilon = try c.decode(Double.self, forKey: .evaluationEpsilon)
         normalizeObservations = try c.decodeIfPresent(Bool.self, forKey: .normalizeObservations) ?? false
         sharedActionHead = try c.decodeIfPresent(Bool.self, forKey: .sharedActionHead) ?? false
+        returns = try c.decodeIfPresent(ReturnMode.self, forKey: .returns) ?? .decision
+        discountPerDay = try c.decodeIfPresent(Double.self, forKey: .discountPerDay) ?? 1
+        churnPenalty = try c.decodeIfPresent(Double.self, forKey: .churnPenalty) ?? 0
+        optOutPenalty = try c.decodeIfPresent(Double.self, forKey: .optOutPenalty) ?? 0
     }
 
     /// Problems with values that a checkpoint could carry but a scenario could not (nil: fine).
@@ -68,6 +87,8 @@ public struct PPOAgentConfig: Sendable, Equatable, Codable {
         if ppo.hidden.isEmpty || ppo.hidden.count > 16 || ppo.hidden.contains(where: { $0 < 1 || $0 > 4096 }) {
             return "config hidden layers must be 1 to 16 layers of 1 to 4096 units, got \(ppo.hidden)"
         }
+        if !(discountPerDay > 0 && discountPerDay <= 1) { return "config.discountPerDay must be in (0, 1], got \(discountPerDay)" }
+        if !(ppo.gaeLambda >= 0 && ppo.gaeLambda <= 1) { return "config.ppo.gaeLambda must be in [0, 1], got \(ppo.gaeLambda)" }
         if !(ppo.learningRate > 0 && ppo.learningRate <= 1) || ppo.explorationDecaySteps < 1 || ppo.updateEpochs < 1 || ppo.updateEpochs > 100 {
             return "config learning settings out of range (learningRate, explorationDecaySteps, updateEpochs)"
         }
@@ -91,22 +112,27 @@ public struct PPOAgentConfig: Sendable, Equatable, Codable {
         trainingDecisions < updateEvery + rewardLag ? 0 : (trainingDecisions - rewardLag) / updateEvery
     }
 
-    /// The PPOConfig actually used: buffer = updateEvery, minibatches from minibatchSize, and a
-    /// learning-rate schedule over the updates that will actually happen.
+    /// Rows an update can hold: the block, plus (over journeys) as many late-signal corrections.
+    public var rowsPerUpdate: Int { returns == .journey ? 2 * updateEvery : updateEvery }
+
+    /// The PPOConfig actually used: a buffer of `rowsPerUpdate` rows, minibatches of minibatchSize,
+    /// and a learning-rate schedule over the updates that will actually happen.
     public func resolved(trainingDecisions: Int) -> PPOConfig {
         var p = ppo
         p.numEnvs = 1
-        p.numSteps = updateEvery
-        p.numMinibatches = max(1, updateEvery / max(1, minibatchSize))
-        p.totalSteps = max(1, updateCount(trainingDecisions: trainingDecisions)) * updateEvery
+        p.numSteps = rowsPerUpdate
+        p.numMinibatches = max(1, rowsPerUpdate / max(1, minibatchSize))
+        p.totalSteps = max(1, updateCount(trainingDecisions: trainingDecisions)) * rowsPerUpdate
         return p
     }
 }
 
-/// PPO as a `Policy` of the journey world. Each decision is one of the blueprint's training
-/// episodes: a one-step episode whose reward is the weighted sum of its signals, so the
-/// advantage is r - V(s). Rewards arrive late through `observe`; an update every `updateEvery`
-/// decisions trains on the block that ended `rewardLag` decisions earlier.
+/// PPO as a `Policy` of the journey world. With `returns: journey` (the default) a user's
+/// successive decisions are one episode: the agent is told each decision's place in its user's
+/// journey (`JourneyAware`), accumulates each decision's signals discounted by their latency, and
+/// an update every `updateEvery` decisions trains on the block that ended `rewardLag` decisions
+/// earlier with GAE(lambda) along each journey under the semi-Markov discount (PPOAgent+Training).
+/// With `returns: decision` every decision is a one-step episode (advantage r - V).
 public final class PPOAgent: Policy {
     public let name = "ppo"
     public let isUpperBound = false
@@ -115,11 +141,30 @@ public final class PPOAgent: Policy {
     public let ppo: PPO
     var sampler: RandomStream
     var predictor: ResonancePredictor
-    public private(set) var decisions = 0
-    public private(set) var updates: [PPOUpdateStats] = []
+    public internal(set) var decisions = 0
+    public internal(set) var updates: [PPOUpdateStats] = []
     let capacity: Int
-    var ringObs: [Double], ringMask: [Bool], ringAction: [Int], ringLogp: [Double], ringValue: [Double]
-    var ringReward: [Double], ringDecision: [Int], ringEpsilon: [Double]
+    // The ring of recent decisions (allocated on the first learning decision).
+    var ringObs: [Double] = [], ringMask: [Bool] = [], ringAction: [Int] = [], ringLogp: [Double] = []
+    var ringReward: [Double] = [], ringDecision: [Int] = [], ringEpsilon: [Double] = []
+    // Journeys: each decision's time, journey, the next decision of the same journey (-1: none
+    // yet), how the journey ended after it (0 open, 1 churn/opt-out, 2 cut), when, its penalty;
+    // whether it was trained, the bootstrap it was trained with, and the change of its advantage
+    // since (late signals, a journey end learnt later) waiting for the next update.
+    var ringTime: [Double] = [], ringJourney: [Int] = [], ringNext: [Int] = [], ringEnd: [UInt8] = [], ringEndTime: [Double] = []
+    var ringPenalty: [Double] = [], ringTrained: [UInt8] = [], ringBootstrap: [Double] = [], ringBootstrapKind: [UInt8] = [], ringDelta: [Double] = [], ringQueued: [Bool] = []
+    /// user -> the open journey's id, and journey id -> its last decision.
+    var openJourney: [Int: Int] = [:]
+    var lastOfJourney: [Int: Int] = [:]
+    var nextJourneyID = 0
+    /// The context `willAct` gave for the coming decision, and the latest simulated time seen.
+    var pendingContext: DecisionContext?
+    var now = 0.0
+    /// Trained decisions whose advantage changed since (late signals, an end learnt late): they
+    /// come back, once, in the next update.
+    var corrections: [Int] = []
+    /// Late-signal corrections that could not be applied because their decision had left the ring.
+    public internal(set) var droppedCorrections = 0
     var probs: [Double]
     /// Running observation statistics (Welford): count, mean, sum of squared deviations.
     public private(set) var obsCount = 0.0
@@ -136,10 +181,8 @@ public final class PPOAgent: Policy {
                   featurizer: config.sharedActionHead ? JourneyActionFeaturizer(layout: layout, actions: actions) : nil)
         self.sampler = sampler
         predictor = ResonancePredictor(layout: layout, actions: actions)
-        capacity = config.updateEvery + config.rewardLag + 1
-        // The ring is allocated on the first learning decision (evaluating a checkpoint needs none).
-        ringObs = []; ringMask = []; ringAction = []; ringLogp = []; ringValue = []; ringReward = []; ringDecision = []
-        ringEpsilon = []
+        // Over journeys the ring also keeps the previous block, for late corrections.
+        capacity = config.updateEvery + config.rewardLag + 1 + (config.returns == .journey ? config.updateEvery : 0)
         probs = [Double](repeating: 0, count: actions.count)
         obsMean = [Double](repeating: 0, count: layout.dimension)
         obsM2 = obsMean
@@ -185,7 +228,6 @@ public final class PPOAgent: Policy {
     public var epsilon: Double { learning ? ppo.config.exploration(atStep: decisions) : config.evaluationEpsilon }
 
     public func act(observation raw: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice {
-        let D = ppo.obsDim, A = ppo.actDim
         let eps = epsilon
         normalize(raw)
         let o = normalized
@@ -195,27 +237,13 @@ public final class PPOAgent: Policy {
         let a = probs.withUnsafeBufferPointer { pb in mask.withUnsafeBufferPointer { ppo.sample(pb.baseAddress!, $0.baseAddress!) } }
         let pred = predictor.predict(raw, action: a)
         if learning {
-            if ringDecision.isEmpty {
-                ringObs = [Double](repeating: 0, count: capacity * D)
-                ringMask = [Bool](repeating: false, count: capacity * A)
-                ringAction = [Int](repeating: 0, count: capacity)
-                ringLogp = [Double](repeating: 0, count: capacity)
-                ringValue = ringLogp; ringReward = ringLogp; ringEpsilon = ringLogp
-                ringDecision = [Int](repeating: -1, count: capacity)
-            }
-            let slot = decision % capacity
-            for d in 0..<D { ringObs[slot * D + d] = o[d] }
-            for j in 0..<A { ringMask[slot * A + j] = mask[j] }
-            ringAction[slot] = a
-            ringLogp[slot] = log(probs[a])
-            ringEpsilon[slot] = eps
-            ringReward[slot] = 0
-            ringDecision[slot] = decision
+            record(decision: decision, observation: o, mask: mask, action: a, epsilon: eps)
             if pred != nil { predictor.record(raw, action: a, episode: decision) }
             decisions += 1
             let end = decision + 1 - config.rewardLag
             if decisions % config.updateEvery == 0 && end >= config.updateEvery { train(blockEndingAt: end) }
         }
+        pendingContext = nil
         return ActionChoice(action: a, propensity: probs[a], predictedResonance: pred)
     }
 
@@ -225,42 +253,14 @@ public final class PPOAgent: Policy {
         guard !ringDecision.isEmpty else { return }
         for f in feedback {
             let slot = f.episode % capacity
-            if ringDecision[slot] == f.episode { ringReward[slot] += f.contribution }
+            guard ringDecision[slot] == f.episode else {
+                if config.returns == .journey { droppedCorrections += 1 }
+                continue
+            }
+            if config.returns == .decision { ringReward[slot] += f.contribution; continue }
+            let c = f.discountedContribution(perDay: config.discountPerDay)
+            ringReward[slot] += c
+            if ringTrained[slot] == 1 { addCorrection(slot, f.episode, delta: c) }
         }
-    }
-
-    /// One PPO update on decisions [end - updateEvery, end).
-    func train(blockEndingAt end: Int) {
-        let D = ppo.obsDim, A = ppo.actDim, n = config.updateEvery
-        for i in 0..<n {
-            let decision = end - n + i
-            let slot = decision % capacity
-            guard ringDecision[slot] == decision else { return }   // not in memory (should not happen)
-            for d in 0..<D { ppo.obs[i * D + d] = ringObs[slot * D + d] }
-            for j in 0..<A { ppo.masks[i * A + j] = ringMask[slot * A + j] }
-            ppo.actions[i] = ringAction[slot]
-            ppo.logprobs[i] = ringLogp[slot]
-            ppo.rewards[i] = ringReward[slot]
-            ppo.rowEpsilon[i] = ringEpsilon[slot]
-            ppo.returns[i] = ringReward[slot]
-            ppo.dones[i] = 1
-        }
-        // One-step episodes: the return is the reward and the advantage r - V(s), with V from the
-        // current critic (the block is at least reward_lag decisions old, so the values taken at
-        // decision time are stale); they are also the centre of the value clip.
-        let v = ppo.obs.withUnsafeBufferPointer { Array(ppo.value($0.baseAddress!, batch: n)) }
-        for i in 0..<n {
-            ppo.values[i] = v[i]
-            ppo.advantages[i] = ppo.rewards[i] - v[i]
-        }
-        let iteration = updates.count + 1
-        let lr = ppo.config.learningRate(iteration: iteration)
-        var s = ppo.update(learningRate: lr)
-        s.iteration = iteration
-        s.globalStep = decisions
-        s.learningRate = lr
-        s.meanEpisodeReturn = ppo.rewards.reduce(0, +) / Double(n)
-        s.episodes = n
-        updates.append(s)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GymCore
 import GymGate
 import GymReports
 import GymRunner
@@ -45,8 +46,7 @@ struct RunCommand: ParsableCommand {
         print("scenario \(report.scenario), seed \(outcome.seed): report in \(outcome.destination.path)/report.md")
         for a in report.agents {
             let m = a.metric("mean_reward")
-            let tag = a.isUpperBound ? " (upper bound)" : ""
-            print(String(format: "  %-16@ mean_reward %.4f [%.4f, %.4f]", a.name + tag as NSString, m?.value ?? .nan, m?.ciLow ?? .nan, m?.ciHigh ?? .nan))
+            print(String(format: "  %-16@ mean_reward %.4f [%.4f, %.4f]", agentLabel(a.name, isUpperBound: a.isUpperBound) as NSString, m?.value ?? .nan, m?.ciLow ?? .nan, m?.ciHigh ?? .nan))
         }
         try printVerdict(report.verdict)
     }

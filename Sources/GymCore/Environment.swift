@@ -116,6 +116,13 @@ public protocol HiddenTruth: AnyObject {
     func trueResonance(action: Int) -> Double?
 }
 
+/// Hidden truth that also looks ahead: the value of each action now counting its expected effect
+/// on the user's next `horizonDays` days, under the best of base policies that pause at the given
+/// fatigue ceilings (JourneyWorld+LookAhead). Masked actions: -inf.
+public protocol LookAheadTruth: HiddenTruth {
+    func lookAheadValues(into out: inout [Double], horizonDays: Double, fatigueCeilings: [Double])
+}
+
 /// A Gymnasium-style environment with a masked discrete action space.
 public protocol Environment: AnyObject {
     var observationLayout: ObservationLayout { get }
@@ -158,4 +165,16 @@ public protocol Policy: AnyObject {
 /// auto-reset of a vector of environments).
 public protocol EpisodeResettable: AnyObject {
     func resetEpisode()
+}
+
+/// How reports, charts and the console label an agent: its name, and for a reference that reads
+/// hidden truth which kind of upper bound it is (the oracle is myopic; the look-ahead reference
+/// counts the user's next days).
+public func agentLabel(_ name: String, isUpperBound: Bool) -> String {
+    guard isUpperBound else { return name }
+    switch name {
+    case "oracle": return "oracle (myopic upper bound)"
+    case "lookahead": return "lookahead (look-ahead upper bound)"
+    default: return "\(name) (upper bound)"
+    }
 }

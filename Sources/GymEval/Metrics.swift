@@ -47,7 +47,7 @@ public enum MetricCatalog {
         MetricInfo(name: "user_return", title: "User Return", baseline: nil, target: nil, direction: .higherIsBetter,
                    definition: "discounted return of a user's journey in the evaluation: the sum over the user's decisions of gamma^(days since the user's first decision) times the decision's reward with each signal discounted by its latency (gamma = discount.per_day), plus the churn or opt-out penalty discounted to the time of leaving; mean over users", range: -Double.infinity...Double.infinity),
         MetricInfo(name: "retention_30d", title: "User Retention (30-day)", baseline: nil, target: nil, direction: .higherIsBetter,
-                   definition: "share of users with a session at least one day and at most 30 days after their first (users whose 30 days run past the end of the evaluation are excluded, and counted in the note)", range: 0...1),
+                   definition: "share of users still coming back 30 days on: a session 30 or more days after their first (unbounded, or rolling, retention; users whose first session is less than 30 days before the end of the evaluation are excluded, and counted in the note)", range: 0...1),
         MetricInfo(name: "churn_rate", title: "Churn Rate", baseline: nil, target: nil, direction: .lowerIsBetter,
                    definition: "share of users with at least one session who churned (left without opting out) during the evaluation", range: 0...1),
         MetricInfo(name: "active_days", title: "Active Days", baseline: nil, target: nil, direction: .higherIsBetter,
@@ -179,7 +179,8 @@ public struct Evaluator: Sendable {
 
     /// One user's journey in an evaluation, as the user-level metrics see it.
     struct Journey {
-        /// A session at least a day and at most 7 (`retentionDays`) / 30 days after the first.
+        /// A session at least a day and at most 7 (`retentionDays`) days after the first; a session
+        /// 30 or more days after the first.
         var returned7 = false, returned30 = false
         /// The discounted return of the journey, from its first decision.
         var discountedReturn = 0.0
@@ -238,7 +239,7 @@ public struct Evaluator: Sendable {
             if let first = records.users[e.user].firstSession {
                 let d = e.time - first
                 if d >= 86_400 && d <= window { out[e.user].returned7 = true }
-                if d >= 86_400 && d <= 30 * 86_400 { out[e.user].returned30 = true }
+                if d >= 30 * 86_400 { out[e.user].returned30 = true }
             }
             if firstDecision[e.user] < 0 { firstDecision[e.user] = e.time }
             out[e.user].hasDecision = true

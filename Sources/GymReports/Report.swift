@@ -1,4 +1,5 @@
 import Foundation
+import GymCore
 import GymEval
 import GymGate
 import GymRandom
@@ -17,8 +18,8 @@ public struct AgentReport: Sendable {
         self.name = name; self.isUpperBound = isUpperBound; self.metrics = metrics; self.curve = curve
         self.trainingEpisodes = trainingEpisodes; self.evaluationEpisodes = evaluationEpisodes; self.notes = notes
     }
-    /// "oracle (upper bound)" for agents that read the hidden truth.
-    public var displayName: String { isUpperBound ? "\(name) (upper bound: reads hidden truth)" : name }
+    /// "oracle (myopic upper bound: reads hidden truth)" for agents that read the hidden truth.
+    public var displayName: String { isUpperBound ? String(agentLabel(name, isUpperBound: true).dropLast()) + ": reads hidden truth)" : name }
     public func metric(_ n: String) -> MetricValue? { metrics.first { $0.name == n } }
 }
 
@@ -67,6 +68,9 @@ public struct RunReport: Sendable {
     public var comparisons: [PairedDifference] = []
     /// Per agent: the Kaplan-Meier share of users still active d days after their first session.
     public var survival: [(agent: String, curve: [Double])] = []
+    /// Each agent's evaluation decisions by action family (no_action, suggest_pairing,
+    /// recommend_hive, intervention), and the suggestions a user received per active day.
+    public var actionMix: [(agent: String, counts: [Int], perUserDay: Double)] = []
     /// The files every run report holds (logs and checkpoints come on top).
     public static let standardFiles = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg",
                                        "survival.csv", "survival.svg", "run.json"]
@@ -215,6 +219,11 @@ public enum Render {
                 .object([("a", .string(c.a)), ("b", .string(c.b)), ("metric", .string(c.metric)), ("difference", .num(c.value)),
                          ("ci_low", .num(c.ciLow)), ("ci_high", .num(c.ciHigh)), ("users", .int(c.users)), ("significant", .bool(c.significant))])
             })),
+            ("action_mix", .array(r.actionMix.map { m in
+                .object([("agent", .string(m.agent)), ("no_action", .int(m.counts[0])), ("suggest_pairing", .int(m.counts[1])),
+                         ("recommend_hive", .int(m.counts[2])), ("intervention", .int(m.counts[3])),
+                         ("suggestions_per_user_day", .num(m.perUserDay))])
+            })),
             ("gate", verdictJSON(r.verdict)),
             ("files", .array(r.files.map { .string($0) })),
         ])
@@ -264,6 +273,17 @@ public enum Render {
         if !r.survival.isEmpty {
             md += "## Users still active\n\n![Share of users still active by days since their first session](survival.svg)\n\n"
             md += "The share of each agent's evaluation users still active d days after their first session (Kaplan-Meier: leaving by churn or opt-out is the event, a user still active when the evaluation ends is censored; `survival.csv`). The long-term metrics `user_return`, `retention_30d`, `churn_rate` and `active_days` are in each agent's table below.\n\n"
+        }
+        if !r.actionMix.isEmpty {
+            md += "## Actions taken\n\n"
+            md += "The share of each agent's evaluation decisions by action family, and the suggestions (pairings, events, interventions) a user received per day between their first and last session. A policy that wins today's reward by burning users' fatigue shows here first.\n\n"
+            md += "| agent | decisions | no_action | suggest_pairing | recommend_hive | intervention | suggestions per user-day |\n|---|---|---|---|---|---|---|\n"
+            for (a, c, perDay) in r.actionMix {
+                let n = max(1, c.reduce(0, +))
+                md += "| \(agentLabel(a, isUpperBound: r.agents.first { $0.name == a }?.isUpperBound == true)) | \(c.reduce(0, +)) | "
+                    + c.map { f(Double($0) / Double(n), 3) }.joined(separator: " | ") + " | \(f(perDay, 2)) |\n"
+            }
+            md += "\n"
         }
         if !r.groupRates.isEmpty {
             md += "## Success rate by group (parity)\n\n![Success-outcome rate by group, with \(level) Wilson intervals](parity.svg)\n\n"

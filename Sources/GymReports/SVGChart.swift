@@ -1,4 +1,5 @@
 import Foundation
+import GymCore
 
 /// One series of a line chart, with an optional interval band.
 public struct ChartSeries: Sendable {
@@ -240,7 +241,7 @@ public enum SVGChart {
         let agents = r.agents.map(\.name)
         func cell(_ a: String, _ g: String) -> GroupRate? { r.groupRates.first { $0.agent == a && $0.group == g } }
         return groupedBars(title: "Success-outcome rate by group (parity)", xLabel: "group", yLabel: "success rate (\(Render.percent(r.confidence)) Wilson interval)",
-                           categories: groups, seriesLabels: r.agents.map { $0.isUpperBound ? "\($0.name) (upper bound)" : $0.name },
+                           categories: groups, seriesLabels: r.agents.map { agentLabel($0.name, isUpperBound: $0.isUpperBound) },
                            values: agents.map { a in groups.map { cell(a, $0)?.rate ?? .nan } },
                            low: agents.map { a in groups.map { cell(a, $0)?.low ?? .nan } },
                            high: agents.map { a in groups.map { cell(a, $0)?.high ?? .nan } })
@@ -249,7 +250,7 @@ public enum SVGChart {
     /// The survival chart of a run report: users still active by days since their first session.
     public static func survival(_ r: RunReport) -> String {
         let series = r.survival.enumerated().map { (k, s) in
-            ChartSeries(label: r.agents.first { $0.name == s.agent }?.isUpperBound == true ? "\(s.agent) (upper bound)" : s.agent,
+            ChartSeries(label: agentLabel(s.agent, isUpperBound: r.agents.first { $0.name == s.agent }?.isUpperBound == true),
                         x: s.curve.indices.map(Double.init), y: s.curve,
                         dashed: r.agents.first { $0.name == s.agent }?.isUpperBound == true, colorIndex: k)
         }
@@ -260,7 +261,7 @@ public enum SVGChart {
     /// The learning-curve chart of a run report.
     public static func learningCurves(_ r: RunReport) -> String {
         let series = r.agents.map { a in
-            ChartSeries(label: a.isUpperBound ? "\(a.name) (upper bound)" : a.name,
+            ChartSeries(label: agentLabel(a.name, isUpperBound: a.isUpperBound),
                         x: a.curve.map { Double($0.episodes) }, y: a.curve.map { $0.meanReward },
                         low: a.curve.map { $0.ciLow }, high: a.curve.map { $0.ciHigh }, dashed: a.isUpperBound)
         }

@@ -27,8 +27,8 @@ public enum OPECandidates {
         guard let spec = scenario.agents.first(where: { $0.name == name }) else {
             throw OPECandidateError(message: "scenario \(scenario.name) has no agent '\(name)' (it has: \(scenario.agents.map { $0.name }.joined(separator: ", ")))")
         }
-        if case .oracle = spec {
-            throw OPECandidateError(message: "agent 'oracle' reads the simulator's hidden truth; it has no action distribution given the logged observation and cannot be evaluated off-policy")
+        if spec.readsHiddenTruth {
+            throw OPECandidateError(message: "agent '\(name)' reads the simulator's hidden truth; it has no action distribution given the logged observation and cannot be evaluated off-policy")
         }
         let generator = try GeneratorKind.named(scenario.generator)
         let world = JourneyWorld(config: scenario.sim)
@@ -36,7 +36,7 @@ public enum OPECandidates {
         let seeds = SeedTree(root: seed)
         let policy = makePolicy(spec, layout: world.observationLayout, actions: world.actionLayout,
                                 seeds: seeds.child("agent").child(name), generator: generator,
-                                trainingDecisions: scenario.training.episodes)
+                                trainingDecisions: scenario.training.episodes, discount: scenario.sim.journeyDiscount)
         _ = try Runner.train(policy, world: world, worldSeed: seeds.child("sim.train"), decisions: scenario.training.episodes,
                              matchThreshold: scenario.sim.pairing.matchThreshold, scenario: scenario.name,
                              label: "\(name) training", progress: progress)

@@ -58,10 +58,18 @@ public enum Runner {
         world.generator = generator
         let policy = makePolicy(spec, layout: world.observationLayout, actions: world.actionLayout,
                                 seeds: seeds.child("agent").child(name), generator: generator,
-                                trainingDecisions: scenario.training.episodes)
-        let t = try train(policy, world: world, worldSeed: seeds.child("sim.train"), decisions: scenario.training.episodes,
+                                trainingDecisions: scenario.training.episodes, discount: scenario.sim.journeyDiscount)
+        // The look-ahead reference neither learns nor has a learning curve worth its cost (its
+        // roll-outs take about a millisecond a decision): it skips training.
+        var t = Training()
+        if case .lookahead = spec {
+            t.notes.append("a reference that does not learn: no training phase, no learning curve")
+            progress?.update("\(name) training", done: scenario.training.episodes, total: scenario.training.episodes)
+        } else {
+            t = try train(policy, world: world, worldSeed: seeds.child("sim.train"), decisions: scenario.training.episodes,
                           matchThreshold: scenario.sim.pairing.matchThreshold, scenario: scenario.name,
                           label: "\(name) training", progress: progress)
+        }
         // Evaluation: learning frozen, fresh world.
         policy.learning = false
         var run = try evaluate(policy, spec: spec, scenario: scenario, seeds: seeds, generator: generator, world: world,
@@ -152,7 +160,7 @@ public enum Runner {
         switch spec {
         case .epsilonGreedy, .ppo:
             return try transferMeasured(spec, scenario: scenario, transfer: tr, seeds: seeds, generator: generator, progress: progress)
-        case .random, .oracle:
+        case .random, .oracle, .lookahead:
             return MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
                                note: "not measured: \(spec.name) does not learn")
         }
@@ -170,14 +178,14 @@ public enum Runner {
         let target = JourneyWorld(config: scenario.sim)
         target.generator = generator
         let a = makePolicy(spec, layout: target.observationLayout, actions: target.actionLayout, seeds: base.child("A"),
-                           generator: generator, trainingDecisions: n + f)
+                           generator: generator, trainingDecisions: n + f, discount: scenario.sim.journeyDiscount)
         let ta = try train(a, world: source, worldSeed: seeds.child("sim.transfer.source"), decisions: n, matchThreshold: threshold,
                            scenario: scenario.name, label: "\(name) transfer: source", progress: progress)
         _ = try train(a, world: target, worldSeed: seeds.child("sim.transfer.target"), decisions: f, matchThreshold: threshold,
                       scenario: scenario.name, label: "\(name) transfer: fine-tune", progress: progress, startIndex: ta.decisionsUsed)
         // B: target alone, the same total budget.
         let b = makePolicy(spec, layout: target.observationLayout, actions: target.actionLayout, seeds: base.child("B"),
-                           generator: generator, trainingDecisions: n + f)
+                           generator: generator, trainingDecisions: n + f, discount: scenario.sim.journeyDiscount)
         _ = try train(b, world: target, worldSeed: seeds.child("sim.transfer.target"), decisions: n + f, matchThreshold: threshold,
                       scenario: scenario.name, label: "\(name) transfer: target only", progress: progress)
         func evaluate(_ p: Policy) throws -> RunRecords {
@@ -230,10 +238,24 @@ public enum Runner {
             let r = world.step(choice)
             policy.observe(r.feedback)
             k += 1
-            if k % 2000 == 0 { progress?.update("\(name) evaluation", done: k, total: nEval) }
+            if k % 2000 == 0 {
+                if scenario.evaluation.wholeHorizon {
+                    // Counted in the share of the horizon simulated, scaled to evaluationUnits.
+                    let units = evaluationUnits(scenario)
+                    let share = min(1, world.currentTime / (scenario.sim.sessions.maxDays * 86_400))
+                    progress?.update("\(name) evaluation", done: Int(Double(units) * share), total: units,
+                                     detail: "day \(Int(world.currentTime / 86_400)) of \(String(format: "%g", scenario.sim.sessions.maxDays))")
+                } else {
+                    progress?.update("\(name) evaluation", done: k, total: nEval)
+                }
+            }
         }
-        if k < nEval { notes.append("the evaluation world ended after \(k) of \(nEval) decisions (no active user left or the time limit)") }
-        progress?.update("\(name) evaluation", done: nEval, total: nEval)
+        if scenario.evaluation.wholeHorizon {
+            if k == nEval && !world.isDone {
+                notes.append("the evaluation reached evaluation.episodes (\(nEval)) before the end of the horizon (evaluation.whole_horizon)")
+            }
+        } else if k < nEval { notes.append("the evaluation world ended after \(k) of \(nEval) decisions (no active user left or the time limit)") }
+        progress?.update("\(name) evaluation", done: evaluationUnits(scenario), total: evaluationUnits(scenario))
         let records = world.finish(surveySeed: seeds.child("sim.survey"))
         let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: threshold)
         let metrics = evaluator.evaluate(records, stream: seeds.child("eval.bootstrap").child(name).stream(generator))
@@ -268,7 +290,7 @@ public enum Runner {
         let lock = NSLock()
         let workers = max(1, min(threads, specs.count))
         _ = Gemm.preferred   // load the BLAS library on this thread, before any worker needs it
-        progress?.begin(total: specs.count * (scenario.training.episodes + scenario.evaluation.episodes))
+        progress?.begin(total: specs.count * (scenario.training.episodes + evaluationUnits(scenario)))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
             while i < specs.count {
@@ -351,7 +373,9 @@ public enum Runner {
         let settings: [(String, String)] = [
             ("population", "\(scenario.sim.population.size) users, \(scenario.sim.population.groups.count) groups, \(scenario.sim.population.topics) topics"),
             ("training", "\(scenario.training.episodes) decisions per agent (curve window \(scenario.training.curveWindow))"),
-            ("evaluation", "\(scenario.evaluation.episodes) held-out decisions per agent, \(scenario.evaluation.eval.bootstrapSamples) bootstrap resamples"),
+            ("evaluation", (scenario.evaluation.wholeHorizon
+                            ? "the whole horizon of \(String(format: "%g", scenario.sim.sessions.maxDays)) simulated days per agent (at most \(scenario.evaluation.episodes) decisions)"
+                            : "\(scenario.evaluation.episodes) held-out decisions per agent") + ", \(scenario.evaluation.eval.bootstrapSamples) bootstrap resamples"),
             ("reward weights", "engagement \(scenario.sim.rewards.engagementWeight), resonance \(scenario.sim.rewards.resonanceWeight), explicit \(scenario.sim.rewards.explicitWeight)"),
         ] + (scenario.agents.contains { if case .ppo = $0 { return true } else { return false } }
              ? [("matrix products", "\(Gemm.preferred.name) (results are reproducible for a given backend; see docs/blas.md)")] : [])
@@ -374,6 +398,13 @@ public enum Runner {
         }
         // Survival curves over the evaluation's length in whole days.
         for r in runs {
+            var counts = [0, 0, 0, 0]
+            for e in r.evaluation.episodes { counts[e.kind.rawValue] += 1 }
+            let userDays = r.evaluation.users.reduce(0.0) { total, u in
+                guard let first = u.firstSession else { return total }
+                return total + max(1, ((u.lastSession ?? first) - first) / 86_400)
+            }
+            report.actionMix.append((r.name, counts, userDays > 0 ? Double(counts[1] + counts[2] + counts[3]) / userDays : .nan))
             report.survival.append((r.name, survivalCurve(r.evaluation, days: Int((r.evaluation.duration / 86_400).rounded(.up)))))
         }
         // Paired differences of mean reward, every pair of agents in the order of their mean reward:
@@ -392,5 +423,18 @@ public enum Runner {
             }
         }
         return report
+    }
+}
+
+/// Progress units of one agent's evaluation: its decisions, or over the whole horizon (whose
+/// decision count is unknown in advance) as many units as training has decisions.
+func evaluationUnits(_ scenario: Scenario) -> Int {
+    scenario.evaluation.wholeHorizon ? max(1, scenario.training.episodes) : scenario.evaluation.episodes
+}
+
+extension SimConfig {
+    /// The world's discount as a learner over journeys takes it.
+    var journeyDiscount: JourneyDiscount {
+        JourneyDiscount(perDay: discount.perDay, churnPenalty: discount.churnPenalty, optOutPenalty: discount.optOutPenalty)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GymCore
 import GymEval
 import GymReports
 
@@ -27,7 +28,7 @@ enum SweepCharts {
                         effects += "\(name),\(Render.csvField(p)),\(Render.csvField(text)),\(Render.csvField(agent)),\(Render.csvNumber(s.mean)),\(Render.csvNumber(s.low)),\(Render.csvNumber(s.high)),\(s.n)\n"
                         xs.append(x); ys.append(s.mean); lo.append(s.low.isFinite ? s.low : s.mean); hi.append(s.high.isFinite ? s.high : s.mean)
                     }
-                    if !xs.isEmpty { series.append(ChartSeries(label: upper ? "\(agent) (upper bound)" : agent, x: xs, y: ys, low: lo, high: hi, dashed: upper, colorIndex: k)) }
+                    if !xs.isEmpty { series.append(ChartSeries(label: agentLabel(agent, isUpperBound: upper), x: xs, y: ys, low: lo, high: hi, dashed: upper, colorIndex: k)) }
                 }
                 guard !series.isEmpty else { continue }
                 let title = MetricCatalog.info(name)?.title ?? name
@@ -90,7 +91,7 @@ enum SweepCharts {
             let ys = (0..<n).map { j in curves.reduce(0) { $0 + $1[j].mean } / Double(curves.count) }
             let lo = (0..<n).map { j in curves.reduce(0) { $0 + $1[j].low } / Double(curves.count) }
             let hi = (0..<n).map { j in curves.reduce(0) { $0 + $1[j].high } / Double(curves.count) }
-            series.append(ChartSeries(label: upper ? "\(agent) (upper bound)" : agent, x: xs, y: ys, low: lo, high: hi, dashed: upper))
+            series.append(ChartSeries(label: agentLabel(agent, isUpperBound: upper), x: xs, y: ys, low: lo, high: hi, dashed: upper))
         }
         var rates: [GroupRate] = []
         for (agent, _) in c.agents {
@@ -111,7 +112,7 @@ enum SweepCharts {
             files.append(("charts/parity-best.svg", SVGChart.groupedBars(
                 title: "Success-outcome rate by group, setting \(best)", xLabel: "group",
                 yLabel: "success rate (\(c.level) Wilson interval)", categories: groups,
-                seriesLabels: c.agents.map { $0.1 ? "\($0.0) (upper bound)" : $0.0 },
+                seriesLabels: c.agents.map { agentLabel($0.0, isUpperBound: $0.1) },
                 values: c.agents.map { a in groups.map { r(a.0, $0)?.rate ?? .nan } },
                 low: c.agents.map { a in groups.map { r(a.0, $0)?.low ?? .nan } },
                 high: c.agents.map { a in groups.map { r(a.0, $0)?.high ?? .nan } })))

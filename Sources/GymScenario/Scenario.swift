@@ -16,6 +16,9 @@ public struct TrainingConfig: Sendable, Equatable {
 public struct EvaluationConfig: Sendable, Equatable {
     /// Held-out decisions each agent is evaluated on (fresh seeds, learning frozen).
     public var episodes = 20_000
+    /// Evaluate until the evaluation world ends (`sessions.max_days`, or no active user left),
+    /// `episodes` being only an upper bound: every agent then covers the same simulated days.
+    public var wholeHorizon = false
     public var eval = EvalConfig()
     public init() {}
 }
@@ -72,19 +75,25 @@ extension Scenario {
         let events = Int(sim.hives.eventsPerWeekPer1000 * Double(p.size) / 1000 * weeks) * (p.topics * 8 + 96)
         let world = p.size * perUser + events
         let training = training.episodes * 16
-        let evaluation = evaluation.episodes * (logging.episodes ? 1200 : 600)
+        // Over the whole horizon: at most the sessions the horizon can hold (the mean activity,
+        // with a margin of 1.5 for the weekday and hour weights and the activity's spread).
+        let sessions = Double(p.size) * p.activityMean * sim.sessions.maxDays * 1.5
+        let decisions = self.evaluation.wholeHorizon ? min(self.evaluation.episodes, Int(min(sessions, 1e9))) : self.evaluation.episodes
+        let evaluation = decisions * (logging.episodes ? 1200 : 600)
         // Observation size of the journey world, for PPO's buffers.
         let obs = JourneyWorld.observationLayout(for: sim).dimension
         var total = 0
         for a in agents {
             var agent = world + training + evaluation
             if case .ppo(let c) = a {
-                let rows = c.updateEvery + c.rewardLag + 1
+                // The ring (over journeys it also keeps the previous block) and the rollout buffer
+                // (over journeys up to twice the block, for late-signal corrections).
+                let rows = c.updateEvery + c.rewardLag + 1 + (c.returns == .journey ? c.updateEvery : 0)
                 let widths = [obs] + c.ppo.hidden + [1]
                 var params = 0
                 for i in 0..<(widths.count - 1) { params += widths[i] * widths[i + 1] + widths[i + 1] }
                 // ring + rollout buffer + two networks x (weights, gradients, Adam m and v) + activations
-                agent += rows * (obs * 8 + 64) + c.updateEvery * (obs * 8 + 64) + 2 * 4 * params * 8
+                agent += rows * (obs * 8 + 128) + c.rowsPerUpdate * (obs * 8 + 64) + 2 * 4 * params * 8
                     + 2 * c.minibatchSize * 16 * (c.ppo.hidden.reduce(0, +) + obs) * 8
             }
             // transfer trains two more agents on two more worlds

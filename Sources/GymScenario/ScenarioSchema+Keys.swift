@@ -231,6 +231,8 @@ extension ScenarioSchema {
             // evaluation
             .integer("evaluation.episodes", \.evaluation.episodes, 1...100_000_000,
                      "Held-out decisions each agent is evaluated on (fresh seeds, learning frozen)."),
+            .flag("evaluation.whole_horizon", \.evaluation.wholeHorizon,
+                  "Evaluate until the evaluation world ends (`sessions.max_days`, or no active user left); `episodes` is then only an upper bound. Long-term metrics need it: a policy that keeps more users makes more decisions a day, so under a decision budget its evaluation would cover fewer days than another's."),
             .integer("evaluation.bootstrap_samples", \.evaluation.eval.bootstrapSamples, 50...100_000, "Bootstrap resamples per metric."),
             .number("evaluation.confidence", \.evaluation.eval.confidence, .open(0.5, 1), "Two-sided confidence level of every interval."),
             .number("evaluation.retention_days", \.evaluation.eval.retentionDays, .aboveUpTo(0, 365),

@@ -174,7 +174,8 @@ extension ScenarioSchema {
     /// The agent kinds a scenario can list, with their meaning.
     static let agentKinds: [(name: String, doc: String)] = [
         ("random", "Uniform over the allowed actions: a lower bound. Takes no settings."),
-        ("oracle", "Reads the hidden truth and picks the action with the highest true expected reward: an upper bound. Takes no settings."),
+        ("oracle", "Reads the hidden truth and picks the action with the highest true expected reward now: a myopic upper-bound reference (it never gives up today's reward for the user's next days). Takes no settings."),
+        ("lookahead", "Reads the hidden truth and looks ahead: each allowed action's expected reward now plus the user's expected discounted reward over the next `horizon_days`, rolled forward on a copy of the user's hidden state (fatigue, boredom, trust, ignored distress) under the best of base policies that take the oracle's action unless the user's fatigue reaches a ceiling. A look-ahead upper-bound reference (docs/ppo-journey.md says what it copies and what it does not). Settings below."),
         ("epsilon_greedy", "Ridge-regression reward models per action family, epsilon-greedy exploration. Settings below."),
         ("ppo", "Proximal Policy Optimization: actor and critic MLPs, an update every `update_every` decisions on the block that ended `reward_lag` decisions earlier, epsilon-greedy exploration on top of the policy. Settings below."),
     ]
@@ -186,13 +187,16 @@ extension ScenarioSchema {
             .integer("update_every", \.updateEvery, 16...1_000_000, "Decisions between updates; each update trains on one block of this many decisions."),
             .integer("minibatch_size", \.minibatchSize, 1...1_000_000, "Minibatch size (the blueprint's batch of 256 episodes)."),
             .integer("update_epochs", \.ppo.updateEpochs, 1...100, "Passes over the block per update."),
-            .integer("reward_lag", \.rewardLag, 0...10_000_000, "An update trains on the block that ended this many decisions ago, so that delayed signals have arrived; signals arriving later are not used."),
+            .integer("reward_lag", \.rewardLag, 0...10_000_000, "An update trains on the block that ended this many decisions ago, so that most delayed signals (and most users' next decisions) have arrived. With `returns: journey` a signal arriving later corrects its decision in the next update; with `returns: decision` it is not used."),
+            .choice("returns", \.returns, "`journey`: a user's successive decisions are one episode, GAE(lambda) along it with the semi-Markov discount of `discount.per_day`, no bootstrap after churn or opt-out, a bootstrap from the value when a journey is cut or still open, late signals corrected (docs/ppo-journey.md). `decision`: every decision is a one-step episode (advantage r - V), the behaviour before journeys."),
+            .number("gae_lambda", \.ppo.gaeLambda, .closed(0, 1), "lambda of GAE along a journey (1: Monte Carlo returns within the block; 0: one-step TD). Unused with `returns: decision`."),
             .number("clip_coef", \.ppo.clipCoef, .aboveUpTo(0, 10), "PPO's clip range epsilon for the ratio (and the value clip)."),
             .flag("clip_value_loss", \.ppo.clipValueLoss, "Clip the value loss around the rollout's values."),
             .flag("normalize_advantages", \.ppo.normalizeAdvantages, "Normalise advantages per minibatch."),
             .number("entropy_coef", \.ppo.entropyCoef, .closed(0, 10), "Weight of the entropy bonus."),
             .number("value_coef", \.ppo.valueCoef, .closed(0, 100), "Weight of the value loss."),
-            .number("max_grad_norm", \.ppo.maxGradNorm, .aboveUpTo(0, 1_000_000), "Global gradient-norm clip."),
+            .number("max_grad_norm", \.ppo.maxGradNorm, .aboveUpTo(0, 1_000_000), "Gradient-norm clip (see `gradient_clip`)."),
+            .choice("gradient_clip", \.ppo.gradientClipMode, "`separate`: clip the actor's and the critic's gradient norms each to `max_grad_norm` (their optimisers are separate; a large value loss from returns summed over journeys would otherwise scale the actor's step down); `joint`: one norm over both, as CleanRL's single optimiser."),
             .optionalNumber("target_kl", \.ppo.targetKL, .aboveUpTo(0, 100), "Stop an update's epochs early when approx-KL exceeds this; null: never."),
             .integer("hidden_size", \.hiddenSize, 1...4096, "Width of every hidden layer."),
             .integer("hidden_layers", \.hiddenLayers, 1...16, "Number of hidden layers."),
@@ -214,6 +218,14 @@ extension ScenarioSchema {
                     : "minibatch_size (\(c.minibatchSize)) must be at most update_every (\(c.updateEvery))"
             },
         ])
+    }
+
+    static var lookAheadSchema: Schema<LookAheadConfig> {
+        Schema(fields: [
+            Field.number("horizon_days", \LookAheadConfig.horizonDays, .aboveUpTo(0, 365), "Simulated days each roll-out covers after the decision."),
+            .numbers("fatigue_ceilings", \.fatigueCeilings, counts: 1...16, meaning: "one base policy per ceiling", element: .aboveUpTo(0, 1),
+                     "Fatigue ceilings of the roll-outs' base policies: each takes the myopic oracle's action at every later session unless the user's fatigue is at or above its ceiling (1: never pauses); an action's value uses the best of them."),
+        ], rules: [])
     }
 
     static var epsilonGreedySchema: Schema<EpsilonGreedyConfig> {
@@ -292,6 +304,12 @@ extension ScenarioSchema {
                     epsilonGreedySchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
                 }
                 spec = .epsilonGreedy(config)
+            case "lookahead":
+                var config = LookAheadConfig()
+                if let settings {
+                    lookAheadSchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
+                }
+                spec = .lookahead(config)
             case "ppo":
                 var config = PPOAgentConfig()
                 if let settings {
@@ -338,6 +356,8 @@ extension ScenarioSchema {
         for kind in agentKinds { md += "| `\(kind.name)` | \(escapeCell(kind.doc)) |\n" }
         md += "\n### `epsilon_greedy` settings\n\n"
         md += markdownTable(epsilonGreedySchema, defaults: EpsilonGreedyConfig(), prefix: "")
+        md += "\n### `lookahead` settings\n\n"
+        md += markdownTable(lookAheadSchema, defaults: LookAheadConfig(), prefix: "")
         md += "\n### `ppo` settings\n\n"
         md += markdownTable(ppoSchema, defaults: PPOAgentConfig(), prefix: "")
         return md

@@ -321,25 +321,33 @@ extension Field {
     /// A list of exactly `count` numbers within `element`; optionally with a positive sum.
     static func numbers(_ key: String, _ path: WritableKeyPath<Root, [Double]>, count: Int, meaning: String,
                         element: Bounds, positiveSum: Bool = false, _ doc: String) -> Field {
+        numbers(key, path, counts: count...count, meaning: meaning, element: element, positiveSum: positiveSum, doc)
+    }
+
+    /// A list of `counts` numbers within `element`; optionally with a positive sum.
+    static func numbers(_ key: String, _ path: WritableKeyPath<Root, [Double]>, counts: ClosedRange<Int>, meaning: String,
+                        element: Bounds, positiveSum: Bool = false, _ doc: String) -> Field {
         let sumText = positiveSum ? ", positive sum" : ""
+        let countText = counts.count == 1 ? "\(counts.lowerBound)" : "\(counts.lowerBound) to \(counts.upperBound)"
         return Field(
-            key: key, type: "list of \(count) numbers", allowed: "each \(element.text)\(sumText)", doc: doc,
+            key: key, type: "list of \(countText) numbers", allowed: "each \(element.text)\(sumText)", doc: doc,
             defaultText: { formatNumbers($0[keyPath: path]) },
             read: { node, keyPath, root, context in
                 let here = node.location ?? .start
                 guard case let .sequence(sequence) = node else {
-                    context.error(here, keyPath, "expected a list of \(count) numbers (\(meaning)), got \(node.shortDescription)")
+                    context.error(here, keyPath, "expected a list of \(countText) numbers (\(meaning)), got \(node.shortDescription)")
                     return
                 }
-                guard sequence.count == count else {
-                    context.error(here, keyPath, "expected a list of exactly \(count) numbers (\(meaning)), got \(sequence.count)")
+                guard counts.contains(sequence.count) else {
+                    let exactly = counts.count == 1 ? "exactly " : ""
+                    context.error(here, keyPath, "expected a list of \(exactly)\(countText) numbers (\(meaning)), got \(sequence.count)")
                     return
                 }
                 var values: [Double] = []
                 for (i, item) in sequence.enumerated() {
                     if let value = readNumber(item, "\(keyPath)[\(i)]", element, &context) { values.append(value) }
                 }
-                guard values.count == count else { return }
+                guard values.count == sequence.count else { return }
                 if positiveSum, !(values.reduce(0, +) > 0) {
                     context.error(here, keyPath, "must have a positive sum, got \(formatNumber(values.reduce(0, +)))")
                     return
@@ -348,7 +356,7 @@ extension Field {
             },
             sample: { root in
                 let values = root[keyPath: path].map { x in Double(sampleNumber(x, element) ?? formatNumber(x)) ?? x }
-                return values.count == count ? formatNumbers(values) : nil
+                return counts.contains(values.count) ? formatNumbers(values) : nil
             })
     }
 }

@@ -72,7 +72,7 @@ final class CLITests: CLITestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         let md = try read(out.appendingPathComponent("report.md"))
         for needle in ["| seed | 77 |", "GSL version", "project version", "wall time", "## Release gate: PASSED",
-                       "oracle (upper bound: reads hidden truth)", "![Learning curves", "learning_curve.svg", "`pairing_accuracy` | 0.65 | >= 0.85"] {
+                       "oracle (myopic upper bound: reads hidden truth)", "![Learning curves", "learning_curve.svg", "`pairing_accuracy` | 0.65 | >= 0.85"] {
             XCTAssertTrue(md.contains(needle), "report.md lacks \(needle)")
         }
         let csv = try read(out.appendingPathComponent("metrics.csv")).split(separator: "\n")
@@ -83,7 +83,7 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(try read(out.appendingPathComponent("survival.svg")).contains("days since the user's first session"))
         XCTAssertTrue(md.contains("![Share of users still active"), "the survival chart is in the report")
         let svg = try read(out.appendingPathComponent("learning_curve.svg"))
-        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("training episodes") && svg.contains("oracle (upper bound)"))
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("training episodes") && svg.contains("oracle (myopic upper bound)"))
         let episodes = try read(out.appendingPathComponent("logs/random/training_episodes.jsonl")).split(separator: "\n")
         XCTAssertEqual(episodes.count, 1500)
         let first = try JSONSerialization.jsonObject(with: Data(episodes[0].utf8)) as! [String: Any]

@@ -371,7 +371,7 @@ final class LongTermMetricTests: XCTestCase {
             e.reward = reward; e.discountedReward = discounted
             return e
         }
-        // User 0: decisions at day 0, 1 and 2 (discounted rewards 1, 1, 1), still active.
+        // User 0: decisions at day 0, 1, 2 and 31 (discounted rewards 1, 1, 1, 1), still active.
         // User 1: decisions at day 0 and 2 (0.5 and 0.25), churns at day 3: penalty -1 x 0.5^3.
         // User 2: one decision at day 40 (first session late), opts out at day 41: penalty -2 x 0.5.
         r.episodes.append(ep(0, 0, 1, discounted: 1))
@@ -379,8 +379,9 @@ final class LongTermMetricTests: XCTestCase {
         r.episodes.append(ep(0, day, 1, discounted: 1))
         r.episodes.append(ep(0, 2 * day, 1, discounted: 1))
         r.episodes.append(ep(1, 2 * day, 0.25, discounted: 0.25))
+        r.episodes.append(ep(0, 31 * day, 1, discounted: 1))
         r.episodes.append(ep(2, 40 * day, 0.3, discounted: 0.2))
-        var u0 = UserOutcome(group: 0, firstSession: 0, leftAt: nil, optedOut: false, trustSurvey: 4); u0.lastSession = 2 * day
+        var u0 = UserOutcome(group: 0, firstSession: 0, leftAt: nil, optedOut: false, trustSurvey: 4); u0.lastSession = 31 * day
         var u1 = UserOutcome(group: 0, firstSession: 0, leftAt: 3 * day, optedOut: false, trustSurvey: 4); u1.lastSession = 2 * day
         var u2 = UserOutcome(group: 0, firstSession: 40 * day, leftAt: 41 * day, optedOut: true, trustSurvey: 4); u2.lastSession = 40 * day
         r.users = [u0, u1, u2, UserOutcome(group: 0, firstSession: nil, leftAt: nil, optedOut: false, trustSurvey: 1)]
@@ -389,16 +390,17 @@ final class LongTermMetricTests: XCTestCase {
         c.bootstrapSamples = 100
         let m = Evaluator(config: c, matchThreshold: 0.5).evaluate(r, stream: RandomStream(seed: 1))
         func v(_ n: String) -> Double { m.first { $0.name == n }!.value }
-        let g0 = 1 + 0.5 * 1 + 0.25 * 1
+        let g0 = 1 + 0.5 * 1 + 0.25 * 1 + pow(0.5, 31)
         let g1 = 0.5 + 0.25 * 0.25 + 0.125 * -1
         let g2 = 0.2 + 0.5 * -2
         XCTAssertEqual(v("user_return"), (g0 + g1 + g2) / 3, accuracy: 1e-12)
-        // 30-day retention: users 0 and 1 are eligible (user 2's 30 days pass the end); 0 and 1 returned.
-        XCTAssertEqual(v("retention_30d"), 1, accuracy: 1e-12)
+        // 30-day retention: users 0 and 1 are eligible (user 2's 30 days pass the end); only user 0
+        // has a session 30 or more days after the first (user 1 returned within the week, then left).
+        XCTAssertEqual(v("retention_30d"), 0.5, accuracy: 1e-12)
         XCTAssertEqual(m.first { $0.name == "retention_30d" }!.count, 2)
         XCTAssertEqual(v("churn_rate"), 1.0 / 3.0, accuracy: 1e-12)
         XCTAssertEqual(v("opt_out_rate"), 1.0 / 3.0, accuracy: 1e-12)
-        XCTAssertEqual(v("active_days"), (2.0 + 2.0 + 0.0) / 3, accuracy: 1e-12)
+        XCTAssertEqual(v("active_days"), (31.0 + 2.0 + 0.0) / 3, accuracy: 1e-12)
         // Kaplan-Meier: user 2 leaves at day 1 of its journey, user 1 at day 3, user 0 is censored at 50.
         let s = survivalCurve(r, days: 5)
         let expected: [Double] = [1, 2.0 / 3, 2.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3]

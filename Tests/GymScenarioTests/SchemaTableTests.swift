@@ -100,9 +100,11 @@ final class SchemaTableTests: XCTestCase {
             ("tone", labels(ToneConfig(name: "t", traitLoadings: [])), Set(ScenarioSchema.toneSchema.fields.map(\.key))),
             ("epsilon_greedy", labels(EpsilonGreedyConfig()), Set(ScenarioSchema.epsilonGreedySchema.fields.map(\.key))),
             // PPO: the agent's own settings, and PPOConfig's except those derived from the scenario
-            // (buffer and minibatch counts, total steps) or meaningless for one-step episodes (gamma, lambda).
-            ("ppo", labels(PPOAgentConfig()).filter { $0 != "ppo" }, Set(ScenarioSchema.ppoSchema.fields.map(\.key))),
-            ("ppo", labels(PPOConfig()).filter { !["totalSteps", "numEnvs", "numSteps", "numMinibatches", "gamma", "gaeLambda"].contains($0) }
+            // (buffer and minibatch counts, total steps; the discount and penalties come from the
+            // scenario's `discount:` section) or unused on the journey world (gamma per step).
+            ("ppo", labels(PPOAgentConfig()).filter { !["ppo", "discountPerDay", "churnPenalty", "optOutPenalty"].contains($0) },
+             Set(ScenarioSchema.ppoSchema.fields.map(\.key))),
+            ("ppo", labels(PPOConfig()).filter { !["totalSteps", "numEnvs", "numSteps", "numMinibatches", "gamma"].contains($0) }
                 .map { ["explorationStart": "epsilonStart", "explorationEnd": "epsilonEnd", "explorationDecaySteps": "decayEpisodes",
                         "hidden": "hiddenSize"][$0] ?? $0 },
              Set(ScenarioSchema.ppoSchema.fields.map(\.key))),
