@@ -240,8 +240,10 @@ public final class PPOAgent: Policy {
             record(decision: decision, observation: o, mask: mask, action: a, epsilon: eps)
             if pred != nil { predictor.record(raw, action: a, episode: decision) }
             decisions += 1
+            // Blocks [0, n), [n, 2n), ...: block [end - n, end) is trained once decision
+            // end - 1 + rewardLag has been taken (updateCount counts these).
             let end = decision + 1 - config.rewardLag
-            if decisions % config.updateEvery == 0 && end >= config.updateEvery { train(blockEndingAt: end) }
+            if end >= config.updateEvery && end % config.updateEvery == 0 { train(blockEndingAt: end) }
         }
         pendingContext = nil
         return ActionChoice(action: a, propensity: probs[a], predictedResonance: pred)

@@ -146,3 +146,38 @@ struct BenchOPECommand: ParsableCommand {
         print(String(format: "peak RSS %.0f MB", r.peakRSSMegabytes))
     }
 }
+
+struct BenchPPOJourneyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ppo-journey",
+        abstract: "Train the scenario's PPO agent over journeys on its world, one thread; print decisions/s against the same training loop driven by the random agent (the world's own cost).",
+        discussion: "Both passes run the training loop of `optima-gym run` (journeys, truncation at the horizon, late signals) over --decisions decisions on worlds seeded sim.train under the root seed. The random pass is the ceiling: PPO's rate over it is the share of time left to the simulator. Build with -c release."
+    )
+
+    @Option(help: "Scenario with a ppo agent (its settings and world are used).")
+    var scenario: String = "scenarios/long_horizon.yaml"
+
+    @Option(help: "Training decisions per pass.")
+    var decisions: Int = 100_000
+
+    @OptionGroup var seed: SeedOption
+
+    func validate() throws {
+        guard decisions >= 1000 && decisions <= 100_000_000 else {
+            throw ValidationError("--decisions must be between 1000 and 100000000, got \(decisions)")
+        }
+    }
+
+    func run() throws {
+        let s = seed.seed ?? 1
+        let r = try PPOJourneyBenchmark.run(scenarioPath: scenario, decisions: decisions, seed: s)
+        print(String(format: "%.0f decisions/s (PPO over journeys, %@, %d decisions, 1 thread, %.2f s; %@)",
+                     Double(r.decisions) / r.ppoSeconds, scenario as NSString, r.decisions, r.ppoSeconds, r.settings as NSString))
+        print(String(format: "%.0f decisions/s (random agent, same loop and worlds: the ceiling); PPO at %.0f%% of it",
+                     Double(r.decisions) / r.randomSeconds, 100 * r.randomSeconds / r.ppoSeconds))
+        print(String(format: "%d updates, %d rows trained (block decisions and late corrections), mean block reward %.4f; seed %llu",
+                     r.updates, r.rows, r.meanBlockReward, s))
+        print(String(format: "%.2f GFLOP/s of network arithmetic (%.1f GFLOP: acting, critic values, update epochs; compare `bench gemm`)",
+                     r.networkFlops / r.ppoSeconds / 1e9, r.networkFlops / 1e9))
+    }
+}

@@ -108,8 +108,10 @@ extension JourneyWorld {
             let v = min(1, max(-1, value))
             let w = kind == .engagement ? weights.engagement : (kind == .resonance ? weights.resonance : weights.explicit)
             reward += w * v
-            discounted += (gamma == 1 ? 1 : pow(gamma, latency / secondsPerDay)) * w * v
             if world.recording {
+                // gamma^(latency in days), only for the records (user_return); learners discount
+                // their feedback themselves.
+                discounted += (gamma == 1 ? 1 : pow(gamma, latency / secondsPerDay)) * w * v
                 world.records.signals.append(SignalRecord(episode: world.decisionIndex, kind: kind, value: v, latency: latency, confidence: confidence))
             }
             world.enqueue(Feedback(episode: world.decisionIndex, kind: kind, value: v, weight: w, confidence: confidence, latency: latency),
