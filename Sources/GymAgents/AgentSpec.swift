@@ -40,6 +40,18 @@ public struct EpsilonGreedyConfig: Sendable, Equatable {
     }
 }
 
+/// The paced bandit: epsilon-greedy over ridge reward models whose greedy choice charges every
+/// suggestion (any action but no_action) a fixed cost, a stand-in for the fatigue it spends. It
+/// suggests only when a suggestion's predicted reward beats doing nothing by more than the cost.
+/// A heuristic baseline stronger than the myopic bandit where over-suggesting costs users; it
+/// still learns nothing about consequences.
+public struct PacedBanditConfig: Sendable, Equatable {
+    public var bandit = EpsilonGreedyConfig()
+    /// Subtracted from every suggestion's predicted reward in the greedy choice.
+    public var suggestionCost = 0.05
+    public init() {}
+}
+
 import Foundation
 @inline(__always) func _exp(_ x: Double) -> Double { Foundation.exp(x) }
 
@@ -55,6 +67,8 @@ public enum AgentSpec: Sendable, Equatable {
     case lookahead(LookAheadConfig)
     /// Ridge-regression reward models per action family, epsilon-greedy exploration.
     case epsilonGreedy(EpsilonGreedyConfig)
+    /// The same bandit charging a fixed cost to every suggestion: a pacing heuristic.
+    case pacedBandit(PacedBanditConfig)
     /// Proximal Policy Optimization with an MLP actor and critic.
     case ppo(PPOAgentConfig)
 
@@ -73,6 +87,7 @@ public enum AgentSpec: Sendable, Equatable {
         case .oracle: return "oracle"
         case .lookahead: return "lookahead"
         case .epsilonGreedy: return "epsilon_greedy"
+        case .pacedBandit: return "paced_bandit"
         case .ppo: return "ppo"
         }
     }

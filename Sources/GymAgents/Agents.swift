@@ -86,7 +86,7 @@ public final class LookAheadAgent: Policy {
 /// arrives. Signals not yet arrived count as zero until they do. Feature rows are kept in a ring
 /// of `ringCapacity` decisions; signals for older decisions are dropped (counted in `droppedSignals`).
 public final class EpsilonGreedyAgent: Policy {
-    public let name = "epsilon_greedy"
+    public let name: String
     public let isUpperBound = false
     public var learning = true
     public let config: EpsilonGreedyConfig
@@ -104,10 +104,18 @@ public final class EpsilonGreedyAgent: Policy {
     var scratch: [Double]
     var allowed: [Int] = []
     var sinceRefit = 0
+    /// What the greedy choice charges each action (the paced bandit's suggestion cost; 0 for
+    /// no_action, and for every action of the plain bandit).
+    let actionCost: [Double]
 
+    /// The plain bandit (`suggestionCost` 0, named epsilon_greedy) or the paced one.
     public init(config: EpsilonGreedyConfig, layout: ObservationLayout, actions: ActionLayout, stream: RandomStream,
-                ringCapacity: Int = 1 << 16) {
+                ringCapacity: Int = 1 << 16, suggestionCost: Double = 0, name: String = "epsilon_greedy") {
         self.config = config
+        self.name = name
+        var cost = [Double](repeating: 0, count: actions.count)
+        for f in actions.families where f.name != "no_action" { for a in f.range { cost[a] = suggestionCost } }
+        actionCost = cost
         self.stream = stream
         features = JourneyFeatures(layout: layout, actions: actions)
         models = features.dimensions.map { RidgeRegression(dimension: $0, lambda: config.ridgeLambda) }
@@ -137,7 +145,7 @@ public final class EpsilonGreedyAgent: Policy {
         var best = -Double.infinity
         for a in 0..<mask.count where mask[a] {
             allowed.append(a)
-            let v = predict(o, a)
+            let v = predict(o, a) - actionCost[a]
             if v > best { best = v; greedy = a }
         }
         let eps = epsilon
@@ -198,6 +206,9 @@ public func makePolicy(_ spec: AgentSpec, layout: ObservationLayout, actions: Ac
     case .oracle: return OracleAgent()
     case .lookahead(let c): return LookAheadAgent(config: c)
     case .epsilonGreedy(let c): return EpsilonGreedyAgent(config: c, layout: layout, actions: actions, stream: seeds.stream(generator))
+    case .pacedBandit(let c):
+        return EpsilonGreedyAgent(config: c.bandit, layout: layout, actions: actions, stream: seeds.stream(generator),
+                                  suggestionCost: c.suggestionCost, name: "paced_bandit")
     case .ppo(var c):
         c.discountPerDay = discount.perDay
         c.churnPenalty = discount.churnPenalty
@@ -228,7 +239,7 @@ extension EpsilonGreedyAgent: ActionDistribution {
         var greedy = -1, best = -Double.infinity, k = 0
         for a in 0..<mask.count where mask[a] {
             k += 1
-            let v = predict(o, a)
+            let v = predict(o, a) - actionCost[a]
             if v > best { best = v; greedy = a }
         }
         let eps = epsilon

@@ -15,7 +15,8 @@ import GymCore
 ///   churn or opt-out delta_k = r_k + gamma^(days to leaving) penalty - V(k), never a value. A
 ///   journey's newest decision (its user has not come back yet, or the world's horizon cut it) has
 ///   no delta yet: the trace stops there and bootstraps from its value, and the journey goes on
-///   in the next block.
+///   in the next block. A journey cut at the world's horizon (truncated) stops the same way for
+///   good: the decision at the cut is never trained, since its next state is unknown.
 /// - A block decision whose own next step is still unknown is deferred, and trained when its
 ///   journey moves on or ends. A signal that arrives after its decision was trained is queued; the
 ///   decision comes back once in the next update with the signal's discounted contribution as its

@@ -158,7 +158,7 @@ public enum Runner {
     static func transfer(_ spec: AgentSpec, scenario: Scenario, transfer tr: TransferConfig, seeds: SeedTree,
                          generator: GeneratorKind, progress: Progress?) throws -> MetricValue {
         switch spec {
-        case .epsilonGreedy, .ppo:
+        case .epsilonGreedy, .pacedBandit, .ppo:
             return try transferMeasured(spec, scenario: scenario, transfer: tr, seeds: seeds, generator: generator, progress: progress)
         case .random, .oracle, .lookahead:
             return MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,

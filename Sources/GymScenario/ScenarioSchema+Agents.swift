@@ -17,7 +17,8 @@ extension ScenarioSchema {
         ("random", "Uniform over the allowed actions: a lower bound. Takes no settings."),
         ("oracle", "Reads the hidden truth and picks the action with the highest true expected reward now: a myopic upper-bound reference (it never gives up today's reward for the user's next days). Takes no settings."),
         ("lookahead", "Reads the hidden truth and looks ahead: each allowed action's expected reward now plus the user's expected discounted reward over the next `horizon_days`, rolled forward on a copy of the user's hidden state (fatigue, boredom, trust, ignored distress) under the best of base policies that take the oracle's action unless the user's fatigue reaches a ceiling. A look-ahead upper-bound reference (docs/ppo-journey.md says what it copies and what it does not). Settings below."),
-        ("epsilon_greedy", "Ridge-regression reward models per action family, epsilon-greedy exploration. Settings below."),
+        ("epsilon_greedy", "Ridge-regression reward models per action family, epsilon-greedy exploration: the myopic baseline. Settings below."),
+        ("paced_bandit", "The epsilon_greedy bandit whose greedy choice charges every suggestion (any action but no_action) a fixed `suggestion_cost`, a stand-in for the fatigue it spends: it suggests only when a suggestion's predicted reward beats doing nothing by more than the cost. A pacing heuristic, stronger than the myopic bandit where over-suggesting costs users. Settings: epsilon_greedy's and `suggestion_cost`."),
         ("ppo", "Proximal Policy Optimization: actor and critic MLPs, an update every `update_every` decisions on the block that ended `reward_lag` decisions earlier, epsilon-greedy exploration on top of the policy. Settings below."),
     ]
 
@@ -87,6 +88,14 @@ extension ScenarioSchema {
         ])
     }
 
+    static var pacedBanditSchema: Schema<PacedBanditConfig> {
+        let bandit = epsilonGreedySchema
+        return Schema(fields: bandit.fields.map { $0.lifted(\PacedBanditConfig.bandit) } + [
+            Field.number("suggestion_cost", \PacedBanditConfig.suggestionCost, .closed(0, 100),
+                         "Charged against every suggestion's predicted reward in the greedy choice (exploration is unchanged)."),
+        ], rules: bandit.rules.map { $0.lifted(\PacedBanditConfig.bandit) })
+    }
+
     static var agentsField: Field<Scenario> {
         Field(key: "agents", type: "list of agents", allowed: "1 or more, unique names",
               doc: "The agents trained and evaluated, in report order. See [agents](#agents).",
@@ -145,6 +154,12 @@ extension ScenarioSchema {
                     epsilonGreedySchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
                 }
                 spec = .epsilonGreedy(config)
+            case "paced_bandit":
+                var config = PacedBanditConfig()
+                if let settings {
+                    pacedBanditSchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
+                }
+                spec = .pacedBandit(config)
             case "lookahead":
                 var config = LookAheadConfig()
                 if let settings {
@@ -197,6 +212,8 @@ extension ScenarioSchema {
         for kind in agentKinds { md += "| `\(kind.name)` | \(escapeCell(kind.doc)) |\n" }
         md += "\n### `epsilon_greedy` settings\n\n"
         md += markdownTable(epsilonGreedySchema, defaults: EpsilonGreedyConfig(), prefix: "")
+        md += "\n### `paced_bandit` settings\n\n"
+        md += markdownTable(pacedBanditSchema, defaults: PacedBanditConfig(), prefix: "")
         md += "\n### `lookahead` settings\n\n"
         md += markdownTable(lookAheadSchema, defaults: LookAheadConfig(), prefix: "")
         md += "\n### `ppo` settings\n\n"

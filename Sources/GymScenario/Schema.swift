@@ -419,3 +419,24 @@ extension Field {
         return context.sink.sorted
     }
 }
+
+extension Field {
+    /// The same key on an outer root that holds this field's root at `path` (a settings table
+    /// reused inside a larger one, e.g. epsilon_greedy's keys inside paced_bandit's).
+    func lifted<Outer>(_ path: WritableKeyPath<Outer, Root>) -> Field<Outer> {
+        let inner = self
+        return Field<Outer>(key: key, type: type, allowed: allowed, doc: doc, isRequired: isRequired,
+                            defaultText: { inner.defaultText($0[keyPath: path]) },
+                            read: { node, keyPath, root, context in inner.read(node, keyPath, &root[keyPath: path], &context) },
+                            sample: inner.sample.map { sample in { sample($0[keyPath: path]) } },
+                            details: details)
+    }
+}
+
+extension CrossRule {
+    /// The same rule on an outer root that holds this rule's root at `path`.
+    func lifted<Outer>(_ path: WritableKeyPath<Outer, Root>) -> CrossRule<Outer> {
+        let inner = self
+        return CrossRule<Outer>(keys: keys, doc: doc) { inner.check($0[keyPath: path]) }
+    }
+}

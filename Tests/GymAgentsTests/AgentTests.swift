@@ -75,6 +75,47 @@ final class AgentBehaviourTests: XCTestCase {
         XCTAssertEqual(total, 1, accuracy: 1e-9, "propensities of the allowed actions sum to 1")
     }
 
+    /// The paced bandit is the bandit with a cost on suggestions: at cost 0 it takes the bandit's
+    /// every action; at any cost its greedy choice maximises predicted reward minus the cost; at
+    /// a cost above any reward it does nothing whenever doing nothing is allowed.
+    func testPacedBanditChargesEverySuggestion() {
+        let world = JourneyWorld(config: smallSimConfig(users: 120))
+        var ec = EpsilonGreedyConfig()
+        ec.decayEpisodes = 1000
+        ec.refitEvery = 100
+        func agent(_ cost: Double, name: String = "paced_bandit") -> EpsilonGreedyAgent {
+            EpsilonGreedyAgent(config: ec, layout: world.observationLayout, actions: world.actionLayout,
+                               stream: SeedTree(root: 21).stream(), suggestionCost: cost, name: name)
+        }
+        let noAction = world.actionLayout.families.first { $0.name == "no_action" }!.range
+        let plain = drive(world, agent(0, name: "epsilon_greedy"), seed: SeedTree(root: 22), steps: 3000).episodes.map(\.action)
+        let zero = drive(world, agent(0), seed: SeedTree(root: 22), steps: 3000).episodes.map(\.action)
+        XCTAssertEqual(plain, zero, "cost 0: the bandit's actions")
+        let paced = agent(0.08)
+        _ = drive(world, paced, seed: SeedTree(root: 23), steps: 3000)
+        paced.learning = false   // evaluation epsilon 0.05: check only the greedy choices
+        var checked = 0, pauses = 0
+        _ = drive(world, paced, seed: SeedTree(root: 24), steps: 1500) { a, mask in
+            let o = world.observation
+            let scores = mask.indices.filter { mask[$0] }.map { ($0, paced.predict(o, $0) - (noAction.contains($0) ? 0 : 0.08)) }
+            let best = scores.max { $0.1 < $1.1 }!
+            if a == best.0 || abs(scores.first { $0.0 == a }!.1 - best.1) < 1e-12 { checked += 1 }
+            if noAction.contains(a) { pauses += 1 }
+        }
+        XCTAssertGreaterThan(checked, 1300, "greedy (95% of 1500, less exploration) maximises predicted reward - cost")
+        let plainPauses = zero.filter { noAction.contains($0) }.count
+        XCTAssertGreaterThan(Double(pauses) / 1500, Double(plainPauses) / 3000, "a cost makes it pause more than the bandit")
+        let huge = agent(100)
+        huge.learning = false
+        var blocked = 0   // decisions where doing nothing was not allowed
+        let hugeRun = drive(world, huge, seed: SeedTree(root: 26), steps: 2000) { _, mask in
+            if !mask[noAction.lowerBound] { blocked += 1 }
+        }.episodes
+        XCTAssertEqual(blocked, 0)
+        let suggested = hugeRun.filter { !noAction.contains($0.action) }.count
+        XCTAssertLessThan(Double(suggested) / Double(hugeRun.count), 0.06, "at cost 100 it suggests only when exploring")
+    }
+
     func testOracleTakesTheBestTrueAction() {
         let world = JourneyWorld(config: smallSimConfig(users: 80))
         world.reset(seed: SeedTree(root: 4))

@@ -148,4 +148,38 @@ final class PPOJourneyTests: XCTestCase {
         XCTAssertTrue(agent.corrections.isEmpty)
         XCTAssertEqual(agent.droppedCorrections, 0)
     }
+
+    /// Truncation: the world's horizon cuts both open journeys after d3 (a new world follows).
+    /// The decision at each cut has no next state: the trace stops there and bootstraps from its
+    /// value (A = 0 for it, and it is not trained), so the decision before it gets
+    ///   A0 = r0 + g^1 V2 - V0 (user 0: d0 [0] -> d2 [1], cut)
+    ///   A1 = r1 + g^1 V3 - V1 (user 1: d1 [0.5] -> d3 [1.5], cut)
+    /// with no lambda term, and the later journeys (d4...) are new ones.
+    func testTruncationBootstrapsFromTheValueAndStartsNewJourneys() {
+        let agent = makeAgent()
+        let g = gamma
+        step(agent, 0, user: 0, days: 0, previousDays: nil, step: 0)
+        step(agent, 1, user: 1, days: 0.5, previousDays: nil, step: 0)
+        agent.observe([feedback(0, value: 0.4, latencyDays: 0), feedback(1, value: -0.2, latencyDays: 0)])
+        step(agent, 2, user: 0, days: 1, previousDays: 0, step: 1)
+        step(agent, 3, user: 1, days: 1.5, previousDays: 0.5, step: 1)
+        agent.observe([feedback(2, value: 0.9, latencyDays: 0)])
+        agent.truncateJourneys(at: 2 * Self.day)
+        // A fresh world: same users, new journeys, the clock from 0.
+        step(agent, 4, user: 0, days: 0, previousDays: nil, step: 0)
+        step(agent, 5, user: 1, days: 0.2, previousDays: nil, step: 0)
+        step(agent, 6, user: 0, days: 0.4, previousDays: 0, step: 1)
+        let V = (0...7).map { value(agent, $0) }
+        step(agent, 7, user: 1, days: 0.6, previousDays: 0.2, step: 1)
+        XCTAssertEqual(agent.updates.count, 1)
+        XCTAssertEqual(agent.updates[0].episodes, 2, "d0 and d1 trained; d2 and d3, at the cut, not")
+        XCTAssertEqual(agent.ringTrained[2], 2)
+        XCTAssertEqual(agent.ringTrained[3], 2)
+        XCTAssertNotEqual(agent.ringJourney[4], agent.ringJourney[0], "after the cut, user 0 starts a new journey")
+        XCTAssertEqual(agent.ringNext[2], -1, "the cut journey's last decision has no next")
+        XCTAssertEqual(agent.ppo.advantages[0], 0.4 + g * V[2] - V[0], accuracy: 1e-12)
+        XCTAssertEqual(agent.ppo.advantages[1], -0.2 + g * V[3] - V[1], accuracy: 1e-12)
+        XCTAssertEqual(agent.ppo.returns[0], 0.4 + g * V[2], accuracy: 1e-12)
+        XCTAssertTrue(agent.corrections.isEmpty, "a cut decision is never queued")
+    }
 }

@@ -99,6 +99,10 @@ final class SchemaTableTests: XCTestCase {
             ("group", labels(GroupConfig(name: "g", share: 1)), Set(ScenarioSchema.groupSchema.fields.map(\.key)).union(["name"])),
             ("tone", labels(ToneConfig(name: "t", traitLoadings: [])), Set(ScenarioSchema.toneSchema.fields.map(\.key))),
             ("epsilon_greedy", labels(EpsilonGreedyConfig()), Set(ScenarioSchema.epsilonGreedySchema.fields.map(\.key))),
+            // paced_bandit: the bandit's keys, and its own.
+            ("paced_bandit", labels(EpsilonGreedyConfig()) + labels(PacedBanditConfig()).filter { $0 != "bandit" },
+             Set(ScenarioSchema.pacedBanditSchema.fields.map(\.key))),
+            ("lookahead", labels(LookAheadConfig()), Set(ScenarioSchema.lookAheadSchema.fields.map(\.key))),
             // PPO: the agent's own settings, and PPOConfig's except those derived from the scenario
             // (buffer and minibatch counts, total steps; the discount and penalties come from the
             // scenario's `discount:` section) or unused on the journey world (gamma per step).
@@ -137,7 +141,10 @@ final class SchemaTableTests: XCTestCase {
         let md = ScenarioSchema.markdownReference()
         for field in ScenarioSchema.scenario.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
         for field in ScenarioSchema.groupSchema.fields + [] { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
-        for field in ScenarioSchema.epsilonGreedySchema.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
+        for key in ScenarioSchema.epsilonGreedySchema.fields.map(\.key) + ScenarioSchema.pacedBanditSchema.fields.map(\.key) {
+            XCTAssertTrue(md.contains("| `\(key)` |"), key)
+        }
+        for field in ScenarioSchema.lookAheadSchema.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
         for field in ScenarioSchema.ppoSchema.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
         for field in ScenarioSchema.gateRuleSchema.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }
         for field in ScenarioSchema.toneSchema.fields { XCTAssertTrue(md.contains("| `\(field.key)` |"), field.key) }

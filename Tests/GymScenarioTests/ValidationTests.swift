@@ -241,7 +241,7 @@ final class ValidationTests: XCTestCase {
 
         assertSingle(diagnostics("agents:\n  - randm\n"), line: 2, column: 5, keyPath: "agents[0]",
                      contains: ["unknown agent 'randm' (did you mean 'random'?)"])
-        assertSingle(diagnostics("agents: [sac]\n"), contains: ["unknown agent 'sac' (known agents: random, oracle, lookahead, epsilon_greedy, ppo)"])
+        assertSingle(diagnostics("agents: [sac]\n"), contains: ["unknown agent 'sac' (known agents: random, oracle, lookahead, epsilon_greedy, paced_bandit, ppo)"])
         var ppo = PPOAgentConfig()
         ppo.ppo.learningRate = 0.001
         ppo.hiddenSize = 32
