@@ -319,10 +319,8 @@ extension PPOAgent: JourneyAware {
             ringBootstrap[slot] = boot
             ringDelta[slot] = 0
             ringQueued[slot] = false
-            targets.append(RowTarget(value: v[i], advantage: advantage))
-            // The critic's target is the whole one-step return; advantage + value must equal it.
-            targets[targets.count - 1].advantage = advantage
-            targets[targets.count - 1].criticTarget = ringReward[slot] + boot
+            // The critic's target is the whole one-step return (not advantage + value).
+            targets.append(RowTarget(value: v[i], advantage: advantage, criticTarget: ringReward[slot] + boot))
         }
         return (targets, slots)
     }

@@ -146,32 +146,20 @@ extension ScenarioSchema {
                 context.error(nameLocation, itemPath, "unknown agent '\(name)' (\(hint))")
                 continue
             }
+            /// `defaults` with the item's settings (if any) read over them through `schema`.
+            func configured<C>(_ defaults: C, _ schema: Schema<C>) -> C {
+                var config = defaults
+                if let settings {
+                    schema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
+                }
+                return config
+            }
             let spec: AgentSpec
             switch name {
-            case "epsilon_greedy":
-                var config = EpsilonGreedyConfig()
-                if let settings {
-                    epsilonGreedySchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
-                }
-                spec = .epsilonGreedy(config)
-            case "paced_bandit":
-                var config = PacedBanditConfig()
-                if let settings {
-                    pacedBanditSchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
-                }
-                spec = .pacedBandit(config)
-            case "lookahead":
-                var config = LookAheadConfig()
-                if let settings {
-                    lookAheadSchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
-                }
-                spec = .lookahead(config)
-            case "ppo":
-                var config = PPOAgentConfig()
-                if let settings {
-                    ppoSchema.read(settings, into: &config, prefix: "\(itemPath).\(name)", context: &context, fallback: nameLocation)
-                }
-                spec = .ppo(config)
+            case "epsilon_greedy": spec = .epsilonGreedy(configured(EpsilonGreedyConfig(), epsilonGreedySchema))
+            case "paced_bandit": spec = .pacedBandit(configured(PacedBanditConfig(), pacedBanditSchema))
+            case "lookahead": spec = .lookahead(configured(LookAheadConfig(), lookAheadSchema))
+            case "ppo": spec = .ppo(configured(PPOAgentConfig(), ppoSchema))
             default:
                 if let settings, !settings.isNull, settings.mapping?.isEmpty != true {
                     context.error(settings.location ?? nameLocation, "\(itemPath).\(name)", "agent '\(name)' takes no settings")
