@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The embedded SQLite store (issue 13): migrations, WAL readers beside one writer, typed rows.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -33,15 +35,16 @@ let package = Package(
         .target(name: "GymGate", dependencies: ["GymEval"]),
         .target(name: "GymSynth", dependencies: ["GymData", "GymRandom", "GymLinalg", "GymEval"]),
         .target(name: "GymReports", dependencies: ["GymEval", "GymGate"]),
+        .target(name: "GymStore", dependencies: ["GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "GymScenario", dependencies: [
             "GymData", "GymRandom", "GymSim", "GymAgents", "GymEval", "GymGate", "GymSynth",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "GymRunner", dependencies: [
-            "GymData", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore", "GymSynth",
+            "GymData", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore", "GymSynth", "GymStore",
         ]),
         .executableTarget(name: "GymCLI", dependencies: [
-            "GymCore", "GymData", "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymSynth",
+            "GymCore", "GymData", "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymSynth", "GymStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "GymTestSupport", dependencies: ["GymCore", "GymSim", "GymRandom"]),
@@ -52,5 +55,6 @@ let package = Package(
         .testTarget(name: "GymSynthTests", dependencies: ["GymData", "GymSynth", "GymEval", "GymTestSupport"]),
         .testTarget(name: "GymScenarioTests", dependencies: ["GymRunner", "GymScenario", "GymSynth", "GymSim", "GymTestSupport"]),
         .testTarget(name: "GymCLITests", dependencies: ["GymTestSupport"]),
+        .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore", "GymTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what OptimaGym needs that a fresh Debian machine with Swift may lack:
-# GSL's development package (found through pkg-config). Safe to run again.
+# GSL's and SQLite's development packages (found through pkg-config). Safe to run again.
 set -euo pipefail
 
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if ! pkg-config --exists gsl 2>/dev/null; then need+=(libgsl-dev); fi
+# SQLite's development package: the store (reports/optima.sqlite) goes through GRDB, which links it.
+if ! pkg-config --exists sqlite3 2>/dev/null; then need+=(libsqlite3-dev); fi
 # OpenBLAS: the networks' matrix products (loaded at run time; without it a plain Swift loop is used).
 if ! ldconfig -p 2>/dev/null | grep -q "libopenblas.so.0"; then need+=(libopenblas0); fi
 

@@ -1,15 +1,16 @@
 /// Settings of the look-ahead reference.
-public struct LookAheadConfig: Sendable, Equatable {
+public struct LookAheadConfig: Sendable, Equatable, Codable {
     /// Days each roll-out covers.
     public var horizonDays = 30.0
     /// Fatigue ceilings of the roll-outs' base policies: each takes the myopic oracle's action at
     /// every future session unless the user's fatigue is at or above its ceiling (1: never pauses).
     public var fatigueCeilings: [Double] = [1, 0.6, 0.45, 0.3, 0.2]
     public init() {}
+    enum CodingKeys: String, CodingKey { case horizonDays = "horizon_days", fatigueCeilings = "fatigue_ceilings" }
 }
 
 /// How epsilon decays over training episodes.
-public enum EpsilonSchedule: String, Sendable, Equatable, CaseIterable {
+public enum EpsilonSchedule: String, Sendable, Equatable, CaseIterable, Codable {
     /// epsilon(t) = start + (end - start) * min(1, t / decayEpisodes)
     case linear
     /// epsilon(t) = end + (start - end) * exp(-5 t / decayEpisodes) (within 1% of `end` at decayEpisodes)
@@ -17,7 +18,7 @@ public enum EpsilonSchedule: String, Sendable, Equatable, CaseIterable {
 }
 
 /// Configuration of the epsilon-greedy contextual bandit.
-public struct EpsilonGreedyConfig: Sendable, Equatable {
+public struct EpsilonGreedyConfig: Sendable, Equatable, Codable {
     /// The blueprint's exploration: epsilon decays from 0.3 to 0.05.
     public var epsilonStart = 0.3
     public var epsilonEnd = 0.05
@@ -30,6 +31,10 @@ public struct EpsilonGreedyConfig: Sendable, Equatable {
     /// Refit the ridge models every this many decisions.
     public var refitEvery = 250
     public init() {}
+    enum CodingKeys: String, CodingKey {
+        case epsilonStart = "epsilon_start", epsilonEnd = "epsilon_end", decayEpisodes = "decay_episodes", schedule
+        case evaluationEpsilon = "evaluation_epsilon", ridgeLambda = "ridge_lambda", refitEvery = "refit_every"
+    }
 
     public func epsilon(at t: Int) -> Double {
         let x = decayEpisodes > 0 ? Double(t) / Double(decayEpisodes) : 1

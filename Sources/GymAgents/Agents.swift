@@ -7,7 +7,7 @@ public final class RandomAgent: Policy {
     public let name = "random"
     public let isUpperBound = false
     public var learning = true
-    let stream: RandomStream
+    var stream: RandomStream
     var predictor: ResonancePredictor
     var allowed: [Int] = []
 
@@ -94,7 +94,7 @@ public final class EpsilonGreedyAgent: Policy {
     public private(set) var droppedSignals = 0
     let features: JourneyFeatures
     var models: [RidgeRegression]
-    let stream: RandomStream
+    var stream: RandomStream
     var predictor: ResonancePredictor
     let maxDim: Int
     let ringCapacity: Int
@@ -107,12 +107,14 @@ public final class EpsilonGreedyAgent: Policy {
     /// What the greedy choice charges each action (the paced bandit's suggestion cost; 0 for
     /// no_action, and for every action of the plain bandit).
     let actionCost: [Double]
+    public let suggestionCost: Double
 
     /// The plain bandit (`suggestionCost` 0, named epsilon_greedy) or the paced one.
     public init(config: EpsilonGreedyConfig, layout: ObservationLayout, actions: ActionLayout, stream: RandomStream,
                 ringCapacity: Int = 1 << 16, suggestionCost: Double = 0, name: String = "epsilon_greedy") {
         self.config = config
         self.name = name
+        self.suggestionCost = suggestionCost
         var cost = [Double](repeating: 0, count: actions.count)
         for f in actions.families where f.name != "no_action" { for a in f.range { cost[a] = suggestionCost } }
         actionCost = cost
@@ -172,6 +174,9 @@ public final class EpsilonGreedyAgent: Policy {
         }
         return ActionChoice(action: action, propensity: p, predictedResonance: pred)
     }
+
+    /// Continues the epsilon schedule from `steps` decisions (a checkpoint's training so far).
+    public func resumeTraining(at steps: Int) { trainingSteps = max(0, steps) }
 
     public func observe(_ feedback: [Feedback]) {
         guard learning else { return }

@@ -31,7 +31,14 @@ public protocol Checkpointable: AnyObject {
                         metrics: [String: Double]) throws -> Data
 }
 
-extension EpsilonGreedyAgent: Exploring, SignalDropCounting {}
+extension EpsilonGreedyAgent: Exploring, SignalDropCounting, SamplerReplaceable {
+    /// Draws exploration from `stream` from now on (the evaluation phase has its own stream).
+    public func useSampler(_ stream: RandomStream) { self.stream = stream }
+}
+
+extension RandomAgent: SamplerReplaceable {
+    public func useSampler(_ stream: RandomStream) { self.stream = stream }
+}
 
 extension PPOAgent: Exploring, SamplerReplaceable, Checkpointable {
     public var decisionsBeforeFirstUpdate: Int { config.updateEvery + config.rewardLag }

@@ -36,6 +36,8 @@ public struct PPOCheckpoint: Codable, Equatable, Sendable {
     /// The resonance predictor's ridge weights and signal count (absent in early checkpoints).
     public var resonanceWeights: [Double]? = nil
     public var resonanceObservations: Int? = nil
+    /// Where the model came from (absent in early checkpoints).
+    public var lineage: ModelLineage? = nil
 
     enum CodingKeys: String, CodingKey {
         case format, version, checkpointID = "checkpoint_id", modelType = "model_type", weightsURL = "weights_url"
@@ -44,7 +46,7 @@ public struct PPOCheckpoint: Codable, Equatable, Sendable {
         case actionLabels = "action_labels", config, actorShape = "actor_shape", criticShape = "critic_shape"
         case actor, critic, observationCount = "observation_count", observationMean = "observation_mean"
         case observationM2 = "observation_m2"
-        case resonanceWeights = "resonance_weights", resonanceObservations = "resonance_observations"
+        case resonanceWeights = "resonance_weights", resonanceObservations = "resonance_observations", lineage
     }
 
     /// JSON text, keys sorted: the same agent gives the same bytes.
@@ -60,6 +62,7 @@ public struct CheckpointError: BadInputError, Equatable {
     public let path: String
     public let message: String
     public var description: String { "\(path): error: \(message)" }
+    public init(path: String, message: String) { self.path = path; self.message = message }
 }
 
 extension PPOAgent {
@@ -78,10 +81,15 @@ extension PPOAgent {
     /// version, the shapes against the parameter counts, the dimensions against the environment,
     /// and every number finite. Errors name the file and what is wrong.
     public static func load(path: String, layout: ObservationLayout, actions: ActionLayout, sampler: RandomStream) throws -> PPOAgent {
-        func fail(_ m: String) -> CheckpointError { CheckpointError(path: path, message: m) }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw fail(FileManager.default.fileExists(atPath: path) ? "cannot read the checkpoint" : "no such checkpoint file")
+            throw CheckpointError(path: path, message: FileManager.default.fileExists(atPath: path) ? "cannot read the checkpoint" : "no such checkpoint file")
         }
+        return try load(data: data, path: path, layout: layout, actions: actions, sampler: sampler)
+    }
+
+    /// The same, from the checkpoint's bytes (`path` names it in messages).
+    public static func load(data: Data, path: String, layout: ObservationLayout, actions: ActionLayout, sampler: RandomStream) throws -> PPOAgent {
+        func fail(_ m: String) -> CheckpointError { CheckpointError(path: path, message: m) }
         // Format and version first, so that an old or foreign file says so instead of a decoding error.
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail("not a valid checkpoint: the file is not complete JSON (truncated or corrupt, \(data.count) bytes)")

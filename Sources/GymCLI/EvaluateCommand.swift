@@ -5,11 +5,11 @@ import GymRunner
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate a saved PPO checkpoint on a scenario's evaluation world, without retraining.",
-        discussion: "Writes report.md, metrics.csv, run.json and (unless --no-logs) the episode logs to --out, by default reports/<scenario>/<run-id>-eval/. The scenario's gate rules that name the checkpoint's agent are applied (or --rules FILE). A corrupt, truncated or incompatible checkpoint exits 65."
+        abstract: "Evaluate a saved checkpoint (any agent kind) or a registered model on a scenario's evaluation world, without retraining.",
+        discussion: "Writes report.md, metrics.csv, run.json and (unless --no-logs) the episode logs to --out, by default reports/<scenario>/<run-id>-eval/, and registers the evaluation in the store. The scenario's gate rules that name the checkpoint's agent are applied (or --rules FILE). A corrupt, truncated or incompatible checkpoint, or an unknown model, exits 65."
     )
 
-    @Option(help: "A checkpoint written by `optima-gym run` (checkpoints/ppo.json in a run directory).")
+    @Option(help: "A checkpoint file written by `optima-gym run` (checkpoints/<agent>.json in a run directory), or a registered model: an alias (champion) or a checkpoint id.")
     var checkpoint: String
 
     @Argument(help: "Scenario YAML file whose evaluation world is used.")
@@ -25,11 +25,13 @@ struct EvaluateCommand: ParsableCommand {
     var noLogs = false
 
     @OptionGroup var quiet: QuietOption
+    @OptionGroup var store: StoreOption
 
     func run() throws {
         var request = EvaluateRequest(checkpointPath: checkpoint, scenarioPath: scenario, seed: seed.seed, freshSeed: freshSeed(),
                                       out: output.out, rulesPath: rules)
         request.noLogs = noLogs
+        request.storePath = store.path
         let outcome = try RunJob.evaluate(request, progress: Progress(enabled: !quiet.quiet))
         print("checkpoint \(checkpoint) on scenario \(outcome.report.scenario), seed \(outcome.seed): report in \(outcome.destination.path)/report.md")
         if let a = outcome.report.agents.first, let m = a.metric("mean_reward") {

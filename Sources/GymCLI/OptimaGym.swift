@@ -12,7 +12,8 @@ struct OptimaGym: ParsableCommand {
         """,
         version: projectVersion,
         subcommands: [RunCommand.self, SweepCommand.self, EvaluateCommand.self, CheckCommand.self, GateCommand.self, SynthCommand.self,
-                      PrivacyCommand.self, OPECommand.self, ExportCommand.self, BenchCommand.self]
+                      PrivacyCommand.self, OPECommand.self, ExportCommand.self, BenchCommand.self, RunsCommand.self, ModelsCommand.self,
+                      EpisodesCommand.self, MetricsCommand.self]
     )
 
     /// Parses, runs, and maps every error to one exit code in one place (`ExitStatus`).

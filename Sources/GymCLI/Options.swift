@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GymData
+import GymStore
 
 /// `--seed`, shared by every command that draws random numbers.
 struct SeedOption: ParsableArguments {
@@ -32,6 +33,35 @@ struct OutputDirectoryOption: ParsableArguments {
     func validate() throws {
         if let out, out.isEmpty { throw ValidationError("--out must not be empty") }
     }
+}
+
+/// `--store FILE` / `--no-store` for commands that register what they produce.
+struct StoreOption: ParsableArguments {
+    @Option(help: "The SQLite store runs, models and verdicts are registered in. Default: $OPTIMA_GYM_STORE, else reports/optima.sqlite.")
+    var store: String?
+
+    @Flag(name: .customLong("no-store"), help: "Register nothing (the report directory is still written).")
+    var noStore = false
+
+    var path: String? { noStore ? nil : (store ?? defaultStorePath()) }
+
+    func validate() throws {
+        if noStore && store != nil { throw ValidationError("--no-store contradicts --store \(store!)") }
+        if let store, store.isEmpty { throw ValidationError("--store must not be empty") }
+    }
+}
+
+/// `--store FILE` for commands that read the store.
+struct StoreReadOption: ParsableArguments {
+    @Option(help: "The SQLite store to read. Default: $OPTIMA_GYM_STORE, else reports/optima.sqlite.")
+    var store: String?
+
+    var path: String { store ?? defaultStorePath() }
+}
+
+func defaultStorePath() -> String {
+    if let p = ProcessInfo.processInfo.environment["OPTIMA_GYM_STORE"], !p.isEmpty { return p }
+    return Store.defaultPath
 }
 
 /// `--force` for commands that write a file.

@@ -14,7 +14,9 @@ struct RunCommand: ParsableCommand {
         the evaluation episode logs (logs/<agent>/training_episodes.jsonl, reward_signals.jsonl) to --out, by default \
         reports/<scenario>/<run-id>/. Everything is written to a hidden temporary directory beside it \
         (.tmp-<pid>@<host>~...) that is renamed into place at the end; temporary directories left by killed runs on this \
-        host are removed when the next command writes into the same parent. Exits 1 when a gate rule fails.
+        host are removed when the next command writes into the same parent. Then the run is registered in the store \
+        (--store, one transaction): the run, its metrics and paired comparisons, every agent's checkpoint under its \
+        content-addressed id (the model_version of its logs), and the logs' rows. Exits 1 when a gate rule fails.
         """
     )
 
@@ -29,18 +31,25 @@ struct RunCommand: ParsableCommand {
     var noLogs = false
 
     @OptionGroup var quiet: QuietOption
+    @OptionGroup var store: StoreOption
+
+    @Option(help: "Continue training from a registered model (an alias such as champion, or a checkpoint id): the scenario's agent of the same kind starts from it instead of from scratch; its checkpoint records the parent. Other agents train as usual.")
+    var from: String?
 
     @Flag(name: .customLong("log-observations"), help: "Add each decision's observation vector and allowed actions to the episode logs (context_snapshot.observation / allowed_actions), so that `ope --policy agent:NAME` or `checkpoint:FILE` can evaluate a candidate on them. Several times larger logs.")
     var logObservations = false
 
     func validate() throws {
         if logObservations && noLogs { throw ValidationError("--log-observations has no effect with --no-logs") }
+        if from != nil && store.noStore { throw ValidationError("--from reads the model registry: it cannot be used with --no-store") }
     }
 
     func run() throws {
         var request = RunRequest(scenarioPath: scenario, seed: seed.seed, freshSeed: freshSeed(), out: output.out, threads: threads.threads)
         request.noLogs = noLogs
         request.logObservations = logObservations
+        request.storePath = store.path
+        request.from = from
         let outcome = try RunJob.run(request, progress: Progress(enabled: !quiet.quiet))
         let report = outcome.report
         print("scenario \(report.scenario), seed \(outcome.seed): report in \(outcome.destination.path)/report.md")
@@ -56,8 +65,10 @@ struct RunCommand: ParsableCommand {
 func printVerdict(_ v: GateVerdict) throws {
     if v.results.isEmpty { print("gate: no rules"); return }
     print("gate: \(v.passed ? "PASSED" : "FAILED") (\(v.results.count - v.failures.count)/\(v.results.count) rules passed)")
+    let alerts = v.alerts.count
+    if alerts > 0 { print("  \(alerts) rule\(alerts == 1 ? "" : "s") past an alert line") }
     for r in v.results {
-        print("  \(r.passed ? "pass" : "FAIL"): \(r.reason)\(r.rule.source.map { "  [\($0)]" } ?? "")")
+        print("  \(r.passed ? "pass" : (r.alert ? "ALERT" : "FAIL")): \(r.reason)\(r.rule.source.map { "  [\($0)]" } ?? "")")
     }
     if !v.passed { throw GateFailed() }
 }

@@ -77,6 +77,13 @@ public struct RidgeRegression: Sendable {
         observations = n
     }
 
+    /// Restores the whole state (Gram matrix, moment vector, weights), so that training can go on
+    /// from a checkpoint. The caller has checked the sizes.
+    public mutating func restore(gram: [Double], moments: [Double], weights w: [Double], observations n: Int) {
+        precondition(gram.count == dimension * dimension && moments.count == dimension && w.count == dimension)
+        a = gram; b = moments; weights = w; observations = n
+    }
+
     /// Solves for the weights. Keeps the old weights if the system is singular.
     public mutating func refit() {
         if let w = Cholesky.solve(a, b, n: dimension) { weights = w }

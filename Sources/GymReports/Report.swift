@@ -71,6 +71,10 @@ public struct RunReport: Sendable {
     /// Each agent's evaluation decisions by action family (no_action, suggest_pairing,
     /// recommend_hive, intervention), and the suggestions a user received per active day.
     public var actionMix: [(agent: String, counts: [Int], perUserDay: Double)] = []
+    /// Where the simulated users came from, and the population's privacy and fidelity metrics
+    /// (agent `population` in gate rules).
+    public var populationSource = ""
+    public var population: [MetricValue] = []
     /// The files every run report holds (logs and checkpoints come on top).
     public static let standardFiles = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg",
                                        "survival.csv", "survival.svg", "run.json"]
@@ -182,7 +186,9 @@ public enum Render {
             ("rules", .array(v.results.map { r in
                 .object([("metric", .string(r.rule.metric)), ("agent", .string(r.rule.agent)), ("min", .num(r.rule.min)),
                          ("max", .num(r.rule.max)), ("on", .string(r.rule.on.rawValue)), ("measured", .num(r.measured)),
-                         ("passed", .bool(r.passed)), ("reason", .string(r.reason)),
+                         ("passed", .bool(r.passed)), ("level", .string(r.level)), ("reason", .string(r.reason)),
+                         ("alert_below", .num(r.rule.alertBelow)), ("alert_above", .num(r.rule.alertAbove)),
+                         ("relative_to", r.rule.relativeTo.map { .string($0) } ?? .null), ("max_degradation", .num(r.rule.maxDegradation)),
                          ("source", r.rule.source.map { .string($0) } ?? .null)])
             })),
         ])
@@ -224,6 +230,7 @@ public enum Render {
                          ("recommend_hive", .int(m.counts[2])), ("intervention", .int(m.counts[3])),
                          ("suggestions_per_user_day", .num(m.perUserDay))])
             })),
+            ("population", .object([("source", .string(r.populationSource)), ("metrics", .array(r.population.map(metricJSON)))])),
             ("gate", verdictJSON(r.verdict)),
             ("files", .array(r.files.map { .string($0) })),
         ])
@@ -248,12 +255,29 @@ public enum Render {
         if r.verdict.results.isEmpty {
             md += "The scenario defines no gate rules.\n\n"
         } else {
+            let failed = r.verdict.failures.count, alerts = r.verdict.alerts.count
+            if failed > 0 {
+                md += "\(failed) of \(r.verdict.results.count) rules fail\(alerts > 0 ? ", \(alerts) past an alert line" : ""): "
+                md += "the agents they name miss those targets, and a release of them is blocked.\n\n"
+            }
             md += "| rule | result | reason |\n|---|---|---|\n"
             for res in r.verdict.results {
                 var rule = "\(res.rule.agent) `\(res.rule.metric)` (\(res.rule.on.rawValue))"
                 if let lo = res.rule.min { rule += " >= \(lo)" }
                 if let hi = res.rule.max { rule += " <= \(hi)" }
-                md += "| \(rule) | \(res.passed ? "pass" : "**FAIL**") | \(res.reason) |\n"
+                if let a = res.rule.alertBelow { rule += ", alert < \(a)" }
+                if let a = res.rule.alertAbove { rule += ", alert > \(a)" }
+                let result = res.passed ? "pass" : (res.alert ? "**ALERT**" : "**FAIL**")
+                md += "| \(rule) | \(result) | \(res.reason) |\n"
+            }
+            md += "\n"
+        }
+        if !r.population.isEmpty {
+            md += "## Simulated population\n\n"
+            md += "The users came from \(r.populationSource). Gate rules name these with `agent: population`.\n\n"
+            md += "| metric | value | note |\n|---|---|---|\n"
+            for m in r.population {
+                md += "| `\(m.name)` | \(m.value.isFinite ? String(format: "%.6g", m.value) : "—") | \(m.note ?? "") |\n"
             }
             md += "\n"
         }

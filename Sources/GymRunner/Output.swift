@@ -66,10 +66,11 @@ public enum EpisodeLog {
     }
 
     /// `training_episodes.jsonl`: one line per decision, with the acting policy's propensity.
-    public static func episodes(_ records: RunRecords, contexts: [String], agent: String, seed: UInt64,
+    /// `modelVersion` is the acting model's checkpoint id.
+    public static func episodes(_ records: RunRecords, contexts: [String], agent: String, seed: UInt64, modelVersion: String,
                                 actionLabel: (Int) -> String) -> [UInt8] {
         var w = ByteWriter(capacity: records.episodes.count * 520)
-        let model = "\(agent)@optima-gym-\(projectVersion)"
+        let model = modelVersion
         for e in records.episodes {
             w.append("{\"episode_id\":\"" as StaticString); appendUUID(&w, seed: seed, "\(agent)/episode/\(e.index)")
             w.append("\",\"user_id\":\"" as StaticString); appendUUID(&w, seed: seed, "user/\(e.user)")
@@ -115,7 +116,8 @@ extension AtomicDirectory {
     /// The evaluation logs of one agent: `logs/<agent>/training_episodes.jsonl` and `reward_signals.jsonl`.
     public func writeLogs(_ run: AgentRun, seed: UInt64, actionLabel: (Int) -> String) throws {
         try write("logs/\(run.name)/training_episodes.jsonl",
-                  bytes: EpisodeLog.episodes(run.evaluation, contexts: run.contexts, agent: run.name, seed: seed, actionLabel: actionLabel))
+                  bytes: EpisodeLog.episodes(run.evaluation, contexts: run.contexts, agent: run.name, seed: seed,
+                                             modelVersion: run.modelVersion, actionLabel: actionLabel))
         try write("logs/\(run.name)/reward_signals.jsonl", bytes: EpisodeLog.signals(run.evaluation, agent: run.name, seed: seed))
     }
 

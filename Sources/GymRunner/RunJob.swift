@@ -7,6 +7,9 @@ import GymRandom
 import GymReports
 import GymScenario
 import GymSim
+import GymStore
+import GymSynth
+import GymCore
 
 /// What `optima-gym run` asks for.
 public struct RunRequest: Sendable {
@@ -20,6 +23,10 @@ public struct RunRequest: Sendable {
     public var noLogs = false
     public var logObservations = false
     public var started = Date()
+    /// The store the run is registered in (nil: none).
+    public var storePath: String? = Store.defaultPath
+    /// `--from`: a registered model (alias or id) the scenario's agent of the same kind continues from.
+    public var from: String?
 
     public init(scenarioPath: String, seed: UInt64?, freshSeed: UInt64, out: String?, threads: Int) {
         self.scenarioPath = scenarioPath; self.seed = seed; self.freshSeed = freshSeed; self.out = out; self.threads = threads
@@ -37,6 +44,7 @@ public struct EvaluateRequest: Sendable {
     public var rulesPath: String?
     public var noLogs = false
     public var started = Date()
+    public var storePath: String? = Store.defaultPath
 
     public init(checkpointPath: String, scenarioPath: String, seed: UInt64?, freshSeed: UInt64, out: String?, rulesPath: String?) {
         self.checkpointPath = checkpointPath; self.scenarioPath = scenarioPath; self.seed = seed; self.freshSeed = freshSeed
@@ -57,7 +65,21 @@ public enum RunJob {
     public static func run(_ request: RunRequest, progress: Progress) throws -> RunOutcome {
         let sc = try ScenarioBinding.load(path: request.scenarioPath)
         let rootSeed = request.seed ?? sc.seed ?? request.freshSeed
-        let runID = makeRunID(started: request.started, seed: rootSeed)
+        var runID = makeRunID(started: request.started, seed: rootSeed)
+        let scenarioText = (try? String(contentsOfFile: request.scenarioPath, encoding: .utf8)) ?? ""
+        var provenance = try provenanceOf(sc, scenarioText: scenarioText)
+        // Resolve the store and `--from` before any work, so that a wrong reference costs nothing.
+        let store = try request.storePath.map { try Store(path: $0) }
+        if let store { runID = try store.uniqueRunID(runID) }
+        if let from = request.from {
+            guard let store else { throw StoreError.invalid(path: "--from \(from)", detail: "--from reads the model registry; drop --no-store") }
+            let (id, payload) = try store.checkpointPayload(from)
+            let type = try store.model(id).modelType
+            guard sc.agents.contains(where: { $0.name == type }) else {
+                throw StoreError.invalid(path: request.scenarioPath, detail: "--from \(from) is a \(type) model, but the scenario has no \(type) agent to continue it (it has \(sc.agents.map(\.name).joined(separator: ", ")))")
+            }
+            provenance.resume = (id, type, payload)
+        }
         let dir = try claim(request.out, defaultPath: "reports/\(sc.name)/\(runID)")
         let writeLogs = sc.logging.episodes && !request.noLogs
         progress.note("optima-gym \(projectVersion): scenario \(sc.name), seed \(rootSeed), \(sc.agents.count) agents, \(request.threads) threads")
@@ -65,7 +87,8 @@ public enum RunJob {
         do {
             defer { progress.finish() }
             result = try Runner.run(sc, seed: rootSeed, threads: request.threads, captureContexts: writeLogs, progress: progress,
-                                    trainingDate: ISO8601DateFormatter().string(from: request.started), logObservations: request.logObservations)
+                                    trainingDate: ISO8601DateFormatter().string(from: request.started), logObservations: request.logObservations,
+                                    provenance: provenance)
         }
         var files = RunReport.standardFiles
         for r in result.runs where r.checkpoint != nil { files.append("checkpoints/\(r.name).json") }
@@ -79,41 +102,77 @@ public enum RunJob {
         let report = Runner.report(scenario: sc, scenarioFile: request.scenarioPath, seed: rootSeed, runs: result.runs, target: result.target,
                                    wallTime: Date().timeIntervalSince(request.started), runID: runID, files: files)
         try dir.writeReportAndCommit(report)
+        if let store {
+            let layout = JourneyWorld(config: sc.sim).actionLayout
+            let rows = StoreRegistration.rows(report: report, runs: result.runs, kind: "run", scenarioText: scenarioText, seed: rootSeed,
+                                              startedAt: request.started, reportDir: dir.destination.path, withLogs: writeLogs,
+                                              actionLabel: { layout.label(of: $0) })
+            try StoreRegistration.register(rows, storePath: store.path, progress: progress)
+        }
         return RunOutcome(destination: dir.destination, seed: rootSeed, report: report)
+    }
+
+    /// The lineage every checkpoint of a run records: the scenario's hash and, when a DP persona
+    /// model shapes the population, its fingerprint and privacy spent.
+    static func provenanceOf(_ sc: Scenario, scenarioText: String) throws -> Provenance {
+        var p = Provenance()
+        p.scenarioSHA256 = SHA256.hex(Array(scenarioText.utf8))
+        if let ref = sc.sim.population.fromModel {
+            let model = try PersonaModel.load(path: ref.path)
+            p.personaModel = PersonaModelLineage(fingerprint: ref.id, epsilon: model.privacy.epsilon, delta: model.privacy.delta)
+        }
+        return p
     }
 
     public static func evaluate(_ request: EvaluateRequest, progress: Progress) throws -> RunOutcome {
         let sc = try ScenarioBinding.load(path: request.scenarioPath)
         let rootSeed = request.seed ?? sc.seed ?? request.freshSeed
-        let generator = try GeneratorKind.named(sc.generator)
-        let seeds = SeedTree(root: rootSeed)
-        let world = JourneyWorld(config: sc.sim)
-        world.generator = generator
-        let agent = try PPOAgent.load(path: request.checkpointPath, layout: world.observationLayout, actions: world.actionLayout,
-                                      sampler: seeds.child("agent").child("ppo").child("sample").stream(generator))
-        var gate = sc.gate.filter { $0.agent == agent.name }
-        if let rules = request.rulesPath { gate = try ScenarioLoader.loadGateRules(path: rules, knownAgents: nil) }
-        let runID = makeRunID(started: request.started, seed: rootSeed, suffix: "-eval")
-        let dir = try claim(request.out, defaultPath: "reports/\(sc.name)/\(runID)")
+        let store = try request.storePath.map { try Store(path: $0) }
+        // A checkpoint file, else a registered model (alias or id).
+        let data: Data, label: String
+        if let d = FileManager.default.contents(atPath: request.checkpointPath) {
+            data = d; label = request.checkpointPath
+        } else if let store, !FileManager.default.fileExists(atPath: request.checkpointPath),
+                  let found = try? store.checkpointPayload(request.checkpointPath) {
+            data = found.payload; label = "model \(found.id)"
+        } else {
+            throw CheckpointError(path: request.checkpointPath, message: FileManager.default.fileExists(atPath: request.checkpointPath)
+                                  ? "cannot read the checkpoint" : "no such checkpoint file\(store == nil ? "" : " nor registered model")")
+        }
+        var runID = makeRunID(started: request.started, seed: rootSeed, suffix: "-eval")
+        if let store { runID = try store.uniqueRunID(runID) }
         let writeLogs = sc.logging.episodes && !request.noLogs
         var run: AgentRun
+        var dir: AtomicDirectory
         do {
             defer { progress.finish() }
-            run = try Runner.evaluate(agent, spec: .ppo(agent.config), scenario: sc, seeds: seeds, generator: generator, world: world,
-                                      captureContexts: writeLogs, progress: progress, trainingDate: "",
-                                      training: ([], [], nil, ["evaluated from checkpoint \(request.checkpointPath) without retraining"]))
+            let loaded = try ModelEvaluation.load(data, label: label, scenario: sc, seed: rootSeed)
+            dir = try claim(request.out, defaultPath: "reports/\(sc.name)/\(runID)")
+            run = try ModelEvaluation.evaluate(loaded, data: data, scenario: sc, seed: rootSeed, captureContexts: writeLogs, progress: progress,
+                                               note: "evaluated from \(label) without retraining")
         }
-        run.metrics = MetricCatalog.ordered(run.metrics) { Runner.notMeasured($0, scenario: sc, isUpperBound: false, hasOracle: false, checkpoint: true) }
+        var gate = sc.gate.filter { $0.agent == run.name }
+        if let rules = request.rulesPath { gate = try ScenarioLoader.loadGateRules(path: rules, knownAgents: nil) }
         var evalScenario = sc
         evalScenario.gate = gate
+        let layout = JourneyWorld(config: sc.sim).actionLayout
         var files = RunReport.standardFiles
         if writeLogs {
             files += ["logs/\(run.name)/training_episodes.jsonl", "logs/\(run.name)/reward_signals.jsonl"]
-            try dir.writeLogs(run, seed: rootSeed, actionLabel: { world.actionLayout.label(of: $0) })
+            try dir.writeLogs(run, seed: rootSeed, actionLabel: { layout.label(of: $0) })
         }
         let report = Runner.report(scenario: evalScenario, scenarioFile: request.scenarioPath, seed: rootSeed, runs: [run], target: nil,
                                    wallTime: Date().timeIntervalSince(request.started), runID: runID, files: files)
         try dir.writeReportAndCommit(report)
+        if let store {
+            var rows = StoreRegistration.rows(report: report, runs: [run], kind: "evaluate",
+                                              scenarioText: (try? String(contentsOfFile: request.scenarioPath, encoding: .utf8)) ?? "",
+                                              seed: rootSeed, startedAt: request.started, reportDir: dir.destination.path, withLogs: writeLogs,
+                                              actionLabel: { layout.label(of: $0) })
+            // The model is registered already when it came from the store; a file is registered now.
+            if (try? store.model(run.modelVersion)) != nil { rows.checkpoints = [] }
+            try StoreRegistration.register(rows, storePath: store.path, progress: progress)
+        }
         return RunOutcome(destination: dir.destination, seed: rootSeed, report: report)
     }
 
@@ -124,43 +183,5 @@ public enum RunJob {
         var path = defaultPath
         if FileManager.default.fileExists(atPath: path) { path += "-\(getpid())" }
         return try AtomicDirectory(destination: URL(fileURLWithPath: path))
-    }
-
-    /// `gate RUN_DIR`: a finished run's verdict, against `rulesPath` or the rules it recorded.
-    public static func recheckGate(runDirectory: String, rulesPath: String?) throws -> GateVerdict {
-        let path = URL(fileURLWithPath: runDirectory).appendingPathComponent("run.json").path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError(file: path, message: "cannot read (is \(runDirectory) a run directory written by `optima-gym run`?)")
-        }
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let agents = root["agents"] as? [[String: Any]] else {
-            throw DataError(file: path, message: "not a valid run.json (expected an object with an 'agents' list)")
-        }
-        func number(_ x: Any?) -> Double { (x as? NSNumber)?.doubleValue ?? .nan }
-        var sets: [AgentMetricSet] = []
-        for (i, a) in agents.enumerated() {
-            guard let name = a["name"] as? String, let ms = a["metrics"] as? [[String: Any]] else {
-                throw DataError(file: path, column: "agents[\(i)]", message: "an agent entry lacks 'name' or 'metrics'")
-            }
-            let metrics = ms.compactMap { m -> MetricValue? in
-                guard let n = m["name"] as? String else { return nil }
-                return MetricValue(name: n, value: number(m["value"]), ciLow: number(m["ci_low"]), ciHigh: number(m["ci_high"]),
-                                   count: (m["n"] as? Int) ?? 0, note: m["note"] as? String)
-            }
-            sets.append(AgentMetricSet(agent: name, metrics: metrics))
-        }
-        let rules: [GateRule]
-        if let rulesPath {
-            rules = try ScenarioLoader.loadGateRules(path: rulesPath, knownAgents: nil)
-        } else {
-            let recorded = ((root["gate"] as? [String: Any])?["rules"] as? [[String: Any]]) ?? []
-            rules = recorded.compactMap { r in
-                guard let metric = r["metric"] as? String, let agent = r["agent"] as? String else { return nil }
-                let lo = r["min"] as? NSNumber, hi = r["max"] as? NSNumber
-                return GateRule(metric: metric, agent: agent, min: lo?.doubleValue, max: hi?.doubleValue,
-                                on: GateBound(rawValue: (r["on"] as? String) ?? "value") ?? .value, source: r["source"] as? String)
-            }
-        }
-        return Gate.evaluate(rules, on: sets)
     }
 }

@@ -22,6 +22,22 @@ public enum RunError: BadInputError {
     }
 }
 
+/// Where a run's models come from, recorded in each checkpoint's lineage, and the checkpoint
+/// training continues from (`run --from`).
+public struct Provenance: Sendable {
+    /// SHA-256 of the scenario file's text.
+    public var scenarioSHA256 = ""
+    public var personaModel: PersonaModelLineage?
+    /// Overrides the default description of the training data.
+    public var trainingData: String?
+    /// `run --from`: the checkpoint whose agent kind continues training from it.
+    public var resume: (id: String, modelType: String, data: Data)?
+    public init() {}
+    var parent: (id: String, decisions: Int)?
+    var parentID: String? { parent?.id }
+    var parentDecisions: Int { parent?.decisions ?? 0 }
+}
+
 /// What one agent produced: training rewards, the evaluation run and its metrics.
 public struct AgentRun: Sendable {
     public var spec: AgentSpec
@@ -36,8 +52,10 @@ public struct AgentRun: Sendable {
     public var contexts: [String]
     public var metrics: [MetricValue]
     public var notes: [String]
-    /// The trained policy's checkpoint (JSON), for agents that have one (PPO).
+    /// The trained policy's checkpoint (JSON), its content-addressed id and model type.
     public var checkpoint: Data?
+    public var checkpointID: String?
+    public var checkpointType: String?
     /// PPO's per-update statistics.
     public var updates: [PPOUpdateStats] = []
 }
@@ -52,13 +70,25 @@ public struct AgentRun: Sendable {
 /// `eval.sample_efficiency/<name>`.
 public enum Runner {
     public static func runAgent(_ spec: AgentSpec, scenario: Scenario, seeds: SeedTree, generator: GeneratorKind,
-                                captureContexts: Bool, progress: Progress?, trainingDate: String = "", logObservations: Bool = false) throws -> AgentRun {
+                                captureContexts: Bool, progress: Progress?, trainingDate: String = "", logObservations: Bool = false,
+                                provenance: Provenance = Provenance()) throws -> AgentRun {
         let name = spec.name
         let world = JourneyWorld(config: scenario.sim)
         world.generator = generator
-        let policy = makePolicy(spec, layout: world.observationLayout, actions: world.actionLayout,
+        var provenance = provenance
+        let policy: Policy
+        if let r = provenance.resume, r.modelType == name {
+            // Continuous learning: this agent starts from the registered checkpoint.
+            let loaded = try Checkpoints.load(data: r.data, path: "checkpoint \(r.id)", layout: world.observationLayout, actions: world.actionLayout,
+                                              sampler: seeds.child("agent").child(name).stream(generator))
+            policy = loaded.policy
+            provenance.parent = (r.id, loaded.trainingDecisions)
+        } else {
+            provenance.resume = nil
+            policy = makePolicy(spec, layout: world.observationLayout, actions: world.actionLayout,
                                 seeds: seeds.child("agent").child(name), generator: generator,
                                 trainingDecisions: scenario.training.episodes, discount: scenario.sim.journeyDiscount)
+        }
         // The look-ahead reference neither learns nor has a learning curve worth its cost (its
         // roll-outs take about a millisecond a decision): it skips training.
         var t = Training()
@@ -72,9 +102,11 @@ public enum Runner {
         }
         // Evaluation: learning frozen, fresh world.
         policy.learning = false
+        if let p = provenance.parent { t.notes.append("continued training from checkpoint \(p.id) (\(p.decisions) decisions before this run)") }
         var run = try evaluate(policy, spec: spec, scenario: scenario, seeds: seeds, generator: generator, world: world,
                                captureContexts: captureContexts, progress: progress, trainingDate: trainingDate,
-                               training: (t.rewards, t.pairGood, t.epsilons, t.notes), logObservations: logObservations)
+                               training: (t.rewards, t.pairGood, t.epsilons, t.notes), logObservations: logObservations,
+                               provenance: provenance)
         run.trainingTimes = t.times
         if let tr = scenario.transfer {
             run.metrics.append(try transfer(spec, scenario: scenario, transfer: tr, seeds: seeds, generator: generator, progress: progress))
@@ -215,7 +247,7 @@ public enum Runner {
     public static func evaluate(_ policy: Policy, spec: AgentSpec, scenario: Scenario, seeds: SeedTree, generator: GeneratorKind,
                                 world: JourneyWorld, captureContexts: Bool, progress: Progress?, trainingDate: String,
                                 training: (rewards: [Double], pairGood: [Bool?], epsilons: [Double]?, notes: [String]),
-                                logObservations: Bool = false) throws -> AgentRun {
+                                logObservations: Bool = false, provenance: Provenance = Provenance()) throws -> AgentRun {
         let name = policy.name
         var notes = training.notes
         let threshold = scenario.sim.pairing.matchThreshold
@@ -270,18 +302,28 @@ public enum Runner {
             if learner.updates.isEmpty && !training.rewards.isEmpty {
                 run.notes.append("\(name) made no update: its first update needs \(learner.decisionsBeforeFirstUpdate) decisions (update_every + reward_lag), more than the \(training.rewards.count) it trained on")
             }
-            var perf: [String: Double] = [:]
-            for m in metrics where m.value.isFinite { perf[m.name] = m.value }
-            let labels = (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) }
-            run.checkpoint = try learner.checkpointData(id: EpisodeLog.uuid(seed: seeds.root, "checkpoint/\(name)"), scenario: scenario.name,
-                                                        seed: seeds.root, trainingDate: trainingDate, actionLabels: labels, metrics: perf)
         }
+        // Every agent gets a checkpoint; its content-addressed id is the model_version of its logs.
+        var perf: [String: Double] = [:]
+        for m in metrics where m.value.isFinite { perf[m.name] = m.value }
+        let labels = (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) }
+        let lineage = ModelLineage(scenario: scenario.name, scenarioSHA256: provenance.scenarioSHA256, seed: String(seeds.root),
+                                   trainingData: provenance.trainingData ?? "simulated: scenario \(scenario.name), world sim.train, \(training.rewards.count) decisions",
+                                   trainingDecisions: provenance.parentDecisions + training.rewards.count,
+                                   personaModel: provenance.personaModel, parentID: provenance.parentID)
+        let saved = try Checkpoints.save(policy, spec: spec, observationDimension: world.observationLayout.dimension,
+                                         context: CheckpointContext(scenario: scenario.name, seed: seeds.root, trainingDate: trainingDate,
+                                                                    actionLabels: labels, metrics: perf, lineage: lineage))
+        run.checkpoint = saved.data
+        run.checkpointID = saved.id
+        run.checkpointType = saved.modelType
         return run
     }
 
     /// Runs every agent (in parallel on `threads` threads), then adds `sample_efficiency`.
     public static func run(_ scenario: Scenario, seed: UInt64, threads: Int, captureContexts: Bool,
-                           progress: Progress?, trainingDate: String = "", logObservations: Bool = false) throws -> (runs: [AgentRun], target: Double?) {
+                           progress: Progress?, trainingDate: String = "", logObservations: Bool = false,
+                           provenance: Provenance = Provenance()) throws -> (runs: [AgentRun], target: Double?) {
         let scenario = try ScenarioBinding.bind(scenario)
         let generator = try GeneratorKind.named(scenario.generator)
         let seeds = SeedTree(root: seed)
@@ -296,7 +338,7 @@ public enum Runner {
             while i < specs.count {
                 let r = Result { try runAgent(specs[i], scenario: scenario, seeds: seeds, generator: generator,
                                               captureContexts: captureContexts, progress: progress, trainingDate: trainingDate,
-                                              logObservations: logObservations) }
+                                              logObservations: logObservations, provenance: provenance) }
                 lock.lock(); results[i] = r; lock.unlock()
                 i += workers
             }
@@ -349,7 +391,8 @@ public enum Runner {
     /// The report model of a finished run.
     public static func report(scenario: Scenario, scenarioFile: String, seed: UInt64, runs: [AgentRun], target: Double?,
                               wallTime: Double, runID: String, files: [String]) -> RunReport {
-        let sets = runs.map { AgentMetricSet(agent: $0.name, metrics: $0.metrics) }
+        let population = PopulationMetrics.measure(scenario, runs: runs)
+        let sets = runs.map { AgentMetricSet(agent: $0.name, metrics: $0.metrics) } + [AgentMetricSet(agent: "population", metrics: population.metrics)]
         let verdict = Gate.evaluate(scenario.gate, on: sets)
         let agents = runs.map { r in
             var notes = r.notes
@@ -384,6 +427,8 @@ public enum Runner {
                          wallTimeSeconds: wallTime, runID: runID, agents: agents, verdict: verdict, targetPerformance: target,
                          settings: settings, files: files)
         report.confidence = scenario.evaluation.eval.confidence
+        report.populationSource = population.source
+        report.population = population.metrics
         for r in runs {
             let names = r.evaluation.groupNames
             var n = [Int](repeating: 0, count: max(names.count, (r.evaluation.episodes.map(\.group).max() ?? -1) + 1)), s = n

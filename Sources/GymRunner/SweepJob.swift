@@ -46,7 +46,8 @@ public enum SweepJob {
 
     /// Runs a sweep (or one shard) into `out` (default reports/<sweep>/<run-id>, a shard
     /// reports/<sweep>/shard-<i>-of-<n>); a whole sweep is merged into its report at the end.
-    public static func run(file: String, out: String?, shard: (Int, Int), threads: Int, resume: Bool, progress: Progress) throws -> Outcome {
+    public static func run(file: String, out: String?, shard: (Int, Int), threads: Int, resume: Bool, progress: Progress,
+                           storePath: String? = nil) throws -> Outcome {
         let sweep = try SweepLoader.load(path: file)
         let started = Date()
         let dest = URL(fileURLWithPath: out ?? (shard.1 > 1 ? "reports/\(sweep.name)/shard-\(shard.0)-of-\(shard.1)"
@@ -58,17 +59,21 @@ public enum SweepJob {
             defer { progress.finish() }
             _ = try Sweep.run(sweep, dir: dest, shard: shard, threads: threads, resume: resume, progress: progress)
         }
-        if shard.1 == 1 { _ = try SweepMerge.merge([dest], into: dest) }
+        if shard.1 == 1 {
+            let m = try SweepMerge.merge([dest], into: dest)
+            if let storePath { try register(merged: dest, manifest: m, storePath: storePath, progress: progress) }
+        }
         return Outcome(sweep: sweep.name, cellCount: sweep.cellCount, shard: shard, destination: dest, seconds: Date().timeIntervalSince(started))
     }
 
     /// Merges shard directories into `out`, through a temporary directory renamed into place: a
     /// failed merge leaves nothing behind, and the shard directories are never changed.
-    public static func merge(_ dirs: [String], out: String) throws -> SweepManifest {
+    public static func merge(_ dirs: [String], out: String, storePath: String? = nil, progress: Progress? = nil) throws -> SweepManifest {
         let dest = URL(fileURLWithPath: out)
         let dir = try AtomicDirectory(destination: dest)
         let m = try SweepMerge.merge(dirs.map { URL(fileURLWithPath: $0) }, into: dir.temporaryURL)
         try dir.commit()
+        if let storePath { try register(merged: dest, manifest: m, storePath: storePath, progress: progress) }
         return m
     }
 }

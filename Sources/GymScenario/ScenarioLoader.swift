@@ -47,10 +47,17 @@ public enum ScenarioLoader {
     /// list of rules. `knownAgents` nil = don't check agent names. Other keys of a scenario file are not
     /// validated here. Throws `ScenarioError`, also when the file holds no rule at all.
     public static func loadGateRules(path: String, knownAgents: [String]?) throws -> [GateRule] {
+        try loadGateFile(path: path, knownAgents: knownAgents).rules
+    }
+
+    /// A gate file: its `gate:` rules and its optional `watch:` section (how `gate --watch` judges
+    /// the champion). A bare list of rules is a file without `watch:`.
+    public static func loadGateFile(path: String, knownAgents: [String]? = nil) throws -> (rules: [GateRule], watch: GateWatch?) {
         let (root, sink) = try compose(readFile(path), file: path)
         var context = ReadContext(sink: sink)
         let list: Node
         let keyPath: String
+        var watch: GateWatch?
         switch root {
         case .sequence:
             list = root; keyPath = "gate"
@@ -60,6 +67,11 @@ public enum ScenarioLoader {
                 throw ScenarioError(diagnostics: context.sink.sorted)
             }
             list = gate; keyPath = "gate"
+            if let w = mapping["watch"] {
+                var settings = GateWatch()
+                ScenarioSchema.gateWatchSchema.read(w, into: &settings, prefix: "watch", context: &context, fallback: w.location ?? .start)
+                watch = settings
+            }
         default:
             context.error(root.location ?? .start, "",
                           "expected a list of gate rules or a mapping with a `gate:` list, got \(root.shortDescription)")
@@ -71,7 +83,7 @@ public enum ScenarioLoader {
             context.error(list.location ?? root.location ?? .start, keyPath, "the file holds no gate rules")
         }
         guard context.sink.count == 0, let rules else { throw ScenarioError(diagnostics: context.sink.sorted) }
-        return rules
+        return (rules, watch)
     }
 
     // MARK: - Steps
@@ -138,7 +150,8 @@ public enum ScenarioLoader {
 
     /// Gate rules must name agents the scenario has.
     static func checkAgentReferences(known: [String], _ context: inout ReadContext) {
-        for reference in context.gateAgentReferences where !known.contains(reference.name) {
+        for reference in context.gateAgentReferences where !known.contains(reference.name) && reference.name != "population"
+            && reference.name != "ope" && !reference.name.hasPrefix("ope.") {
             let hint = Suggestions.closest(to: reference.name, among: known).map { "did you mean '\($0)'? " } ?? ""
             context.error(reference.location, reference.keyPath,
                           "unknown agent '\(reference.name)' (\(hint)agents here: \(known.joined(separator: ", ")))")

@@ -249,16 +249,34 @@ extension ScenarioSchema {
 
     static var gateRuleSchema: Schema<GateRule> {
         Schema(fields: [
-            Field.choice("metric", \GateRule.metric, options: { MetricCatalog.names }, "The metric checked.").required(),
-            Field.text("agent", \.agent, allowed: "one of the scenario's agents", "The agent whose metric is checked.",
+            Field.text("metric", \GateRule.metric, allowed: "a metric of the run (" + MetricCatalog.names.map { "`\($0)`" }.joined(separator: ", ")
+                       + "), or of the population, privacy or off-policy sets (" + GateMetrics.extra.map { "`\($0)`" }.joined(separator: ", ")
+                       + ", `synthetic.kl.<column>`)", "The metric checked.", sample: "pairing_accuracy",
+                       validate: { GateMetrics.problem(with: $0) }).required(),
+            Field.text("agent", \.agent, allowed: "one of the scenario's agents; `population` for population, privacy and synthetic-data metrics; `ope.<candidate>` for off-policy estimates; in a regression rule also a registered model (an alias or a checkpoint id)",
+                       "The agent (or model) whose metric is checked.",
                        sample: "oracle", validate: { $0.isEmpty ? "must not be empty" : nil }).required(),
             .optionalNumber("min", \.min, .any, "The number must be >= this."),
             .optionalNumber("max", \.max, .any, "The number must be <= this."),
             .choice("on", \.on, "Which number is checked: `value` (the point estimate), `ci_low` or `ci_high` "
-                        + "(the ends of its bootstrap confidence interval)."),
+                        + "(the ends of its bootstrap confidence interval; in a regression rule, of the paired difference's)."),
+            .optionalNumber("alert_below", \.alertBelow, .any, "An alert line: a number below it is an ALERT, the most severe failure (the blueprint alerts below 0.9 bias parity). With `min`, a number between the two is a miss."),
+            .optionalNumber("alert_above", \.alertAbove, .any, "An alert line for lower-is-better metrics: a number above it is an ALERT."),
+            Field.text("relative_to", \.relativeToText, allowed: "a registered model: an alias (champion) or a checkpoint id", "A regression rule: `agent` is compared with this model, both evaluated by the gate on the run's evaluation users (a paired, user-level bootstrap interval). Needs `max_degradation`; `metric` must be `mean_reward`, `user_return` or `retention_30d`.",
+                       defaultText: { $0.relativeTo ?? "null (not a regression rule)" }, allowNull: true, sample: "champion"),
+            .optionalNumber("max_degradation", \.maxDegradation, .closed(0, 1), "A regression rule fails when `agent` is worse than `relative_to` by more than this fraction of its value (0.05: the blueprint's 5%)."),
         ], rules: [
-            CrossRule(keys: ["min", "max"], doc: "each rule needs `min`, `max` or both, and `min` must be at most `max`.") { r in
-                if r.min == nil, r.max == nil { return "a gate rule needs 'min', 'max' or both" }
+            CrossRule(keys: ["min", "max"], doc: "each rule needs `min`, `max`, an alert line or both `relative_to` and `max_degradation`; `min` must be at most `max`.") { r in
+                if r.relativeTo != nil {
+                    if r.maxDegradation == nil { return "a regression rule (relative_to) needs 'max_degradation'" }
+                    if r.min != nil || r.max != nil { return "a regression rule (relative_to) takes max_degradation, not min or max" }
+                    if !GateMetrics.paired.contains(r.metric) {
+                        return "a regression rule compares paired metrics only (\(GateMetrics.paired.joined(separator: ", "))), got '\(r.metric)'"
+                    }
+                    return nil
+                }
+                if r.maxDegradation != nil { return "max_degradation needs relative_to (the model to compare with)" }
+                if r.min == nil, r.max == nil, r.alertBelow == nil, r.alertAbove == nil { return "a gate rule needs 'min', 'max' or both" }
                 if let lo = r.min, let hi = r.max, lo > hi { return "min (\(formatNumber(lo))) must be at most max (\(formatNumber(hi)))" }
                 return nil
             },
@@ -294,7 +312,8 @@ extension ScenarioSchema {
             var rule = GateRule(metric: "", agent: "")
             let errors = context.sink.count
             schema.read(item, into: &rule, prefix: itemPath, context: &context, fallback: itemLocation)
-            if let location = context.locations["\(itemPath).agent"], !context.failed.contains("\(itemPath).agent") {
+            // A regression rule's agent may be a registered model, checked by the gate against the store.
+            if let location = context.locations["\(itemPath).agent"], !context.failed.contains("\(itemPath).agent"), rule.relativeTo == nil {
                 context.gateAgentReferences.append((rule.agent, "\(itemPath).agent", location))
             }
             guard context.sink.count == errors else { continue }

@@ -21,12 +21,12 @@ class CLITestCase: XCTestCase {
         let p = Process()
         p.executableURL = CLITestCase.binary
         p.arguments = args
-        if !environment.isEmpty {
-            var env = ProcessInfo.processInfo.environment
-            for k in ["JOB_COMPLETION_INDEX", "OPTIMA_SHARD_COUNT", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT"] { env[k] = nil }
-            for (k, v) in environment { env[k] = v }
-            p.environment = env
-        }
+        var env = ProcessInfo.processInfo.environment
+        for k in ["JOB_COMPLETION_INDEX", "OPTIMA_SHARD_COUNT", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT"] { env[k] = nil }
+        // Each test registers its runs in a store of its own, not in the repository's reports/.
+        if let tmp { env["OPTIMA_GYM_STORE"] = tmp.appendingPathComponent("optima.sqlite").path }
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
         p.currentDirectoryURL = cwd ?? repositoryRoot()
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

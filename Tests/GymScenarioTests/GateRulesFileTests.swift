@@ -38,11 +38,11 @@ final class GateRulesFileTests: XCTestCase {
         let path = Repo.scenario("baseline.yaml")
         let rules = try ScenarioLoader.loadGateRules(path: path, knownAgents: nil)
         XCTAssertEqual(rules, try ScenarioLoader.load(path: path).gate)
-        XCTAssertEqual(try ScenarioLoader.loadGateRules(path: path, knownAgents: ["random", "oracle", "epsilon_greedy"]), rules)
-        let diags = gateDiagnostics(path, knownAgents: ["random", "oracle"])
+        XCTAssertEqual(try ScenarioLoader.loadGateRules(path: path, knownAgents: ["random", "oracle", "epsilon_greedy", "ppo"]), rules)
+        let diags = gateDiagnostics(path, knownAgents: ["random", "oracle", "ppo"])
         XCTAssertEqual(diags.count, rules.filter { $0.agent == "epsilon_greedy" }.count, "every epsilon_greedy rule")
         XCTAssertGreaterThanOrEqual(diags.count, 2)
-        for d in diags { assertMatches(d, contains: ["unknown agent 'epsilon_greedy'", "agents here: random, oracle"]) }
+        for d in diags { assertMatches(d, contains: ["unknown agent 'epsilon_greedy'", "agents here: random, oracle, ppo"]) }
     }
 
     func testBareList() throws {

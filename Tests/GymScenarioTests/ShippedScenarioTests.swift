@@ -48,16 +48,21 @@ final class ShippedScenarioTests: XCTestCase {
         XCTAssertEqual(s.sim, SimConfig())
         XCTAssertEqual(s.evaluation.eval.bootstrapSamples, 500)
 
-        XCTAssertEqual(s.gate.count, 6)
+        // Both shippable agents at every target the baseline world measures, on interval bounds,
+        // plus the privacy parameters.
+        XCTAssertEqual(s.gate.count, 23)
+        XCTAssertEqual(Set(s.gate.map(\.agent)), ["epsilon_greedy", "ppo", "population"])
+        for r in s.gate where r.agent != "population" {
+            XCTAssertEqual(r.on, r.min != nil ? .ciLow : .ciHigh, "\(r.agent) \(r.metric) checks an interval bound")
+        }
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         func line(of needle: String) -> Int { (lines.firstIndex { $0.contains(needle) } ?? -1) + 1 }
         XCTAssertEqual(s.gate[0], GateRule(metric: "mean_reward", agent: "epsilon_greedy", min: 0.10, on: .ciLow,
                                            source: "\(path):\(line(of: "metric: mean_reward"))"))
-        XCTAssertEqual(s.gate[2], GateRule(metric: "intervention_fpr", agent: "epsilon_greedy", max: 0.05, on: .ciHigh,
-                                           source: "\(path):\(line(of: "metric: intervention_fpr"))"))
-        XCTAssertEqual(s.gate[5], GateRule(metric: "bias_parity", agent: "epsilon_greedy", min: 0.85,
-                                           source: "\(path):\(line(of: "metric: bias_parity"))"))
+        XCTAssertEqual(s.gate.first { $0.metric == "bias_parity" && $0.agent == "ppo" },
+                       GateRule(metric: "bias_parity", agent: "ppo", min: 0.95, on: .ciLow,
+                                source: "\(path):\(line(of: "metric: bias_parity, agent: ppo"))", alertBelow: 0.9))
     }
 
     func testHighDistress() throws {

@@ -1,0 +1,81 @@
+import Foundation
+import GymCore
+import GymEval
+import GymReports
+import GymScenario
+import GymStore
+
+extension AgentRun {
+    /// What the episode logs record as `model_version`: the checkpoint's content-addressed id.
+    public var modelVersion: String { checkpointID ?? "\(name)@optima-gym-\(projectVersion)" }
+}
+
+/// Turns a finished run into the store's rows, and registers them.
+public enum StoreRegistration {
+    /// The store's rows for a run: the run, its agents and checkpoints, metrics, paired
+    /// comparisons and, when `withLogs`, every evaluation decision and signal (the same rows as the
+    /// JSONL logs).
+    public static func rows(report: RunReport, runs: [AgentRun], kind: String, scenarioText: String, seed: UInt64, startedAt: Date,
+                            reportDir: String, withLogs: Bool, actionLabel: (Int) -> String) -> RunImport {
+        var r = RunImport(runID: report.runID, kind: kind, scenario: report.scenario, scenarioFile: report.scenarioFile, scenarioText: scenarioText,
+                          seed: seed, startedAt: ISO8601DateFormatter().string(from: startedAt), wallTimeSeconds: report.wallTimeSeconds,
+                          projectVersion: projectVersion, reportDir: reportDir, gatePassed: report.verdict.results.isEmpty ? nil : report.verdict.passed)
+        for run in runs {
+            r.agents.append(.init(name: run.name, checkpointID: run.checkpointID, isUpperBound: run.isUpperBound,
+                                  trainingDecisions: run.trainingRewards.count, evaluationDecisions: run.evaluation.episodes.count))
+            for m in run.metrics {
+                r.metrics.append(.init(agent: run.name, name: m.name, value: m.value, ciLow: m.ciLow, ciHigh: m.ciHigh, n: m.count, note: m.note))
+            }
+            if let data = run.checkpoint, let id = run.checkpointID {
+                var perf: [String: Double] = [:]
+                for m in run.metrics where m.value.isFinite { perf[m.name] = m.value }
+                let lineage = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["lineage"]
+                r.checkpoints.append(.init(id: id, modelType: run.checkpointType ?? run.spec.name, agent: run.name, weightsURL: "inline",
+                                           performanceMetrics: json(perf), trainingDate: ISO8601DateFormatter().string(from: startedAt),
+                                           lineage: lineage.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+                                               .map { String(decoding: $0, as: UTF8.self) } ?? "{}",
+                                           parentID: (lineage as? [String: Any])?["parent_id"] as? String, payload: data))
+            }
+            if withLogs {
+                let model = run.modelVersion
+                for e in run.evaluation.episodes {
+                    r.episodes.append(.init(episodeID: EpisodeLog.uuid(seed: seed, "\(run.name)/episode/\(e.index)"),
+                                            userID: EpisodeLog.uuid(seed: seed, "user/\(e.user)"),
+                                            contextSnapshot: e.index < run.contexts.count ? run.contexts[e.index] : "{}",
+                                            actionTaken: actionLabel(e.action), outcome: e.outcome.name, rewardScore: e.reward,
+                                            timestamp: EpisodeLog.timestamp(e.time), modelVersion: model,
+                                            propensity: e.propensity, journeyStep: e.journeyStep))
+                }
+                for (i, s) in run.evaluation.signals.enumerated() {
+                    r.signals.append(.init(signalID: EpisodeLog.uuid(seed: seed, "\(run.name)/signal/\(i)"),
+                                           episodeID: EpisodeLog.uuid(seed: seed, "\(run.name)/episode/\(s.episode)"),
+                                           signalType: s.kind.name, value: s.value, latency: s.latency.isFinite ? Int(s.latency.rounded()) : 0,
+                                           confidence: s.confidence))
+                }
+            }
+        }
+        for m in report.population {
+            r.metrics.append(.init(agent: "population", name: m.name, value: m.value, ciLow: m.ciLow, ciHigh: m.ciHigh, n: m.count, note: m.note))
+        }
+        for c in report.comparisons {
+            r.comparisons.append(.init(metric: c.metric, a: c.a, b: c.b, value: c.value, ciLow: c.ciLow, ciHigh: c.ciHigh, users: c.users))
+        }
+        return r
+    }
+
+    static func json(_ d: [String: Double]) -> String {
+        let finite = d.filter { $0.value.isFinite }
+        guard let data = try? JSONSerialization.data(withJSONObject: finite, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Registers `rows` in the store at `path` (one transaction), reporting on `progress`.
+    public static func register(_ rows: RunImport, storePath: String, progress: Progress?) throws {
+        let start = Date()
+        let store = try Store(path: storePath)
+        try store.register(rows)
+        progress?.note(String(format: "store: registered run %@ in %@ (%d decisions, %d signals, %d models) in %.2f s",
+                              rows.runID, storePath, rows.episodes.count, rows.signals.count, rows.checkpoints.count,
+                              Date().timeIntervalSince(start)))
+    }
+}
