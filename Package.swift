@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "GymGate", dependencies: ["GymEval"]),
         .target(name: "GymSynth", dependencies: ["GymData", "GymRandom", "GymLinalg", "GymEval"]),
         .target(name: "GymReports", dependencies: ["GymEval", "GymGate"]),
-        .target(name: "GymStore", dependencies: ["GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "GymStore", dependencies: ["GymCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "GymScenario", dependencies: [
             "GymData", "GymRandom", "GymSim", "GymAgents", "GymEval", "GymGate", "GymSynth",
             .product(name: "Yams", package: "Yams"),

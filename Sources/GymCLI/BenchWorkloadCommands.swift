@@ -181,3 +181,29 @@ struct BenchPPOJourneyCommand: ParsableCommand {
                      r.networkFlops / r.ppoSeconds / 1e9, r.networkFlops / 1e9))
     }
 }
+
+struct BenchStoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Registering a run's logs in the SQLite store against the run itself: both times, and the store's size.",
+        discussion: "The run: random and epsilon_greedy on the baseline world, --decisions logged evaluation decisions in all (half each) after as many training decisions, with contexts captured as `run` does when it logs. The registration: every row (decisions, signals, metrics, checkpoints) into a fresh store in one transaction. Build with -c release."
+    )
+
+    @Option(help: "Logged evaluation decisions in all (split between the two agents).")
+    var decisions: Int = 100_000
+
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var threads: ThreadsOption
+
+    func validate() throws {
+        guard (1000...10_000_000).contains(decisions) else { throw ValidationError("--decisions must be in [1000, 10000000], got \(decisions)") }
+    }
+
+    func run() throws {
+        let r = try StoreBenchmark.run(decisions: decisions, seed: seed.seed ?? 1, threads: threads.threads)
+        print(String(format: "run: %.2f s (%d logged decisions, %d threads)", r.runSeconds, r.decisions, threads.threads))
+        print(String(format: "store registration: %.2f s (%d decisions, %d signals, %.0f rows/s; %.1f MB on disk)", r.registerSeconds, r.decisions, r.signals,
+                     Double(r.decisions + r.signals) / r.registerSeconds, Double(r.storeBytes) / 1e6))
+        print(String(format: "registration / run: %.2f", r.registerSeconds / r.runSeconds))
+    }
+}

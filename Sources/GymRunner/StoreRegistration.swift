@@ -36,31 +36,43 @@ public enum StoreRegistration {
                                                .map { String(decoding: $0, as: UTF8.self) } ?? "{}",
                                            parentID: (lineage as? [String: Any])?["parent_id"] as? String, payload: data))
             }
-            if withLogs {
-                let model = run.modelVersion
-                for e in run.evaluation.episodes {
-                    r.episodes.append(.init(episodeID: EpisodeLog.uuid(seed: seed, "\(run.name)/episode/\(e.index)"),
-                                            userID: EpisodeLog.uuid(seed: seed, "user/\(e.user)"),
-                                            contextSnapshot: e.index < run.contexts.count ? run.contexts[e.index] : "{}",
-                                            actionTaken: actionLabel(e.action), outcome: e.outcome.name, rewardScore: e.reward,
-                                            timestamp: EpisodeLog.timestamp(e.time), modelVersion: model,
-                                            propensity: e.propensity, journeyStep: e.journeyStep))
-                }
-                for (i, s) in run.evaluation.signals.enumerated() {
-                    r.signals.append(.init(signalID: EpisodeLog.uuid(seed: seed, "\(run.name)/signal/\(i)"),
-                                           episodeID: EpisodeLog.uuid(seed: seed, "\(run.name)/episode/\(s.episode)"),
-                                           signalType: s.kind.name, value: s.value, latency: s.latency.isFinite ? Int(s.latency.rounded()) : 0,
-                                           confidence: s.confidence))
-                }
-            }
         }
-        for m in report.population {
-            r.metrics.append(.init(agent: "population", name: m.name, value: m.value, ciLow: m.ciLow, ciHigh: m.ciHigh, n: m.count, note: m.note))
+        // The logs' rows, one agent per thread (a 100,000-decision run has ~300,000 ids to format).
+        if withLogs {
+            var logs = [(episodes: [RunImport.Episode], signals: [RunImport.Signal])](repeating: ([], []), count: runs.count)
+            let lock = NSLock()
+            DispatchQueue.concurrentPerform(iterations: runs.count) { i in
+                let rows = logRows(runs[i], seed: seed, actionLabel: actionLabel)
+                lock.lock(); logs[i] = rows; lock.unlock()
+            }
+            for l in logs { r.episodes += l.episodes; r.signals += l.signals }
         }
         for c in report.comparisons {
             r.comparisons.append(.init(metric: c.metric, a: c.a, b: c.b, value: c.value, ciLow: c.ciLow, ciHigh: c.ciHigh, users: c.users))
         }
         return r
+    }
+
+    static func logRows(_ run: AgentRun, seed: UInt64, actionLabel: (Int) -> String) -> (episodes: [RunImport.Episode], signals: [RunImport.Signal]) {
+        let model = run.modelVersion
+        var episodes: [RunImport.Episode] = [], signals: [RunImport.Signal] = []
+        episodes.reserveCapacity(run.evaluation.episodes.count)
+        signals.reserveCapacity(run.evaluation.signals.count)
+        for e in run.evaluation.episodes {
+            episodes.append(.init(episodeID: EpisodeLog.uuid(seed: seed, "\(run.name)/episode/\(e.index)"),
+                                  userID: EpisodeLog.uuid(seed: seed, "user/\(e.user)"),
+                                  contextSnapshot: e.index < run.contexts.count ? run.contexts[e.index] : "{}",
+                                  actionTaken: actionLabel(e.action), outcome: e.outcome.name, rewardScore: e.reward,
+                                  timestamp: EpisodeLog.timestamp(e.time), modelVersion: model,
+                                  propensity: e.propensity, journeyStep: e.journeyStep))
+        }
+        for (i, s) in run.evaluation.signals.enumerated() {
+            signals.append(.init(signalID: EpisodeLog.uuid(seed: seed, "\(run.name)/signal/\(i)"),
+                                 episodeID: EpisodeLog.uuid(seed: seed, "\(run.name)/episode/\(s.episode)"),
+                                 signalType: s.kind.name, value: s.value, latency: s.latency.isFinite ? Int(s.latency.rounded()) : 0,
+                                 confidence: s.confidence))
+        }
+        return (episodes, signals)
     }
 
     static func json(_ d: [String: Double]) -> String {

@@ -62,7 +62,7 @@ extension Store {
     /// Every registered model, newest first.
     public func models(limit: Int = 100) throws -> [ModelEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT c.*, r.registered_at FROM model_checkpoints c JOIN runs r ON r.run_id = c.run_id ORDER BY r.registered_at DESC, c.rowid DESC LIMIT ?",
+            try Row.fetchAll(db, sql: "SELECT c.* FROM model_checkpoints c JOIN runs r ON r.run_id = c.run_id ORDER BY r.run_key DESC, c.rowid DESC LIMIT ?",
                              arguments: [limit]).map { try entry($0, db) }
         }
     }

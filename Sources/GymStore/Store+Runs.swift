@@ -132,10 +132,11 @@ extension Store {
             }
             try db.execute(sql: """
                 INSERT INTO runs (run_id, kind, scenario, scenario_file, scenario_text, seed, started_at, wall_time_seconds,
-                                  project_version, report_dir, gate_passed, registered_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  project_version, report_dir, gate_passed, logged_decisions, registered_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [r.runID, r.kind, r.scenario, r.scenarioFile, r.scenarioText, String(r.seed), r.startedAt,
-                                 r.wallTimeSeconds, r.projectVersion, r.reportDir, r.gatePassed, Store.now()])
+                                 r.wallTimeSeconds, r.projectVersion, r.reportDir, r.gatePassed, r.episodes.count, Store.now()])
+            let key = db.lastInsertedRowID
             // Content-addressed: the same model registered again keeps its first row.
             let ck = try db.makeStatement(sql: """
                 INSERT OR IGNORE INTO model_checkpoints (checkpoint_id, model_type, weights_url, performance_metrics, training_date,
@@ -159,10 +160,12 @@ extension Store {
             for c in r.comparisons {
                 try co.execute(arguments: [r.runID, c.metric, c.a, c.b, c.value, finite(c.ciLow), finite(c.ciHigh), c.users])
             }
-            let ep = try db.makeStatement(sql: "INSERT INTO training_episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let ep = try BulkInsert(db, sql: "INSERT INTO training_episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             for e in r.episodes {
-                try ep.execute(arguments: [r.runID, e.episodeID, e.userID, e.contextSnapshot, e.actionTaken, e.outcome, e.rewardScore,
-                                           e.timestamp, e.modelVersion, finite(e.propensity), e.journeyStep])
+                ep.integer(1, Int(key)); ep.text(2, e.episodeID); ep.text(3, e.userID); ep.text(4, e.contextSnapshot); ep.text(5, e.actionTaken)
+                ep.text(6, e.outcome); ep.real(7, e.rewardScore); ep.text(8, e.timestamp); ep.text(9, e.modelVersion); ep.real(10, e.propensity)
+                ep.integer(11, e.journeyStep)
+                try ep.step()
             }
             // Fault injection for the crash tests only: hold the open transaction so that a test can
             // kill the process mid-write, or read the store while it is being written.
@@ -170,13 +173,15 @@ extension Store {
                 FileHandle.standardError.write(Data("store: test pause inside the registration of \(r.runID)\n".utf8))
                 Thread.sleep(forTimeInterval: pause)
             }
-            let sg = try db.makeStatement(sql: "INSERT INTO reward_signals VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let sg = try BulkInsert(db, sql: "INSERT INTO reward_signals VALUES (?, ?, ?, ?, ?, ?, ?)")
             for s in r.signals {
-                try sg.execute(arguments: [r.runID, s.signalID, s.episodeID, s.signalType, s.value, s.latency, s.confidence])
+                sg.integer(1, Int(key)); sg.text(2, s.signalID); sg.text(3, s.episodeID); sg.text(4, s.signalType); sg.real(5, s.value)
+                sg.integer(6, s.latency); sg.real(7, s.confidence)
+                try sg.step()
             }
             let pr = try db.makeStatement(sql: "INSERT OR IGNORE INTO synthetic_profiles VALUES (?, ?, ?, ?, ?, ?)")
             for p in r.profiles {
-                try pr.execute(arguments: [r.runID, p.profileID, p.personaVector, p.traits, p.interactionHistory, p.source])
+                try pr.execute(arguments: [key, p.profileID, p.personaVector, p.traits, p.interactionHistory, p.source])
             }
             if let s = r.sweep {
                 try db.execute(sql: "INSERT OR REPLACE INTO sweep_cells VALUES (?, ?, ?, ?, ?)",
@@ -201,9 +206,8 @@ extension Store {
     public func runs(scenario: String? = nil, limit: Int = 50) throws -> [RunSummary] {
         try read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT r.*, (SELECT COUNT(*) FROM run_agents a WHERE a.run_id = r.run_id) AS n_agents,
-                       (SELECT COUNT(*) FROM training_episodes e WHERE e.run_id = r.run_id) AS n_episodes
-                FROM runs r WHERE (? IS NULL OR r.scenario = ?) ORDER BY r.registered_at DESC, r.run_id DESC LIMIT ?
+                SELECT r.*, (SELECT COUNT(*) FROM run_agents a WHERE a.run_id = r.run_id) AS n_agents
+                FROM runs r WHERE (? IS NULL OR r.scenario = ?) ORDER BY r.run_key DESC LIMIT ?
                 """, arguments: [scenario, scenario, limit])
             return rows.map(Store.summary)
         }
@@ -212,7 +216,7 @@ extension Store {
     static func summary(_ row: Row) -> RunSummary {
         RunSummary(runID: row["run_id"], kind: row["kind"], scenario: row["scenario"], seed: row["seed"], startedAt: row["started_at"],
                    wallTimeSeconds: row["wall_time_seconds"], gatePassed: row["gate_passed"], agents: row["n_agents"],
-                   episodes: row["n_episodes"], reportDir: row["report_dir"])
+                   episodes: row["logged_decisions"], reportDir: row["report_dir"])
     }
 
     /// Resolves a run reference: an exact run id, a unique prefix, or its report directory.
@@ -235,8 +239,7 @@ extension Store {
         let id = try resolveRun(ref)
         return try read { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT r.*, (SELECT COUNT(*) FROM run_agents a WHERE a.run_id = r.run_id) AS n_agents,
-                       (SELECT COUNT(*) FROM training_episodes e WHERE e.run_id = r.run_id) AS n_episodes
+                SELECT r.*, (SELECT COUNT(*) FROM run_agents a WHERE a.run_id = r.run_id) AS n_agents
                 FROM runs r WHERE run_id = ?
                 """, arguments: [id]) else { throw StoreError.notFound(path: path, what: "no run '\(id)'") }
             let agents = try Row.fetchAll(db, sql: "SELECT * FROM run_agents WHERE run_id = ? ORDER BY rowid", arguments: [id]).map {
@@ -261,7 +264,8 @@ extension Store {
     public func episodes(user: String, limit: Int = 1000) throws -> [(runID: String, episode: RunImport.Episode)] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM training_episodes WHERE user_id = ? ORDER BY timestamp, run_id, episode_id LIMIT ?
+                SELECT r.run_id, e.* FROM training_episodes e JOIN runs r ON r.run_key = e.run_key
+                WHERE e.user_id = ? ORDER BY e.timestamp, r.run_key, e.episode_id LIMIT ?
                 """, arguments: [user, limit]).map { r in
                 (r["run_id"], RunImport.Episode(episodeID: r["episode_id"], userID: r["user_id"], contextSnapshot: r["context_snapshot"],
                                                 actionTaken: r["action_taken"], outcome: r["outcome"], rewardScore: r["reward_score"],
@@ -277,7 +281,7 @@ extension Store {
         return try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT m.* FROM metrics m JOIN runs r ON r.run_id = m.run_id WHERE m.model_id = ?
-                ORDER BY r.registered_at, m.run_id, m.rowid
+                ORDER BY r.run_key, m.rowid
                 """, arguments: [id]).map { ($0["run_id"], Store.metric($0)) }
         }
     }

@@ -70,6 +70,9 @@ public final class Store: @unchecked Sendable {
         // A second process registering a run waits for the first instead of failing.
         config.busyMode = .timeout(30)
         config.foreignKeysEnabled = true
+        // A registration inserts hundreds of thousands of index entries in one transaction: a
+        // 64 MiB page cache keeps the indexes' pages in memory instead of re-reading them.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -65536; PRAGMA synchronous = NORMAL") }
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try pool.read { db in
@@ -118,7 +121,8 @@ public final class Store: @unchecked Sendable {
     static func createVersion1(_ db: Database) throws {
         try db.execute(sql: """
         CREATE TABLE runs (
-            run_id TEXT PRIMARY KEY NOT NULL,
+            run_key INTEGER PRIMARY KEY AUTOINCREMENT,  -- the logs' tables refer to a run by this short key
+            run_id TEXT NOT NULL UNIQUE,
             kind TEXT NOT NULL,                 -- run | evaluate | sweep-cell
             scenario TEXT NOT NULL,
             scenario_file TEXT NOT NULL,
@@ -129,6 +133,7 @@ public final class Store: @unchecked Sendable {
             project_version TEXT NOT NULL,
             report_dir TEXT NOT NULL,
             gate_passed INTEGER,
+            logged_decisions INTEGER NOT NULL,
             registered_at TEXT NOT NULL
         );
         CREATE INDEX runs_by_scenario ON runs(scenario, started_at);
@@ -176,7 +181,7 @@ public final class Store: @unchecked Sendable {
             PRIMARY KEY (run_id, metric, a, b)
         );
         CREATE TABLE training_episodes (
-            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            run_key INTEGER NOT NULL REFERENCES runs(run_key),
             episode_id TEXT NOT NULL,
             user_id TEXT NOT NULL,
             context_snapshot TEXT NOT NULL,    -- JSON
@@ -186,31 +191,30 @@ public final class Store: @unchecked Sendable {
             timestamp TEXT NOT NULL,
             model_version TEXT NOT NULL,       -- the acting model's checkpoint id
             propensity REAL,
-            journey_step INTEGER,
-            PRIMARY KEY (run_id, episode_id)
-        ) WITHOUT ROWID;
+            journey_step INTEGER
+        );
+        CREATE UNIQUE INDEX episodes_by_id ON training_episodes(run_key, episode_id);
         CREATE INDEX episodes_by_user ON training_episodes(user_id, timestamp);
-        CREATE INDEX episodes_by_model ON training_episodes(model_version);
+        -- signal_id is unique within a run by construction (the run's seed and the signal's index).
         CREATE TABLE reward_signals (
-            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            run_key INTEGER NOT NULL REFERENCES runs(run_key),
             signal_id TEXT NOT NULL,
             episode_id TEXT NOT NULL,
             signal_type TEXT NOT NULL,
             value REAL NOT NULL,
             latency INTEGER NOT NULL,
-            confidence REAL NOT NULL,
-            PRIMARY KEY (run_id, signal_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX signals_by_episode ON reward_signals(run_id, episode_id);
+            confidence REAL NOT NULL
+        );
+        CREATE INDEX signals_by_episode ON reward_signals(run_key, episode_id);
         CREATE TABLE synthetic_profiles (
-            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            run_key INTEGER NOT NULL REFERENCES runs(run_key),
             profile_id TEXT NOT NULL,
             persona_vector TEXT NOT NULL,      -- JSON array of numbers
             traits TEXT NOT NULL,              -- JSON object
             interaction_history TEXT NOT NULL, -- JSON object
-            source TEXT NOT NULL,              -- generated | augmented | real
-            PRIMARY KEY (run_id, profile_id)
-        ) WITHOUT ROWID;
+            source TEXT NOT NULL               -- generated | augmented | real
+        );
+        CREATE UNIQUE INDEX profiles_by_id ON synthetic_profiles(run_key, profile_id);
         CREATE TABLE model_aliases (
             name TEXT PRIMARY KEY NOT NULL,
             checkpoint_id TEXT NOT NULL REFERENCES model_checkpoints(checkpoint_id),

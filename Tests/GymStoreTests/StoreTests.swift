@@ -74,7 +74,7 @@ final class StoreTests: XCTestCase {
     func testRegistrationIsAllOrNothing() throws {
         let s = try Store(path: dir.appendingPathComponent("b.sqlite").path)
         var bad = sampleRun("r1")
-        bad.signals.append(bad.signals[0])   // a duplicate primary key, after everything else is inserted
+        bad.episodes.append(bad.episodes[0])   // a duplicate key, after the run, its models and metrics are inserted
         XCTAssertThrowsError(try s.register(bad))
         for t in ["runs", "run_agents", "metrics", "training_episodes", "reward_signals", "model_checkpoints"] {
             XCTAssertEqual(try s.count(t), 0, t)
