@@ -75,7 +75,11 @@ public struct RunReport: Sendable {
     /// (agent `population` in gate rules).
     public var populationSource = ""
     public var population: [MetricValue] = []
-    /// The files every run report holds (logs and checkpoints come on top).
+    /// The simulated population against real data, per column (when the scenario names real data).
+    public var populationColumns: [PopulationColumn] = []
+    public var populationRows: (real: Int, simulated: Int) = (0, 0)
+    /// The files every run report holds (population.svg comes on top when the population is
+    /// compared with real data) (logs and checkpoints come on top).
     public static let standardFiles = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg",
                                        "survival.csv", "survival.svg", "run.json"]
     public init(scenario: String, scenarioFile: String, description: String, seed: UInt64, generator: String,
@@ -276,10 +280,16 @@ public enum Render {
             md += "## Simulated population\n\n"
             md += "The users came from \(r.populationSource). Gate rules name these with `agent: population`.\n\n"
             md += "| metric | value | note |\n|---|---|---|\n"
-            for m in r.population {
+            for m in r.population where !m.name.hasPrefix("synthetic.kl.") {
                 md += "| `\(m.name)` | \(m.value.isFinite ? String(format: "%.6g", m.value) : "—") | \(m.note ?? "") |\n"
             }
             md += "\n"
+            if !r.populationColumns.isEmpty {
+                md += "The \(r.populationRows.simulated) simulated users of the evaluation world (each one's draw from the persona model, in its columns) against \(r.populationRows.real) rows of real data, column by column: KL divergence of the real distribution from the simulated one (20 bins for numeric columns, smoothed; `synthetic.kl.<column>` in gate rules).\n\n"
+                md += "| column | kind | KL |\n|---|---|---|\n"
+                for c in r.populationColumns { md += "| `\(c.name)` | \(c.kind) | \(String(format: "%.4f", c.kl)) |\n" }
+                md += "\n![Each column's distribution, real against simulated](population.svg)\n\n"
+            }
         }
         md += "## Mean reward by agent\n\n"
         let level = percent(r.confidence)
@@ -359,5 +369,18 @@ public enum Render {
             md += "| `\(c.metric)` | \(c.a) - \(c.b) | \(f(c.value)) | [\(f(c.ciLow)), \(f(c.ciHigh))] | \(c.users) | \(c.significant ? "yes" : "no") |\n"
         }
         return md
+    }
+}
+
+/// One column of the population comparison: its bins (or levels) and the row counts of each.
+public struct PopulationColumn: Sendable {
+    public var name: String
+    public var kind: String
+    public var kl: Double
+    public var bins: [String]
+    public var real: [Double]
+    public var simulated: [Double]
+    public init(name: String, kind: String, kl: Double, bins: [String], real: [Double], simulated: [Double]) {
+        self.name = name; self.kind = kind; self.kl = kl; self.bins = bins; self.real = real; self.simulated = simulated
     }
 }

@@ -78,3 +78,18 @@ extension SVGChart {
         return s.count <= maxChars ? s : String(s.prefix(max(1, maxChars - 1))) + "…"
     }
 }
+
+extension SVGChart {
+    /// The run report's population chart: one panel per column, the share of real rows and of
+    /// simulated users in each bin (or level).
+    public static func population(_ r: RunReport) -> String {
+        let charts = r.populationColumns.map { c -> String in
+            let rt = max(1, c.real.reduce(0, +)), st = max(1, c.simulated.reduce(0, +))
+            let none = [Double](repeating: .nan, count: c.bins.count)
+            return groupedBars(title: "\(c.name) (\(c.kind)): KL \(String(format: "%.4f", c.kl))", xLabel: c.kind == "numeric" ? "bin" : "level",
+                               yLabel: "share of rows", categories: c.bins, seriesLabels: ["real data", "simulated users"],
+                               values: [c.real.map { $0 / rt }, c.simulated.map { $0 / st }], low: [none, none], high: [none, none], height: 300)
+        }
+        return panels(title: "Simulated population against real data: \(r.scenario)", charts)
+    }
+}

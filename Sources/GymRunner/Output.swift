@@ -130,6 +130,7 @@ extension AtomicDirectory {
         try write("parity.svg", SVGChart.parityBars(report))
         try write("survival.csv", Render.survivalCSV(report))
         try write("survival.svg", SVGChart.survival(report))
+        if !report.populationColumns.isEmpty { try write("population.svg", SVGChart.population(report)) }
         try write("run.json", Render.runJSON(report))
         try write("report.md", Render.markdown(report))
         try commit()

@@ -76,7 +76,7 @@ public enum RunJob {
             let (id, payload) = try store.checkpointPayload(from)
             let type = try store.model(id).modelType
             guard sc.agents.contains(where: { $0.name == type }) else {
-                throw StoreError.invalid(path: request.scenarioPath, detail: "--from \(from) is a \(type) model, but the scenario has no \(type) agent to continue it (it has \(sc.agents.map(\.name).joined(separator: ", ")))")
+                throw StoreError.invalid(path: request.scenarioPath, detail: "--from \(from) is \(type.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(type) model, but the scenario has no \(type) agent to continue it (it has \(sc.agents.map(\.name).joined(separator: ", ")))")
             }
             provenance.resume = (id, type, payload)
         }
@@ -91,6 +91,7 @@ public enum RunJob {
                                     provenance: provenance)
         }
         var files = RunReport.standardFiles
+        if sc.sim.population.fromModel?.realPath != nil { files.append("population.svg") }
         for r in result.runs where r.checkpoint != nil { files.append("checkpoints/\(r.name).json") }
         if writeLogs { for r in result.runs { files += ["logs/\(r.name)/training_episodes.jsonl", "logs/\(r.name)/reward_signals.jsonl"] } }
         // Logs first, so that the wall time in the report covers everything but the report itself.
@@ -157,6 +158,7 @@ public enum RunJob {
         evalScenario.gate = gate
         let layout = JourneyWorld(config: sc.sim).actionLayout
         var files = RunReport.standardFiles
+        if sc.sim.population.fromModel?.realPath != nil { files.append("population.svg") }
         if writeLogs {
             files += ["logs/\(run.name)/training_episodes.jsonl", "logs/\(run.name)/reward_signals.jsonl"]
             try dir.writeLogs(run, seed: rootSeed, actionLabel: { layout.label(of: $0) })

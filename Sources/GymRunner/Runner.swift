@@ -391,7 +391,7 @@ public enum Runner {
     /// The report model of a finished run.
     public static func report(scenario: Scenario, scenarioFile: String, seed: UInt64, runs: [AgentRun], target: Double?,
                               wallTime: Double, runID: String, files: [String]) -> RunReport {
-        let population = PopulationMetrics.measure(scenario, runs: runs)
+        let population = PopulationMetrics.measure(scenario, runs: runs, seed: seed)
         let sets = runs.map { AgentMetricSet(agent: $0.name, metrics: $0.metrics) } + [AgentMetricSet(agent: "population", metrics: population.metrics)]
         let verdict = Gate.evaluate(scenario.gate, on: sets)
         let agents = runs.map { r in
@@ -429,6 +429,10 @@ public enum Runner {
         report.confidence = scenario.evaluation.eval.confidence
         report.populationSource = population.source
         report.population = population.metrics
+        if let f = population.fidelity {
+            report.populationColumns = f.columns.map { PopulationColumn(name: $0.name, kind: $0.kind, kl: $0.kl, bins: $0.bins, real: $0.real, simulated: $0.synthetic) }
+            report.populationRows = (f.realRows, f.simulatedRows)
+        }
         for r in runs {
             let names = r.evaluation.groupNames
             var n = [Int](repeating: 0, count: max(names.count, (r.evaluation.episodes.map(\.group).max() ?? -1) + 1)), s = n

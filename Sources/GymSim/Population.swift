@@ -34,11 +34,16 @@ public final class Population: Sendable {
     public let pool: [Int32]
     public let poolSimilarity: [Float]
     public let poolComplementarity: [Float]
+    /// With a persona source: each user's latent draw z (size x latent dimension, row-major), the
+    /// user in the source's own terms (for a persona model: its columns, scaled and one-hot).
+    public let latent: [Double]
+    public let latentDimension: Int
 
     init(size: Int, topics: Int, group: [Int32], traits: [Double], traitEstimates: [Double], interests: [Double],
          block: [Int32], persona: [Float], personaDimension: Int, activity: [Double], chronotype: [Double],
          initialTrust: [Double], edgeStart: [Int], edges: [Int32], poolSize: Int, pool: [Int32],
-         poolSimilarity: [Float], poolComplementarity: [Float]) {
+         poolSimilarity: [Float], poolComplementarity: [Float], latent: [Double] = [], latentDimension: Int = 0) {
+        self.latent = latent; self.latentDimension = latentDimension
         self.size = size; self.topics = topics; self.group = group; self.traits = traits
         self.traitEstimates = traitEstimates; self.interests = interests; self.block = block; self.persona = persona
         self.personaDimension = personaDimension; self.activity = activity; self.chronotype = chronotype
@@ -89,9 +94,14 @@ public final class Population: Sendable {
             A = (0..<(5 * L)).map { _ in ps.standardNormal() * scale }
             B = (0..<(T * L)).map { _ in ps.standardNormal() * scale }
         }
+        var latentRows = [Double]()
+        latentRows.reserveCapacity(n * L)
         for u in 0..<n {
             var level: Int?
-            if let source { level = latent.withUnsafeMutableBufferPointer { source.draw(s, into: $0.baseAddress!) } }
+            if let source {
+                level = latent.withUnsafeMutableBufferPointer { source.draw(s, into: $0.baseAddress!) }
+                latentRows.append(contentsOf: latent.prefix(L))
+            }
             let g = level.map { $0 % G } ?? groupTable.sample(s)
             group[u] = Int32(g)
             let gc = cfg.groups[g]
@@ -211,7 +221,7 @@ public final class Population: Sendable {
                           interests: interests, block: block, persona: persona, personaDimension: D,
                           activity: activity, chronotype: chrono, initialTrust: trust,
                           edgeStart: edgeStart, edges: edges, poolSize: P, pool: pool,
-                          poolSimilarity: psim, poolComplementarity: pcomp)
+                          poolSimilarity: psim, poolComplementarity: pcomp, latent: latentRows, latentDimension: L)
     }
 }
 

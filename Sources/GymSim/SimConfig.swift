@@ -88,10 +88,13 @@ public struct PersonaSourceRef: Sendable, Equatable {
     /// Levels of the group column (checked against the number of groups).
     public let groupLevels: Int?
     public var source: (any LatentPersonaSource)?
+    /// Real data in the model's schema to compare the simulated population with (`real:`), resolved
+    /// against the scenario's folder; nil: none named.
+    public var realPath: String?
     public init(id: String, path: String, groupColumn: String?, groupLevels: Int?, source: (any LatentPersonaSource)? = nil) {
         self.id = id; self.path = path; self.groupColumn = groupColumn; self.groupLevels = groupLevels; self.source = source
     }
-    public static func == (a: PersonaSourceRef, b: PersonaSourceRef) -> Bool { a.id == b.id }
+    public static func == (a: PersonaSourceRef, b: PersonaSourceRef) -> Bool { a.id == b.id && a.realPath == b.realPath }
 }
 
 public struct EmotionConfig: Sendable, Equatable {

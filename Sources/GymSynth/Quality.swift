@@ -49,6 +49,24 @@ public struct EncodedRows: Sendable {
         }
     }
 
+    /// Rows from latent draws z = [scaled numeric values, one-hot categories] (`PersonaSampler`'s
+    /// latent layout, which the simulator keeps for each user of a population from a model).
+    public static func fromLatent(_ z: [Double], count: Int, model m: PersonaModel) -> EncodedRows {
+        let d = m.numeric.count, c = m.categorical.count, L = m.latentDimension
+        var numeric = [Double](repeating: 0, count: count * d), codes = [Int](repeating: -1, count: count * c)
+        for i in 0..<count where (i + 1) * L <= z.count {
+            for j in 0..<d { numeric[i * d + j] = z[i * L + j] }
+            var off = d
+            for (q, col) in m.categorical.enumerated() {
+                var best = -1, bestValue = 0.0
+                for t in 0..<col.levels.count where z[i * L + off + t] > bestValue { best = t; bestValue = z[i * L + off + t] }
+                codes[i * c + q] = best
+                off += col.levels.count
+            }
+        }
+        return EncodedRows(count: count, d: d, c: c, numeric: numeric, codes: codes)
+    }
+
     init(count: Int, d: Int, c: Int, numeric: [Double], codes: [Int]) {
         self.count = count; self.d = d; self.c = c; self.numeric = numeric; self.codes = codes
     }

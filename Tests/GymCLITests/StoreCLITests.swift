@@ -22,14 +22,14 @@ final class StoreCLITests: CLITestCase {
         return path
     }
 
-    /// `models list` as (type -> id).
+    /// `models list` as (type -> id of the newest model of that type).
     func models() throws -> [String: String] {
         let r = try run(["models", "list"])
         XCTAssertEqual(r.code, 0, r.stderr)
         var out: [String: String] = [:]
         for line in r.stdout.split(separator: "\n").dropFirst() {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if f.count >= 2 { out[f[1]] = f[0] }
+            if f.count >= 2, out[f[1]] == nil { out[f[1]] = f[0] }   // newest first
         }
         return out
     }
@@ -76,6 +76,73 @@ final class StoreCLITests: CLITestCase {
         let again = try run(["gate", tmp.appendingPathComponent("r2").path, "--watch", "--quiet"])
         XCTAssertEqual(again.code, 0, again.stdout + again.stderr)
         XCTAssertEqual(try run(["runs", "show", tmp.appendingPathComponent("r2").path]).stdout.components(separatedBy: " watch ").count, 3)
+    }
+
+    /// `run --from`: the scenario's agent of the model's kind continues training from the
+    /// registered checkpoint; its new checkpoint names its parent and counts every decision.
+    func testRunFromARegisteredModelContinuesTraining() throws {
+        let s = try scenario("cont")
+        XCTAssertEqual(try run(["run", s, "--out", tmp.appendingPathComponent("a").path, "--quiet"]).code, 0)
+        let parent = try XCTUnwrap(try models()["epsilon_greedy"])
+        XCTAssertEqual(try run(["models", "alias", "champion", parent]).code, 0)
+        let r = try run(["run", s, "--from", "champion", "--seed", "12", "--out", tmp.appendingPathComponent("b").path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let child = try XCTUnwrap(try models()["epsilon_greedy"])
+        XCTAssertNotEqual(child, parent)
+        let show = try run(["models", "show", child]).stdout
+        XCTAssertTrue(show.contains("continued from \(parent)"), show)
+        XCTAssertTrue(show.contains("\"training_decisions\":6000"), "3,000 decisions before and 3,000 in this run: \(show)")
+        let report = try String(contentsOf: tmp.appendingPathComponent("b/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("continued training from checkpoint \(parent)"), report)
+        // A model whose kind the scenario lacks is refused before any work.
+        let only = try scenario("only_random", agents: "[random]")
+        let bad = try run(["run", only, "--from", parent, "--out", tmp.appendingPathComponent("c").path, "--quiet"])
+        XCTAssertEqual(bad.code, 65, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("is an epsilon_greedy model, but the scenario has no epsilon_greedy agent"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("c").path))
+        XCTAssertEqual(try run(["run", s, "--from", "champion", "--no-store"]).code, 64)
+    }
+
+    /// A population from a DP persona model, compared with real data: the run report's section
+    /// (per-column KL with a chart, diversity, epsilon and delta with the model's fingerprint), the
+    /// gate's `population` metrics, and the lineage of every checkpoint.
+    func testPopulationFidelityAndPrivacyInTheRunReport() throws {
+        let obd = try obdSample()
+        let model = repositoryRoot().appendingPathComponent("examples/obd/model.json").path
+        let real = obd.appendingPathComponent("random/all/all.csv").path
+        let s = try scenario("fid", extra: "", agents: "[random]")
+        var text = try String(contentsOfFile: s, encoding: .utf8)
+        text = text.replacingOccurrences(of: "population: {size: 150, candidate_pool: 8, persona_dimension: 16}",
+                                         with: "population: {size: 400, candidate_pool: 8, persona_dimension: 16, from_model: {model: \(model), group_column: user_feature_0, real: \(real)}}")
+        try text.write(toFile: s, atomically: true, encoding: .utf8)
+        let r = try run(["run", s, "--out", tmp.appendingPathComponent("f").path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let md = try String(contentsOf: tmp.appendingPathComponent("f/report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("## Simulated population"), md)
+        XCTAssertTrue(md.contains("ε = 1.0, δ = 1e-05 spent on 10000 real users"), md)
+        for c in ["user_feature_0", "user_feature_1", "user_feature_2", "user_feature_3"] { XCTAssertTrue(md.contains("| `\(c)` | categorical |"), c) }
+        let svg = try String(contentsOf: tmp.appendingPathComponent("f/population.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.contains("user_feature_3 (categorical): KL "), String(svg.prefix(400)))
+        // The gate reads them: the simulated users are close to the real rows (a DP model with 2
+        // components of 4 categorical columns), and the model spent exactly the release budget.
+        let rules = tmp.appendingPathComponent("pop.yaml")
+        try """
+        gate:
+          - {metric: synthetic.kl_max, agent: population, max: 0.2}
+          - {metric: synthetic.kl.user_feature_3, agent: population, max: 0.2}
+          - {metric: synthetic.diversity_ratio, agent: population, min: 0.8, max: 1.25}
+          - {metric: privacy.epsilon, agent: population, max: 1.0}
+          - {metric: privacy.delta, agent: population, max: 1.0e-5}
+          - {metric: privacy.epsilon, agent: population, max: 0.5}
+        """.write(to: rules, atomically: true, encoding: .utf8)
+        let g = try run(["gate", tmp.appendingPathComponent("f").path, "--rules", rules.path])
+        XCTAssertEqual(g.code, 1, g.stdout + g.stderr)
+        XCTAssertTrue(g.stdout.contains("gate: FAILED (5/6 rules passed)"), g.stdout)
+        XCTAssertTrue(g.stdout.contains("FAIL: population privacy.epsilon value = 1 > max 0.5"), g.stdout)
+        // The checkpoint's lineage names the persona model and its privacy.
+        let show = try run(["models", "show", try XCTUnwrap(try models()["random"])]).stdout
+        XCTAssertTrue(show.contains("\"persona_model\":{\"delta\":1.0000000000000001e-05,\"epsilon\":1") || show.contains("\"epsilon\":1"), show)
+        XCTAssertTrue(show.contains("fnv1a"), show)
     }
 
     /// kill -9 in the middle of a registration leaves no row of that run; readers see the last
