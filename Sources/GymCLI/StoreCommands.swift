@@ -49,7 +49,7 @@ struct RunsShow: ParsableCommand {
         let d = try s.run(runRef)
         print("run \(d.summary.runID) (\(d.summary.kind)): scenario \(d.summary.scenario) from \(d.scenarioFile), seed \(d.summary.seed)")
         print("started \(d.summary.startedAt), \(String(format: "%.1f", d.summary.wallTimeSeconds)) s; report in \(d.summary.reportDir)")
-        print("\(d.summary.episodes) logged decisions")
+        print("\(d.summary.episodes) logged decisions, \(d.profiles) synthetic profiles (the evaluation world's users)")
         print("agents:")
         for a in d.agents {
             print("  \(a.name)\(a.isUpperBound ? " (upper bound)" : "")\tmodel \(a.checkpointID ?? "-")\ttraining \(a.trainingDecisions)\tevaluation \(a.evaluationDecisions)")

@@ -105,9 +105,10 @@ public enum RunJob {
         try dir.writeReportAndCommit(report)
         if let store {
             let layout = JourneyWorld(config: sc.sim).actionLayout
-            let rows = StoreRegistration.rows(report: report, runs: result.runs, kind: "run", scenarioText: scenarioText, seed: rootSeed,
+            var rows = StoreRegistration.rows(report: report, runs: result.runs, kind: "run", scenarioText: scenarioText, seed: rootSeed,
                                               startedAt: request.started, reportDir: dir.destination.path, withLogs: writeLogs,
                                               actionLabel: { layout.label(of: $0) })
+            rows.profiles = StoreRegistration.profiles(sc, seed: rootSeed)
             try StoreRegistration.register(rows, storePath: store.path, progress: progress)
         }
         return RunOutcome(destination: dir.destination, seed: rootSeed, report: report)

@@ -4,6 +4,8 @@ import GymEval
 import GymReports
 import GymScenario
 import GymStore
+import GymRandom
+import GymSim
 
 extension AgentRun {
     /// What the episode logs record as `model_version`: the checkpoint's content-addressed id.
@@ -75,6 +77,37 @@ public enum StoreRegistration {
         return (episodes, signals)
     }
 
+    /// The blueprint's `synthetic_profiles` for a run: the evaluation world's simulated users
+    /// (profile_id is the user_id of the logs), persona vectors as float32 little-endian bytes,
+    /// traits, and the parameters of their simulated behaviour.
+    public static func profiles(_ scenario: Scenario, seed: UInt64) -> [RunImport.Profile] {
+        let generator = (try? GeneratorKind.named(scenario.generator)) ?? .mt19937
+        let p = Population.generate(scenario.sim.population, seed: SeedTree(root: seed).child("sim.eval").child("population"), generator: generator)
+        let groups = scenario.sim.population.groups.map(\.name)
+        let source = scenario.sim.population.fromModel == nil ? "generated" : "generated (persona model of real data)"
+        var out: [RunImport.Profile] = []
+        out.reserveCapacity(p.size)
+        for u in 0..<p.size {
+            var vector = [UInt8]()
+            vector.reserveCapacity(p.personaDimension * 4)
+            for k in 0..<p.personaDimension {
+                let bits = p.persona[u * p.personaDimension + k].bitPattern
+                for b in 0..<4 { vector.append(UInt8(truncatingIfNeeded: bits >> (8 * b))) }
+            }
+            var traits: [String: Any] = [:]
+            for (k, name) in traitNames.enumerated() { traits[name] = p.traits[u * 5 + k] }
+            traits["group"] = Int(p.group[u]) < groups.count ? groups[Int(p.group[u])] : String(p.group[u])
+            traits["dominant_topic"] = Int(p.block[u])
+            let history: [String: Any] = ["activity_per_day": p.activity[u], "chronotype_hour": p.chronotype[u], "initial_trust": p.initialTrust[u]]
+            func text(_ o: [String: Any]) -> String {
+                (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            }
+            out.append(.init(profileID: EpisodeLog.uuid(seed: seed, "user/\(u)"), personaVector: Data(vector), traits: text(traits),
+                             interactionHistory: text(history), source: source))
+        }
+        return out
+    }
+
     static func json(_ d: [String: Double]) -> String {
         let finite = d.filter { $0.value.isFinite }
         guard let data = try? JSONSerialization.data(withJSONObject: finite, options: [.sortedKeys]) else { return "{}" }
@@ -86,8 +119,8 @@ public enum StoreRegistration {
         let start = Date()
         let store = try Store(path: storePath)
         try store.register(rows)
-        progress?.note(String(format: "store: registered run %@ in %@ (%d decisions, %d signals, %d models) in %.2f s",
-                              rows.runID, storePath, rows.episodes.count, rows.signals.count, rows.checkpoints.count,
+        progress?.note(String(format: "store: registered run %@ in %@ (%d decisions, %d signals, %d models, %d profiles) in %.2f s",
+                              rows.runID, storePath, rows.episodes.count, rows.signals.count, rows.checkpoints.count, rows.profiles.count,
                               Date().timeIntervalSince(start)))
     }
 }

@@ -60,8 +60,8 @@ public struct RunImport: Sendable {
         }
     }
     public struct Profile: Sendable {
-        public var profileID: String, personaVector: String, traits: String, interactionHistory: String, source: String
-        public init(profileID: String, personaVector: String, traits: String, interactionHistory: String, source: String) {
+        public var profileID: String, personaVector: Data, traits: String, interactionHistory: String, source: String
+        public init(profileID: String, personaVector: Data, traits: String, interactionHistory: String, source: String) {
             self.profileID = profileID; self.personaVector = personaVector; self.traits = traits
             self.interactionHistory = interactionHistory; self.source = source
         }
@@ -109,6 +109,8 @@ public struct RunDetail: Sendable {
     public var agents: [RunImport.Agent]
     public var metrics: [RunImport.Metric]
     public var verdicts: [(id: Int64, mode: String, rulesFile: String, passed: Bool, action: String?, at: String)]
+    /// synthetic_profiles rows of the run (its simulated users).
+    public var profiles = 0
 }
 
 extension Store {
@@ -251,8 +253,10 @@ extension Store {
                 (id: $0["verdict_id"] as Int64, mode: $0["mode"] as String, rulesFile: $0["rules_file"] as String,
                  passed: $0["passed"] as Bool, action: $0["action"] as String?, at: $0["at"] as String)
             }
-            return RunDetail(summary: Store.summary(row), scenarioFile: row["scenario_file"], scenarioText: row["scenario_text"],
-                             agents: agents, metrics: metrics, verdicts: verdicts)
+            var d = RunDetail(summary: Store.summary(row), scenarioFile: row["scenario_file"], scenarioText: row["scenario_text"],
+                              agents: agents, metrics: metrics, verdicts: verdicts)
+            d.profiles = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM synthetic_profiles WHERE run_key = ?", arguments: [row["run_key"] as Int64]) ?? 0
+            return d
         }
     }
 

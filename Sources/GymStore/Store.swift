@@ -209,9 +209,9 @@ public final class Store: @unchecked Sendable {
         CREATE TABLE synthetic_profiles (
             run_key INTEGER NOT NULL REFERENCES runs(run_key),
             profile_id TEXT NOT NULL,
-            persona_vector TEXT NOT NULL,      -- JSON array of numbers
-            traits TEXT NOT NULL,              -- JSON object
-            interaction_history TEXT NOT NULL, -- JSON object
+            persona_vector BLOB NOT NULL,      -- float32 little-endian, the persona dimension long
+            traits TEXT NOT NULL,              -- JSON object: the five traits, group, dominant topic
+            interaction_history TEXT NOT NULL, -- JSON object: the parameters of the simulated behaviour
             source TEXT NOT NULL               -- generated | augmented | real
         );
         CREATE UNIQUE INDEX profiles_by_id ON synthetic_profiles(run_key, profile_id);

@@ -42,6 +42,7 @@ final class StoreCLITests: CLITestCase {
         XCTAssertEqual(r1.code, 0, r1.stderr)
         let ids = try models()
         let random = try XCTUnwrap(ids["random"]), bandit = try XCTUnwrap(ids["epsilon_greedy"])
+        XCTAssertTrue(try run(["runs", "show", tmp.appendingPathComponent("r1").path]).stdout.contains(", 150 synthetic profiles"))
         // Content-addressed ids are the logs' model_version.
         let log = try String(contentsOf: tmp.appendingPathComponent("r1/logs/epsilon_greedy/training_episodes.jsonl"), encoding: .utf8)
         XCTAssertTrue(log.contains("\"model_version\":\"\(bandit)\""))
