@@ -263,6 +263,19 @@ final class StoreCLITests: CLITestCase {
         XCTAssertTrue(g.stdout.contains("pass: population privacy.epsilon value = 0 <= max 1"), g.stdout)
         XCTAssertTrue(g.stdout.contains("population privacy.k_min"), g.stdout)
         XCTAssertTrue(g.stdout.contains("gate: FAILED (") && g.stdout.contains("/25 rules passed)"), g.stdout)
+        // Off-policy bounds from an `ope` report: the uniform policy estimated from the random
+        // agent's logs (its own policy, so every weight is 1 and the ESS is the row count).
+        let opeDir = tmp.appendingPathComponent("ope")
+        let o = try run(["ope", "--logs", tmp.appendingPathComponent("r/logs/epsilon_greedy/training_episodes.jsonl").path, "--policy", "uniform",
+                         "--out", opeDir.path, "--resamples", "100"])
+        XCTAssertEqual(o.code, 0, o.stderr)
+        let opeRules = tmp.appendingPathComponent("ope.yaml")
+        try "gate:\n  - {metric: ope.dr, agent: ope.uniform, max: 0.5, on: ci_high}\n  - {metric: ope.ess, agent: ope.uniform, min: 1.0e+9}\n"
+            .write(to: opeRules, atomically: true, encoding: .utf8)
+        let og = try run(["gate", tmp.appendingPathComponent("r").path, "--rules", opeRules.path, "--ope", "uniform=\(opeDir.path)"])
+        XCTAssertEqual(og.code, 1, og.stdout + og.stderr)
+        XCTAssertTrue(og.stdout.contains("pass: ope.uniform ope.dr ci_high = "), og.stdout)
+        XCTAssertTrue(og.stdout.contains("FAIL: ope.uniform ope.ess value = "), "an ESS floor no log meets: \(og.stdout)")
         // The verdict is recorded with the run.
         let show = try run(["runs", "show", tmp.appendingPathComponent("r").path])
         XCTAssertTrue(show.stdout.contains(" check ") && show.stdout.contains("release.yaml: FAILED"), show.stdout)

@@ -78,19 +78,29 @@ final class SweepCLITests: CLITestCase {
             let d = tmp.appendingPathComponent("shard\(i)")
             shards.append(d)
             let r: Result
+            let shardStore = ["OPTIMA_GYM_STORE": tmp.appendingPathComponent("shards.sqlite").path]
             switch i {
-            case 2: r = try run(["sweep", sweep.path, "--out", d.path, "--quiet"], environment: ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "4"])
-            case 3: r = try run(["sweep", sweep.path, "--out", d.path, "--quiet"], environment: ["JOB_COMPLETION_INDEX": "3", "OPTIMA_SHARD_COUNT": "4"])
-            default: r = try run(["sweep", sweep.path, "--out", d.path, "--shard", "\(i)/4", "--quiet"])
+            case 2: r = try run(["sweep", sweep.path, "--out", d.path, "--quiet"], environment: shardStore.merging(["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "4"]) { a, _ in a })
+            case 3: r = try run(["sweep", sweep.path, "--out", d.path, "--quiet"], environment: shardStore.merging(["JOB_COMPLETION_INDEX": "3", "OPTIMA_SHARD_COUNT": "4"]) { a, _ in a })
+            default: r = try run(["sweep", sweep.path, "--out", d.path, "--shard", "\(i)/4", "--quiet"], environment: shardStore)
             }
             XCTAssertEqual(r.code, 0, r.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: d.appendingPathComponent("report.md").path), "a shard writes no report")
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: d.appendingPathComponent("cells").path).filter { $0.hasSuffix(".json") }.count, 2)
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("shards.sqlite").path), "a shard never writes the store")
         let merged = tmp.appendingPathComponent("merged")
-        let m = try run(["sweep", "merge"] + shards.map(\.path) + ["--out", merged.path])
+        let mergedStore = tmp.appendingPathComponent("merged.sqlite").path
+        let m = try run(["sweep", "merge"] + shards.map(\.path) + ["--out", merged.path, "--store", mergedStore])
         XCTAssertEqual(m.code, 0, m.stderr)
         XCTAssertEqual(a, try contents(merged), "4 shards merged = one process, byte for byte")
+        // The merge imported every cell; the one-process sweeps registered theirs once (the second
+        // found them registered).
+        for store in [mergedStore, tmp.appendingPathComponent("optima.sqlite").path] {
+            let cells = try run(["runs", "list", "--store", store]).stdout.split(separator: "\n").dropFirst()
+            XCTAssertEqual(cells.count, 8, "\(store): \(cells)")
+            XCTAssertTrue(cells.allSatisfy { $0.split(separator: "\t")[1] == "sweep-cell" })
+        }
         // A missing shard, a shard of another sweep, a corrupt cell: 65, named, nothing written.
         let bad = tmp.appendingPathComponent("bad")
         let miss = try run(["sweep", "merge"] + shards.prefix(3).map(\.path) + ["--out", bad.path])
