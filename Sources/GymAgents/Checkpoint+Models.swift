@@ -162,7 +162,9 @@ public enum Checkpoints {
 
     /// Reads any checkpoint (`path` names it in messages) for a world with this layout. Errors
     /// name the file and what is wrong.
-    public static func load(data: Data, path: String, layout: ObservationLayout, actions: ActionLayout, sampler: RandomStream) throws -> Loaded {
+    /// `shuffle`: the minibatch order of PPO's further training (`run --from`).
+    public static func load(data: Data, path: String, layout: ObservationLayout, actions: ActionLayout, sampler: RandomStream,
+                            shuffle: RandomStream? = nil, trainingDecisions: Int? = nil) throws -> Loaded {
         func fail(_ m: String) -> CheckpointError { CheckpointError(path: path, message: m) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail("not a valid checkpoint: the file is not complete JSON (truncated or corrupt, \(data.count) bytes)")
@@ -172,10 +174,15 @@ public enum Checkpoints {
         }
         let type = object["model_type"] as? String ?? "ppo"
         if type == "ppo" {
-            let agent = try PPOAgent.load(data: data, path: path, layout: layout, actions: actions, sampler: sampler)
-            let k = try? JSONDecoder().decode(PPOCheckpoint.self, from: data)
-            return Loaded(policy: agent, spec: .ppo(agent.config), id: k?.checkpointID ?? "", modelType: "ppo",
-                          trainingDecisions: k?.trainingDecisions ?? 0, lineage: k?.lineage)
+            let agent = try PPOAgent.load(data: data, path: path, layout: layout, actions: actions, sampler: sampler, shuffle: shuffle,
+                                          trainingDecisions: trainingDecisions)
+            guard var k = try? JSONDecoder().decode(PPOCheckpoint.self, from: data) else { throw fail("not a valid ppo checkpoint") }
+            let decisions = k.lineage?.trainingDecisions ?? k.trainingDecisions
+            // The id is recomputed from the content, never trusted from the file: an early
+            // checkpoint's id came from its seed alone, and a hand-edited one keeps its old id.
+            k.checkpointID = ""; k.trainingDate = ""; k.performanceMetrics = [:]; k.active = false
+            return Loaded(policy: agent, spec: .ppo(agent.config), id: SHA256.contentID(try encode(k)), modelType: "ppo",
+                          trainingDecisions: decisions, lineage: k.lineage)
         }
         guard let version = object["version"] as? Int, version == PPOCheckpoint.currentVersion else {
             throw fail("unsupported checkpoint version \(object["version"].map { "\($0)" } ?? "(missing)"); this build reads version \(PPOCheckpoint.currentVersion)")
@@ -228,7 +235,10 @@ public enum Checkpoints {
             throw fail("unknown model_type '\(type)' (one of ppo, epsilon_greedy, paced_bandit, random, oracle, lookahead)")
         }
         policy.learning = false
-        return Loaded(policy: policy, spec: spec, id: k.checkpointID, modelType: type, trainingDecisions: k.trainingDecisions, lineage: k.lineage)
+        var blank = k
+        blank.checkpointID = ""; blank.trainingDate = ""; blank.performanceMetrics = [:]; blank.active = false
+        return Loaded(policy: policy, spec: spec, id: SHA256.contentID(try encode(blank)), modelType: type,
+                      trainingDecisions: k.lineage?.trainingDecisions ?? k.trainingDecisions, lineage: k.lineage)
     }
 }
 

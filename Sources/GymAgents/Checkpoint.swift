@@ -88,7 +88,11 @@ extension PPOAgent {
     }
 
     /// The same, from the checkpoint's bytes (`path` names it in messages).
-    public static func load(data: Data, path: String, layout: ObservationLayout, actions: ActionLayout, sampler: RandomStream) throws -> PPOAgent {
+    /// `shuffle` orders the minibatches of any further training (`run --from`); by default a
+    /// fixed stream, as an evaluation never shuffles.
+    /// `trainingDecisions`: the length of that further training (its learning-rate schedule).
+    public static func load(data: Data, path: String, layout: ObservationLayout, actions: ActionLayout, sampler: RandomStream,
+                            shuffle: RandomStream? = nil, trainingDecisions: Int? = nil) throws -> PPOAgent {
         func fail(_ m: String) -> CheckpointError { CheckpointError(path: path, message: m) }
         // Format and version first, so that an old or foreign file says so instead of a decoding error.
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
@@ -145,8 +149,8 @@ extension PPOAgent {
         guard c.observationMean.count == layout.dimension, c.observationM2.count == layout.dimension else {
             throw fail("observation statistics have \(c.observationMean.count) entries, expected \(layout.dimension)")
         }
-        let agent = PPOAgent(config: c.config, layout: layout, actions: actions, trainingDecisions: max(1, c.trainingDecisions),
-                             initStream: RandomStream(seed: 0), shuffle: RandomStream(seed: 0), sampler: sampler)
+        let agent = PPOAgent(config: c.config, layout: layout, actions: actions, trainingDecisions: max(1, trainingDecisions ?? c.trainingDecisions),
+                             initStream: RandomStream(seed: 0), shuffle: shuffle ?? RandomStream(seed: 0), sampler: sampler)
         agent.ppo.actor.parameters = c.actor
         agent.ppo.critic.parameters = c.critic
         agent.setObservationStatistics(count: c.observationCount, mean: c.observationMean, m2: c.observationM2)

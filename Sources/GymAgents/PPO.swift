@@ -84,7 +84,8 @@ public struct PPOConfig: Sendable, Equatable, Codable {
     }
 
     public func learningRate(iteration: Int) -> Double {
-        let f = Double(iteration - 1) / Double(iterations)
+        // Clamped: training continued past the planned updates stays at the schedule's end.
+        let f = min(1, max(0, Double(iteration - 1) / Double(max(1, iterations))))
         switch lrSchedule {
         case .constant: return learningRate
         case .linear: return (1 - f) * learningRate

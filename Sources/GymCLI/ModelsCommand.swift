@@ -71,6 +71,7 @@ struct ModelsAlias: ParsableCommand {
     func run() throws {
         let s = try Store(path: store.path, mustExist: true)
         let e = try s.setAlias(name, to: model, reason: reason)
+        if e.kind == "unchanged" { print("\(e.name) already names \(e.checkpointID ?? "-"): nothing recorded"); return }
         print("\(e.name) -> \(e.checkpointID ?? "-")\(e.previousID.map { " (was \($0))" } ?? "")")
     }
 }
@@ -96,7 +97,7 @@ struct ModelsHistory: ParsableCommand {
 
 struct ModelsRollback: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rollback", abstract: "Move an alias back to the model it named before its last change, recording why.")
+        commandName: "rollback", abstract: "Move an alias back to the model it named before its latest change still standing (each rollback undoes one change), recording why.")
 
     @Argument(help: "The alias (e.g. champion).")
     var name: String

@@ -51,6 +51,9 @@ public enum GateJob {
             return try Store(path: path, mustExist: q.promote != nil || q.watch)
         }
         let loaded = try RunMetrics.load(q.run, store: store)
+        // What champion names before anything is evaluated: a promotion is recorded only if it
+        // still names it (another process may move it meanwhile).
+        let championAtStart = try store?.aliasTarget(Store.championAlias)
         var rules: [GateRule]
         var watch = GateWatch()
         if let path = q.rulesPath {
@@ -70,25 +73,25 @@ public enum GateJob {
         }
         var notes: [String] = []
         var action: String?
-        var rollback = false, promoteTo: String?
+        var rollbackTo: (from: String, to: String)?, promoteTo: String?
         var reason = ""
         if q.watch {
             guard let store else { throw StoreError.missing(path: q.storePath ?? Store.defaultPath) }
             guard let current = try store.aliasTarget(Store.championAlias) else {
                 throw GateInputError(place: store.path, message: "gate --watch: no model is aliased champion yet (set one with `optima-gym models alias champion ID`)")
             }
-            if let previous = try store.previousTarget(Store.championAlias), previous != current {
+            if let pair = try store.watchPair(Store.championAlias), pair.current == current {
                 var rule = GateRule(metric: watch.metric, agent: Store.championAlias, on: watch.on, source: "gate --watch",
-                                    relativeTo: previous, maxDegradation: watch.maxDegradation)
+                                    relativeTo: pair.previous, maxDegradation: watch.maxDegradation)
                 rule.agent = current
                 let r = try evaluator.check(rule, agentLabel: "champion", referenceLabel: "previous champion")
                 results.append(r)
                 if !r.passed {
-                    rollback = true
+                    rollbackTo = (current, pair.previous)
                     reason = "gate --watch on run \(loaded.runID): \(r.reason)"
                 }
             } else {
-                notes.append("champion \(current.prefix(8)) has no earlier id: nothing to compare it with or roll back to")
+                notes.append("champion \(current.prefix(8)) was not put there by a change still standing (it never moved, or a rollback restored it): nothing to judge it against")
             }
         }
         let verdict = GateVerdict(results: results)
@@ -106,21 +109,21 @@ public enum GateJob {
             }
         }
         if let store, try store.hasRun(loaded.runID) {
-            let record = VerdictRecord(runID: loaded.runID, rulesFile: q.rulesPath ?? "(recorded rules)",
-                                       mode: q.watch ? "watch" : (q.promote != nil ? "promote" : "check"), passed: verdict.passed && !rollback,
-                                       action: nil, results: verdict.results.map {
+            var record = VerdictRecord(runID: loaded.runID, rulesFile: q.rulesPath ?? "(recorded rules)",
+                                       mode: q.watch ? "watch" : (q.promote != nil ? "promote" : "check"), passed: verdict.passed,
+                                       action: action, results: verdict.results.map {
                                            .init(rule: $0.rule.summary, level: $0.level, passed: $0.passed, measured: $0.measured, reason: $0.reason)
                                        })
-            var r = record
-            if let id = promoteTo { r.action = "champion -> \(id)" }
-            if rollback { r.action = "champion rolled back" }
-            if action != nil { r.action = action }
-            let event = try store.recordVerdict(r, moveAlias: promoteTo.map { (Store.championAlias, $0) },
-                                                rollbackAlias: rollback ? Store.championAlias : nil, reason: reason)
+            if let id = promoteTo { record.action = "champion -> \(id)" }
+            if let r = rollbackTo { record.action = "champion rolled back to \(r.to)" }
+            // The move is recorded only if champion still names what the gate judged.
+            let event = try store.recordVerdict(record, promote: promoteTo.map { (Store.championAlias, $0, championAtStart) },
+                                                rollback: rollbackTo.map { (Store.championAlias, $0.from, $0.to) }, reason: reason)
             if let e = event {
-                action = "champion -> \(e.checkpointID ?? "-") (was \(e.previousID ?? "none")): \(e.reason)"
+                action = e.kind == "unchanged" ? "champion already names \(e.checkpointID ?? "-"): nothing to move"
+                    : "champion -> \(e.checkpointID ?? "-") (was \(e.previousID ?? "none")): \(e.reason)"
             }
-        } else if promoteTo != nil || rollback {
+        } else if promoteTo != nil || rollbackTo != nil {
             throw GateInputError(place: q.run, message: "the run is not registered in the store, so the gate cannot record its decision (run it without --no-store, or name the store with --store)")
         } else if store == nil && !rules.isEmpty {
             notes.append("no store: the verdict is not recorded")

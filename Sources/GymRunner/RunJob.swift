@@ -114,6 +114,12 @@ public enum RunJob {
         return RunOutcome(destination: dir.destination, seed: rootSeed, report: report)
     }
 
+    /// A registered model's checkpoint, or nil when the store has no such model (an ambiguous
+    /// prefix or a damaged store is an error of its own).
+    static func registeredModel(_ ref: String, in store: Store) throws -> (id: String, payload: Data)? {
+        do { return try store.checkpointPayload(ref) } catch StoreError.notFound { return nil }
+    }
+
     /// The lineage every checkpoint of a run records: the scenario's hash and, when a DP persona
     /// model shapes the population, its fingerprint and privacy spent.
     static func provenanceOf(_ sc: Scenario, scenarioText: String) throws -> Provenance {
@@ -135,7 +141,7 @@ public enum RunJob {
         if let d = FileManager.default.contents(atPath: request.checkpointPath) {
             data = d; label = request.checkpointPath
         } else if let store, !FileManager.default.fileExists(atPath: request.checkpointPath),
-                  let found = try? store.checkpointPayload(request.checkpointPath) {
+                  let found = try registeredModel(request.checkpointPath, in: store) {
             data = found.payload; label = "model \(found.id)"
         } else {
             throw CheckpointError(path: request.checkpointPath, message: FileManager.default.fileExists(atPath: request.checkpointPath)

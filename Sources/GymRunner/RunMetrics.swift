@@ -102,19 +102,15 @@ struct RunMetrics {
     }
 
     /// The scenario as it was run: its file when unchanged, else the text the store recorded
-    /// (written beside the file, so that its relative paths still resolve).
+    /// (parsed in the file's place, so that its relative paths still resolve).
     func scenario() throws -> Scenario {
         let fm = FileManager.default
         if let text = scenarioText, !text.isEmpty {
             if let current = try? String(contentsOfFile: scenarioFile, encoding: .utf8), current == text {
                 return try ScenarioBinding.load(path: scenarioFile)
             }
-            let dir = URL(fileURLWithPath: scenarioFile).deletingLastPathComponent()
-            let base = fm.fileExists(atPath: dir.path) ? dir : fm.temporaryDirectory
-            let tmp = base.appendingPathComponent(".optima-gate-\(getpid())-\(UUID().uuidString).yaml")
-            try text.write(to: tmp, atomically: true, encoding: .utf8)
-            defer { try? fm.removeItem(at: tmp) }
-            return try ScenarioBinding.bind(try ScenarioLoader.parse(text: text, file: tmp.path))
+            // Parsed as if it were the file, so that its relative paths resolve where they did.
+            return try ScenarioBinding.bind(try ScenarioLoader.parse(text: text, file: scenarioFile))
         }
         guard fm.fileExists(atPath: scenarioFile) else {
             throw DataError(file: scenarioFile, message: "the run's scenario file is gone and the store has no copy of it: the gate cannot rebuild its evaluation world")

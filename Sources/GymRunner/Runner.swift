@@ -22,22 +22,6 @@ public enum RunError: BadInputError {
     }
 }
 
-/// Where a run's models come from, recorded in each checkpoint's lineage, and the checkpoint
-/// training continues from (`run --from`).
-public struct Provenance: Sendable {
-    /// SHA-256 of the scenario file's text.
-    public var scenarioSHA256 = ""
-    public var personaModel: PersonaModelLineage?
-    /// Overrides the default description of the training data.
-    public var trainingData: String?
-    /// `run --from`: the checkpoint whose agent kind continues training from it.
-    public var resume: (id: String, modelType: String, data: Data)?
-    public init() {}
-    var parent: (id: String, decisions: Int)?
-    var parentID: String? { parent?.id }
-    var parentDecisions: Int { parent?.decisions ?? 0 }
-}
-
 /// What one agent produced: training rewards, the evaluation run and its metrics.
 public struct AgentRun: Sendable {
     public var spec: AgentSpec
@@ -79,8 +63,12 @@ public enum Runner {
         let policy: Policy
         if let r = provenance.resume, r.modelType == name {
             // Continuous learning: this agent starts from the registered checkpoint.
+            // The agent's own streams, as a fresh agent of this run would have them.
+            let agentSeeds = seeds.child("agent").child(name)
+            let ppo = r.modelType == "ppo"
             let loaded = try Checkpoints.load(data: r.data, path: "checkpoint \(r.id)", layout: world.observationLayout, actions: world.actionLayout,
-                                              sampler: seeds.child("agent").child(name).stream(generator))
+                                              sampler: (ppo ? agentSeeds.child("sample") : agentSeeds).stream(generator),
+                                              shuffle: agentSeeds.child("shuffle").stream(generator), trainingDecisions: scenario.training.episodes)
             policy = loaded.policy
             provenance.parent = (r.id, loaded.trainingDecisions)
         } else {

@@ -288,7 +288,13 @@ extension ScenarioSchema {
               doc: "Release-gate rules checked after evaluation. See [gate](#gate).",
               defaultText: { s in s.gate.isEmpty ? "no rules" : "\(s.gate.count) rules" },
               read: { node, keyPath, root, context in
-                  if let rules = readGateRules(node, keyPath, &context) { root.gate = rules }
+                  guard let rules = readGateRules(node, keyPath, &context) else { return }
+                  // A run has no registry to compare with: regression rules belong in a gate file.
+                  for (i, r) in rules.enumerated() where r.relativeTo != nil {
+                      context.error(context.locations["\(keyPath)[\(i)].relative_to"] ?? node.location ?? .start, "\(keyPath)[\(i)].relative_to",
+                                    "a regression rule compares registered models: put it in a gate file for `optima-gym gate RUN --rules FILE` (a run's own gate has no registry)")
+                  }
+                  root.gate = rules
               },
               sample: { _ in "[{metric: mean_reward, agent: oracle, min: 0}]" })
             .withDetails(gateDetails)

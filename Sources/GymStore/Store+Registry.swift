@@ -20,6 +20,8 @@ public struct ModelEntry: Sendable, Equatable {
 /// One change of an alias.
 public struct AliasEvent: Sendable, Equatable {
     public var eventID: Int64
+    /// set | promote | rollback; "unchanged" when the alias already named the model (no event).
+    public var kind: String = "set"
     public var name: String
     public var checkpointID: String?
     public var previousID: String?
@@ -114,47 +116,71 @@ extension Store {
             && !(name.count == 36 && name.filter({ $0 == "-" }).count == 4)
     }
 
-    func moveAlias(_ name: String, to id: String, reason: String, runID: String?, _ db: Database) throws -> AliasEvent {
+    func moveAlias(_ name: String, to id: String, reason: String, runID: String?, kind: String = "set", undoes: Int64? = nil,
+                   _ db: Database) throws -> AliasEvent {
         let previous = try String.fetchOne(db, sql: "SELECT checkpoint_id FROM model_aliases WHERE name = ?", arguments: [name])
         let at = Store.now()
+        // Naming the model it already names changes nothing and records nothing (an event would
+        // hide the real predecessor from rollback and watch).
+        if previous == id {
+            return AliasEvent(eventID: 0, kind: "unchanged", name: name, checkpointID: id, previousID: previous, reason: reason, runID: runID, at: at)
+        }
         try db.execute(sql: "INSERT OR REPLACE INTO model_aliases (name, checkpoint_id, updated_at) VALUES (?, ?, ?)", arguments: [name, id, at])
-        try db.execute(sql: "INSERT INTO alias_events (name, checkpoint_id, previous_id, reason, run_id, at) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [name, id, previous, reason, runID, at])
+        try db.execute(sql: "INSERT INTO alias_events (name, checkpoint_id, previous_id, kind, undoes, reason, run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [name, id, previous, kind, undoes, reason, runID, at])
         if name == Store.championAlias {
             try db.execute(sql: "UPDATE model_checkpoints SET active = (checkpoint_id = ?)", arguments: [id])
         }
-        return AliasEvent(eventID: db.lastInsertedRowID, name: name, checkpointID: id, previousID: previous, reason: reason, runID: runID, at: at)
+        return AliasEvent(eventID: db.lastInsertedRowID, kind: kind, name: name, checkpointID: id, previousID: previous, reason: reason, runID: runID, at: at)
+    }
+
+    /// The change a rollback of `name` undoes: the latest change that is not itself a rollback and
+    /// that no rollback has undone yet (history as a stack: rolling back twice goes back twice,
+    /// never to a model a rollback rejected). nil when nothing is left to undo.
+    func changeToUndo(_ name: String, _ db: Database) throws -> (eventID: Int64, previousID: String)? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT event_id, previous_id FROM alias_events e
+            WHERE name = ? AND kind != 'rollback' AND previous_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM alias_events r WHERE r.kind = 'rollback' AND r.undoes = e.event_id)
+            ORDER BY event_id DESC LIMIT 1
+            """, arguments: [name]) else { return nil }
+        return (row["event_id"], row["previous_id"])
     }
 
     /// Every change of `name`, oldest first.
     public func aliasHistory(_ name: String) throws -> [AliasEvent] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM alias_events WHERE name = ? ORDER BY event_id", arguments: [name]).map {
-                AliasEvent(eventID: $0["event_id"], name: $0["name"], checkpointID: $0["checkpoint_id"], previousID: $0["previous_id"],
+                AliasEvent(eventID: $0["event_id"], kind: $0["kind"], name: $0["name"], checkpointID: $0["checkpoint_id"], previousID: $0["previous_id"],
                            reason: $0["reason"], runID: $0["run_id"], at: $0["at"])
             }
         }
     }
 
-    /// The id `name` named before its current one (nil when it never moved).
-    public func previousTarget(_ name: String) throws -> String? {
+    /// What `gate --watch` judges: the alias's current model and the one it replaced, when the
+    /// current one came from a change (set or promotion) that no rollback undid. nil when the alias
+    /// was last restored by a rollback (the model it names was already judged) or never moved.
+    public func watchPair(_ name: String) throws -> (current: String, previous: String)? {
         try read { db in
-            try String.fetchOne(db, sql: "SELECT previous_id FROM alias_events WHERE name = ? ORDER BY event_id DESC LIMIT 1", arguments: [name])
+            guard let last = try Row.fetchOne(db, sql: "SELECT kind, checkpoint_id, previous_id FROM alias_events WHERE name = ? ORDER BY event_id DESC LIMIT 1",
+                                              arguments: [name]) else { return nil }
+            guard (last["kind"] as String) != "rollback", let current: String = last["checkpoint_id"], let previous: String = last["previous_id"] else { return nil }
+            return (current, previous)
         }
     }
 
-    /// Moves `name` back to the id it named before its last change, recording `reason`.
+    /// Moves `name` back to the model it named before the latest change not yet undone, recording
+    /// `reason`.
     @discardableResult
     public func rollback(_ name: String, reason: String, runID: String? = nil) throws -> AliasEvent {
         try write { db in
             guard let current = try String.fetchOne(db, sql: "SELECT checkpoint_id FROM model_aliases WHERE name = ?", arguments: [name]) else {
                 throw StoreError.notFound(path: path, what: "no alias '\(name)' to roll back")
             }
-            guard let previous = try String.fetchOne(db, sql: "SELECT previous_id FROM alias_events WHERE name = ? ORDER BY event_id DESC LIMIT 1",
-                                                     arguments: [name]) else {
-                throw StoreError.invalid(path: path, detail: "alias '\(name)' has named only \(current): there is nothing to roll back to")
+            guard let change = try changeToUndo(name, db) else {
+                throw StoreError.invalid(path: path, detail: "alias '\(name)' names \(current) and has no earlier change left to undo")
             }
-            return try moveAlias(name, to: previous, reason: reason, runID: runID, db)
+            return try moveAlias(name, to: change.previousID, reason: reason, runID: runID, kind: "rollback", undoes: change.eventID, db)
         }
     }
 }
@@ -175,12 +201,29 @@ public struct VerdictRecord: Sendable {
 }
 
 extension Store {
-    /// Records a verdict and, in the same transaction, the registry change it decided: an alias
-    /// move (promotion) or a rollback. Either both are recorded or neither.
+    /// Records a verdict and, in the same transaction, the registry change it decided: a
+    /// promotion (`name` to `to`, expecting `name` to still name `expected`) or a rollback
+    /// (expecting `name` to still name `expected` and to go back to `target`). Either both are
+    /// recorded or neither; if the alias moved while the gate ran, nothing is.
     @discardableResult
-    public func recordVerdict(_ v: VerdictRecord, moveAlias: (name: String, to: String)? = nil, rollbackAlias: String? = nil,
-                              reason: String = "") throws -> AliasEvent? {
+    public func recordVerdict(_ v: VerdictRecord, promote: (name: String, to: String, expected: String?)? = nil,
+                              rollback: (name: String, expected: String, target: String)? = nil, reason: String = "") throws -> AliasEvent? {
         try write { db in
+            func check(_ name: String, _ expected: String?) throws {
+                let now = try String.fetchOne(db, sql: "SELECT checkpoint_id FROM model_aliases WHERE name = ?", arguments: [name])
+                guard now == expected else {
+                    throw StoreError.invalid(path: path, detail: "alias '\(name)' moved while the gate ran (it named \(expected ?? "nothing"), now \(now ?? "nothing")); run the gate again")
+                }
+            }
+            if let p = promote { try check(p.name, p.expected) }
+            var undo: (eventID: Int64, previousID: String)?
+            if let r = rollback {
+                try check(r.name, r.expected)
+                undo = try changeToUndo(r.name, db)
+                guard let u = undo, u.previousID == r.target else {
+                    throw StoreError.invalid(path: path, detail: "alias '\(r.name)' has no change left that leads back to \(r.target)")
+                }
+            }
             try db.execute(sql: "INSERT INTO gate_verdicts (run_id, rules_file, mode, passed, action, at) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [v.runID, v.rulesFile, v.mode, v.passed, v.action, Store.now()])
             let vid = db.lastInsertedRowID
@@ -188,13 +231,9 @@ extension Store {
             for (i, r) in v.results.enumerated() {
                 try st.execute(arguments: [vid, i, r.rule, r.level, r.passed, finite(r.measured), r.reason])
             }
-            if let m = moveAlias { return try self.moveAlias(m.name, to: m.to, reason: reason, runID: v.runID, db) }
-            if let name = rollbackAlias {
-                guard let previous = try String.fetchOne(db, sql: "SELECT previous_id FROM alias_events WHERE name = ? ORDER BY event_id DESC LIMIT 1",
-                                                         arguments: [name]) else {
-                    throw StoreError.invalid(path: path, detail: "alias '\(name)' has no earlier id to roll back to")
-                }
-                return try self.moveAlias(name, to: previous, reason: reason, runID: v.runID, db)
+            if let p = promote { return try moveAlias(p.name, to: p.to, reason: reason, runID: v.runID, kind: "promote", db) }
+            if let r = rollback, let u = undo {
+                return try moveAlias(r.name, to: r.target, reason: reason, runID: v.runID, kind: "rollback", undoes: u.eventID, db)
             }
             return nil
         }

@@ -63,7 +63,8 @@ public final class Store: @unchecked Sendable {
             if mustExist { throw StoreError.missing(path: path) }
             let dir = (path as NSString).deletingLastPathComponent
             if !dir.isEmpty { try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        } else if let head = fm.contents(atPath: path)?.prefix(16), !head.isEmpty, Array(head) != Array("SQLite format 3\0".utf8) {
+        } else if let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 16), !head.isEmpty,
+                  Array(head) != Array("SQLite format 3\0".utf8) {
             throw StoreError.corrupt(path: path, detail: "the file does not start with SQLite's header")
         }
         var config = Configuration()
@@ -95,6 +96,8 @@ public final class Store: @unchecked Sendable {
         switch e.resultCode {
         case .SQLITE_NOTADB, .SQLITE_CORRUPT, .SQLITE_FORMAT:
             return StoreError.corrupt(path: path, detail: e.message ?? "\(e.resultCode)")
+        case .SQLITE_CONSTRAINT:
+            return StoreInternalError(path: path, message: "a constraint of the store failed: \(e.message ?? "\(e.resultCode)")")
         case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM:
             return IOFailure(path: path, message: "cannot open the store for writing: \(e.message ?? "\(e.resultCode)")")
         default:
@@ -225,6 +228,8 @@ public final class Store: @unchecked Sendable {
             name TEXT NOT NULL,
             checkpoint_id TEXT,                -- NULL: the alias was removed
             previous_id TEXT,
+            kind TEXT NOT NULL,                -- set | promote | rollback
+            undoes INTEGER,                    -- a rollback: the event it undoes
             reason TEXT NOT NULL,
             run_id TEXT,
             at TEXT NOT NULL
@@ -263,6 +268,14 @@ public final class Store: @unchecked Sendable {
 
     /// The current time as the store records it (ISO 8601, UTC).
     static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+}
+
+/// A store operation that broke one of the schema's constraints: a bug, not bad input (exit 70).
+public struct StoreInternalError: ClassifiedError, Equatable {
+    public let path: String
+    public let message: String
+    public var failureKind: FailureKind { .internalError }
+    public var description: String { "\(path): internal error: \(message)" }
 }
 
 /// An I/O failure on the store's file (exit 74).

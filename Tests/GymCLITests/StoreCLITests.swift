@@ -238,6 +238,11 @@ final class StoreCLITests: CLITestCase {
         let a = try run(["gate", tmp.appendingPathComponent("ok").path, "--rules", rules.path])
         XCTAssertEqual(a.code, 65, a.stderr)
         XCTAssertTrue(a.stderr.contains("\(rules.path):2: error: relative_to: no model or alias 'champoin'"), a.stderr)
+        // A regression rule in a scenario's own gate (a run has no registry to compare with).
+        let rel = try scenario("rel", extra: "gate:\n  - {metric: mean_reward, agent: random, relative_to: champion, max_degradation: 0.05}")
+        let cr = try run(["check", rel])
+        XCTAssertEqual(cr.code, 65, cr.stderr)
+        XCTAssertTrue(cr.stderr.contains("gate[0].relative_to: a regression rule compares registered models"), cr.stderr)
         // Unknown references of the query commands.
         XCTAssertEqual(try run(["models", "show", "nobody"]).code, 65)
         XCTAssertEqual(try run(["metrics", "--model", "nobody"]).code, 65)

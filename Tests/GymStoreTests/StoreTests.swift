@@ -108,8 +108,35 @@ final class StoreTests: XCTestCase {
         // A verdict and its alias move are one transaction: a rollback that cannot happen records no verdict.
         try s.setAlias("solo", to: "m-0001-aaaa", reason: "x")
         let v = VerdictRecord(runID: "r1", rulesFile: "f", mode: "watch", passed: false, action: nil, results: [])
-        XCTAssertThrowsError(try s.recordVerdict(v, rollbackAlias: "solo", reason: "r"))
+        XCTAssertThrowsError(try s.recordVerdict(v, rollback: ("solo", "m-0001-aaaa", "m-0002-bbbb"), reason: "r"))
+        // ... and neither does a promotion over a champion that moved while the gate ran.
+        XCTAssertThrowsError(try s.recordVerdict(v, promote: ("champion", "m-0002-bbbb", "m-0002-bbbb"), reason: "r")) { e in
+            XCTAssertTrue("\(e)".contains("moved while the gate ran"), "\(e)")
+        }
         XCTAssertEqual(try s.count("gate_verdicts"), 0)
+    }
+
+    /// History is a stack: each rollback undoes the latest change still standing, so rolling back
+    /// twice goes back twice and never returns to a model a rollback rejected; naming the model an
+    /// alias already names records nothing; watch judges only a change still standing.
+    func testRollbackUndoesChangesInTurn() throws {
+        let s = try Store(path: dir.appendingPathComponent("d.sqlite").path)
+        for (run, m) in [("r1", "m-000a-aaaa"), ("r2", "m-000b-bbbb"), ("r3", "m-000c-cccc")] { try s.register(sampleRun(run, model: m)) }
+        try s.setAlias("champion", to: "m-000a-aaaa", reason: "A")
+        XCTAssertNil(try s.watchPair("champion"), "a first alias has nothing before it")
+        try s.setAlias("champion", to: "m-000b-bbbb", reason: "B")
+        let same = try s.setAlias("champion", to: "m-000b-bbbb", reason: "B again")
+        XCTAssertEqual(same.kind, "unchanged")
+        let v = VerdictRecord(runID: "r3", rulesFile: "f", mode: "promote", passed: true, action: nil, results: [])
+        try s.recordVerdict(v, promote: ("champion", "m-000c-cccc", "m-000b-bbbb"), reason: "C promoted")
+        XCTAssertEqual(try s.watchPair("champion")?.current, "m-000c-cccc")
+        XCTAssertEqual(try s.watchPair("champion")?.previous, "m-000b-bbbb")
+        XCTAssertEqual(try s.rollback("champion", reason: "undo C").checkpointID, "m-000b-bbbb")
+        XCTAssertNil(try s.watchPair("champion"), "a model restored by a rollback was judged already")
+        XCTAssertEqual(try s.rollback("champion", reason: "undo B").checkpointID, "m-000a-aaaa")
+        XCTAssertThrowsError(try s.rollback("champion", reason: "nothing left"))
+        XCTAssertEqual(try s.aliasHistory("champion").map(\.kind), ["set", "set", "promote", "rollback", "rollback"])
+        XCTAssertEqual(try s.model("champion").id, "m-000a-aaaa")
     }
 
     func testCorruptAndNewerStoresAreRefused() throws {
