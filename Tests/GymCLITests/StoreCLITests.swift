@@ -102,6 +102,22 @@ final class StoreCLITests: CLITestCase {
         XCTAssertTrue(bad.stderr.contains("is an epsilon_greedy model, but the scenario has no epsilon_greedy agent"), bad.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("c").path))
         XCTAssertEqual(try run(["run", s, "--from", "champion", "--no-store"]).code, 64)
+
+        // PPO too; and continued training is reproducible: the same parent, scenario and seed give
+        // the same model, hence the same content-addressed id.
+        let p = try scenario("cont_ppo", agents: "[{ppo: {update_every: 250, reward_lag: 250, minibatch_size: 64}}]")
+        XCTAssertEqual(try run(["run", p, "--out", tmp.appendingPathComponent("p1").path, "--quiet"]).code, 0)
+        let ppoParent = try XCTUnwrap(try models()["ppo"])
+        for k in 2...3 {
+            let c = try run(["run", p, "--from", ppoParent, "--seed", "5", "--out", tmp.appendingPathComponent("p\(k)").path, "--quiet"])
+            XCTAssertEqual(c.code, 0, c.stderr)
+        }
+        let ppoChild = try XCTUnwrap(try models()["ppo"])
+        XCTAssertNotEqual(ppoChild, ppoParent)
+        let ppoModels = try run(["models", "list"]).stdout.split(separator: "\n").filter { $0.split(separator: "\t")[1] == "ppo" }
+        XCTAssertEqual(ppoModels.count, 2, "two continued runs with one seed made one model: \(ppoModels)")
+        let ppoShow = try run(["models", "show", ppoChild]).stdout
+        XCTAssertTrue(ppoShow.contains("continued from \(ppoParent)") && ppoShow.contains("\"training_decisions\":6000"), ppoShow)
     }
 
     /// A population from a DP persona model, compared with real data: the run report's section
