@@ -25,7 +25,7 @@ struct ModelsList: ParsableCommand {
     }
 
     func run() throws {
-        let s = try Store(path: store.path, mustExist: true)
+        let s = try store.open()
         print(["checkpoint_id", "model_type", "agent", "run_id", "scenario", "seed", "active", "aliases"].joined(separator: "\t"))
         for m in try s.models(limit: limit) {
             print([m.id, m.modelType, m.agent, m.runID, m.scenario, m.seed, m.active ? "yes" : "no", m.aliases.joined(separator: ",")].joined(separator: "\t"))
@@ -42,7 +42,7 @@ struct ModelsShow: ParsableCommand {
     @OptionGroup var store: StoreReadOption
 
     func run() throws {
-        let s = try Store(path: store.path, mustExist: true)
+        let s = try store.open()
         let m = try s.model(model)
         print("model \(m.id)")
         print("  type \(m.modelType), agent \(m.agent), trained in run \(m.runID) (scenario \(m.scenario), seed \(m.seed))")
@@ -69,7 +69,7 @@ struct ModelsAlias: ParsableCommand {
     @OptionGroup var store: StoreReadOption
 
     func run() throws {
-        let s = try Store(path: store.path, mustExist: true)
+        let s = try store.open()
         let e = try s.setAlias(name, to: model, reason: reason)
         if e.kind == "unchanged" { print("\(e.name) already names \(e.checkpointID ?? "-"): nothing recorded"); return }
         print("\(e.name) -> \(e.checkpointID ?? "-")\(e.previousID.map { " (was \($0))" } ?? "")")
@@ -85,7 +85,7 @@ struct ModelsHistory: ParsableCommand {
     @OptionGroup var store: StoreReadOption
 
     func run() throws {
-        let s = try Store(path: store.path, mustExist: true)
+        let s = try store.open()
         let events = try s.aliasHistory(name)
         if events.isEmpty { throw StoreError.notFound(path: s.path, what: "alias '\(name)' has no history") }
         print(["event", "at", "checkpoint_id", "previous_id", "run_id", "reason"].joined(separator: "\t"))
@@ -108,7 +108,7 @@ struct ModelsRollback: ParsableCommand {
     @OptionGroup var store: StoreReadOption
 
     func run() throws {
-        let s = try Store(path: store.path, mustExist: true)
+        let s = try store.open()
         let e = try s.rollback(name, reason: reason)
         print("\(e.name) -> \(e.checkpointID ?? "-") (was \(e.previousID ?? "-"))")
     }

@@ -57,6 +57,9 @@ struct StoreReadOption: ParsableArguments {
     var store: String?
 
     var path: String { store ?? defaultStorePath() }
+
+    /// The store, which must exist (a query of a store that is not there is bad input).
+    func open() throws -> Store { try Store(path: path, mustExist: true) }
 }
 
 func defaultStorePath() -> String {

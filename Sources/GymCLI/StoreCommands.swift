@@ -27,7 +27,7 @@ struct RunsList: ParsableCommand {
     }
 
     func run() throws {
-        let s = try Store(path: store.path, mustExist: true)
+        let s = try store.open()
         print(["run_id", "kind", "scenario", "seed", "started_at", "wall_s", "gate", "agents", "episodes", "report_dir"].joined(separator: "\t"))
         for r in try s.runs(scenario: scenario, limit: limit) {
             print([r.runID, r.kind, r.scenario, r.seed, r.startedAt, String(format: "%.1f", r.wallTimeSeconds),
@@ -45,7 +45,7 @@ struct RunsShow: ParsableCommand {
     @OptionGroup var store: StoreReadOption
 
     func run() throws {
-        let s = try Store(path: store.path, mustExist: true)
+        let s = try store.open()
         let d = try s.run(runRef)
         print("run \(d.summary.runID) (\(d.summary.kind)): scenario \(d.summary.scenario) from \(d.scenarioFile), seed \(d.summary.seed)")
         print("started \(d.summary.startedAt), \(String(format: "%.1f", d.summary.wallTimeSeconds)) s; report in \(d.summary.reportDir)")
@@ -93,7 +93,7 @@ struct EpisodesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let s = try Store(path: store.path, mustExist: true)
+        let s = try store.open()
         let rows = try s.episodes(user: user, limit: limit)
         if rows.isEmpty {
             throw StoreError.notFound(path: s.path, what: "no logged decision of user '\(user)' (runs registered with --no-logs or logging.episodes: false have none)")
@@ -130,7 +130,7 @@ struct MetricsCommand: ParsableCommand {
     var metric: String?
 
     func run() throws {
-        let s = try Store(path: store.path, mustExist: true)
+        let s = try store.open()
         let rows = try s.metrics(model: model).filter { metric == nil || $0.metric.name == metric }
         print(["run_id", "agent", "metric", "value", "ci_low", "ci_high", "n"].joined(separator: "\t"))
         for (run, m) in rows {

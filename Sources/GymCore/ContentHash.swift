@@ -20,11 +20,13 @@ public struct SHA256 {
     public init() {}
 
     public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+        var n: UInt64 = 0
         for b in bytes {
             pending.append(b)
-            length &+= 1
+            n &+= 1
             if pending.count == 64 { compress(); pending.removeAll(keepingCapacity: true) }
         }
+        length &+= n
     }
 
     public mutating func finish() -> [UInt8] {
@@ -74,8 +76,14 @@ public struct SHA256 {
     }
 
     /// The digest as lowercase hex.
-    public static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        hash(bytes).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    public static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 { hexString(hash(bytes)) }
+
+    static func hexString(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef")
+        var out = ""
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return out
     }
 
     /// A content-addressed id in UUID form: the digest's first 128 bits, with the version nibble
@@ -85,8 +93,7 @@ public struct SHA256 {
         var d = Array(hash(bytes).prefix(16))
         d[6] = (d[6] & 0x0f) | 0x80
         d[8] = (d[8] & 0x3f) | 0x80
-        let hex = d.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        let c = Array(hex)
+        let c = Array(hexString(d))
         return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
     }
 }
