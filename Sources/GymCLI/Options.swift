@@ -108,11 +108,19 @@ struct DataLimitOptions: ParsableArguments {
     @Option(name: .customLong("max-table-cells"), help: "Largest rows x actions table (allowed-action masks, a candidate's per-row probabilities), checked before it is allocated (8 bytes per cell).")
     var maxTableCells: Int = DataLimits.standard.maxTableCells
 
-    var limits: DataLimits { DataLimits(maxActions: maxActions, maxPositions: maxPositions, maxTableCells: maxTableCells) }
+    @Option(name: .customLong("max-states"), help: "Largest number of discrete states a trajectory log's `state` column may imply.")
+    var maxStates: Int = DataLimits.standard.maxStates
+
+    var limits: DataLimits {
+        var l = DataLimits(maxActions: maxActions, maxPositions: maxPositions, maxTableCells: maxTableCells)
+        l.maxStates = maxStates
+        return l
+    }
 
     func validate() throws {
         guard (1...Int(Int32.max)).contains(maxActions) else { throw ValidationError("--max-actions must be in [1, \(Int32.max)], got \(maxActions)") }
         guard (1...Int(Int32.max)).contains(maxPositions) else { throw ValidationError("--max-positions must be in [1, \(Int32.max)], got \(maxPositions)") }
+        guard (1...Int(Int32.max)).contains(maxStates) else { throw ValidationError("--max-states must be in [1, \(Int32.max)], got \(maxStates)") }
         guard maxTableCells >= 1 else { throw ValidationError("--max-table-cells must be >= 1, got \(maxTableCells)") }
     }
 }

@@ -8,6 +8,8 @@ public struct DataLimits: Sendable, Equatable {
     public var maxPositions: Int
     /// Largest table of rows x actions (masks, a candidate's per-row probabilities): `--max-table-cells`.
     public var maxTableCells: Int
+    /// Largest number of discrete states in a trajectory log (states are 0 ..< maxStates): `--max-states`.
+    public var maxStates: Int = 1_000_000
 
     /// 10,000 actions, 100 positions, 500 million table cells (4 GB of doubles).
     public static let standard = DataLimits(maxActions: 10_000, maxPositions: 100, maxTableCells: 500_000_000)

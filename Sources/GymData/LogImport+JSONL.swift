@@ -65,7 +65,8 @@ extension LogImport {
     /// agent needs to act) and `masks` is set. `actions`: the action space's size (nil: largest + 1).
     /// `episodeIDs`, when given, receives each row's `episode_id` (for `rewardsAtCutoffs`).
     public static func episodes(path: String, actions: Int?, limits: DataLimits = .standard,
-                                episodeIDs: UnsafeMutablePointer<[String]>? = nil) throws -> LoggedBandit {
+                                episodeIDs: UnsafeMutablePointer<[String]>? = nil,
+                                journey: UnsafeMutablePointer<JourneyFields>? = nil) throws -> LoggedBandit {
         let lines = try JSONLines.read(path: path, what: "log")
         let keys = ["hour", "weekday", "week", "heart_rate", "hrv", "stress", "active_connections", "pending_matches"]
         var action: [Int32] = [], reward: [Double] = [], pscore: [Double] = [], context: [Double] = [], times: [Double] = []
@@ -150,6 +151,21 @@ extension LogImport {
             if episodeIDs != nil {
                 guard let id = obj["episode_id"] as? String else { throw DataError(file: path, line: lineNumber, column: "episode_id", message: "missing or not a string") }
                 ids.append(id)
+            }
+            if let journey {
+                guard let user = obj["user_id"] as? String, !user.isEmpty else {
+                    throw DataError(file: path, line: lineNumber, column: "user_id", message: "missing or not a string (journeys are grouped by user)")
+                }
+                let st = try number("journey_step", in: obj)
+                guard st >= 0, st == st.rounded(), st < 1e8 else {
+                    throw DataError(file: path, line: lineNumber, column: "journey_step", message: "\(st) is not a step (a non-negative integer)")
+                }
+                let el = try number("elapsed_seconds", in: obj)
+                guard el.isFinite, el >= 0 else {
+                    throw DataError(file: path, line: lineNumber, column: "elapsed_seconds", message: "\(el) is not a duration >= 0")
+                }
+                journey.pointee.user.append(user); journey.pointee.step.append(Int(st)); journey.pointee.elapsed.append(el)
+                journey.pointee.model.append((obj["model_version"] as? String) ?? ""); journey.pointee.line.append(lineNumber)
             }
             action.append(Int32(a)); reward.append(r); pscore.append(p)
         }

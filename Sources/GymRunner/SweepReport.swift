@@ -64,7 +64,6 @@ public enum SweepMerge {
             throw SweepError("\(dirs.map(\.path).joined(separator: ", ")): \(missing.count) of \(total) cells are missing (\(list))\(why); finish them with `optima-gym sweep FILE --resume --out DIR` (and the same --shard)")
         }
         let results = cells.map { $0! }
-        let fm = FileManager.default
         try OutputGuard.makeDirectory(dest.appendingPathComponent("charts"))
         if !dirs.contains(where: { $0.standardized.path == dest.standardized.path }) {
             try OutputGuard.makeDirectory(dest.appendingPathComponent("cells"))
