@@ -207,3 +207,33 @@ struct BenchStoreCommand: ParsableCommand {
         print(String(format: "registration / run: %.2f", r.registerSeconds / r.runSeconds))
     }
 }
+
+struct BenchSequentialOPECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ope-sequential",
+        abstract: "Sequential off-policy estimation at scale against bench/peers/ope_scope_rl.py: TIS, SNTIS, PDIS, SNPDIS and DR (given the exact Q) with bootstrap intervals over trajectories, and tabular FQE, on the log the peer writes with --write-logs FILE (FILE.mdp.json beside it).",
+        discussion: "Times reading the log, then the five estimators' point estimates and --resamples-resample intervals together (including the per-row discount and Q lookup), then tabular time-indexed FQE; prints the peak resident memory after reading and at the end. Build with -c release."
+    )
+
+    @Option(help: "The peer's trajectory CSV (with FILE.mdp.json beside it).")
+    var logs: String
+    @Option(help: "Bootstrap resamples.")
+    var resamples: Int = 1000
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var seed: SeedOption
+
+    func validate() throws {
+        guard (0...100_000).contains(resamples) else { throw ValidationError("--resamples must be in [0, 100000], got \(resamples)") }
+    }
+
+    func run() throws {
+        let r = try SequentialOPEBenchmark.run(logs: logs, resamples: resamples, threads: threads.threads, seed: seed.seed ?? 1)
+        for e in r.estimates {
+            print(String(format: "%@: %.9f [%.6f, %.6f]", e.estimator.rawValue as NSString, e.value, e.ciLow, e.ciHigh))
+        }
+        print(String(format: "tabular fqe: %.9f (true value %.9f)", r.fqeValue, r.trueValue))
+        print(String(format: "%d trajectories x %d steps (%d rows): read %.2f s; five estimators with %d-resample intervals %.3f s on %d threads; tabular FQE %.3f s",
+                     r.trajectories, r.horizon, r.rows, r.readSeconds, resamples, r.estimateSeconds, threads.threads, r.fqeSeconds))
+        print(String(format: "peak RSS after reading %.0f MB; at the end %.0f MB", r.peakRSSAfterRead, r.peakRSS))
+    }
+}

@@ -24,6 +24,7 @@ struct OPEEstimateCommand: ParsableCommand {
         Delayed rewards (simulator logs): --signals reward_signals.jsonl with --cutoffs (durations after the log's last decision, e.g. 0,1h,6h,1d,7d) re-estimates with only the signals that had arrived by each cut-off (decision time + latency <= cut-off); signals not yet arrived count as missing and contribute nothing. The signals' weights come from --signal-weights, else the --scenario's rewards, else they are solved from the log (reward_score = sum of weight x value must hold exactly). Writes cutoffs.csv.
         Sizes that come from the log (the action space, positions, rows x actions tables) are bounded by --max-actions, --max-positions and --max-table-cells, checked before anything is allocated.
         Writes report.md and estimates.csv (estimator, value, ci_low, ci_high, ess, max_weight, ess_below_floor) to --out, atomically.
+        Trajectory logs (a CSV with trajectory_id, step, action, reward, propensity and optionally state, elapsed_seconds and numeric context; or a simulator JSONL with --trajectories) get the journey-level estimators tis, sntis, pdis, snpdis, dr and fqe (docs/ope.md), with bootstrap intervals over whole trajectories; --policy probs:FILE.csv then has one row per state (state, p_0 ... p_{K-1}). Writes estimates.csv, steps.csv (per-step ESS and largest weight) and report.md.
         """
     )
 
@@ -63,6 +64,7 @@ struct OPEEstimateCommand: ParsableCommand {
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var limits: DataLimitOptions
+    @OptionGroup var sequential: SequentialOPEOptions
 
     static func parseDuration(_ raw: String) -> Double? {
         let t = raw.trimmingCharacters(in: .whitespaces)
@@ -114,9 +116,11 @@ struct OPEEstimateCommand: ParsableCommand {
             guard logs.hasSuffix(".jsonl") else { throw ValidationError("--cutoffs needs the simulator's training_episodes.jsonl as --logs") }
         }
         _ = try parsedWeights()
+        try validateSequential()
     }
 
     func run() throws {
+        if isSequential { return try runSequential() }
         var q = OPEEstimateRequest(logs: logs, policy: policy)
         q.scenarioPath = scenario; q.actions = actions; q.out = output.out
         q.resamples = estimation.resamples; q.folds = estimation.folds; q.switchLambda = estimation.switchLambda

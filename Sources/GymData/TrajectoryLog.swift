@@ -54,6 +54,9 @@ public struct TrajectoryRows {
     public var state: [Int32] = []
     /// Trajectory-level fields that must agree on every row of a trajectory (name, value per row).
     public var fixed: [(name: String, values: [String])] = []
+    /// Optional, instead of `id`: each row's trajectory as an index into `names`.
+    public var trajectory: [Int32] = []
+    public var names: [String] = []
     public init(file: String) { self.file = file }
 
     /// Orders `log`'s rows (one per entry here, in file order) by trajectory (first appearance)
@@ -61,14 +64,20 @@ public struct TrajectoryRows {
     /// duplicate, that its fixed fields agree, and that its times never go back. Errors name
     /// the line and the column.
     public func ordered(_ log: LoggedBandit, elapsedColumn: String = "elapsed_seconds") throws -> TrajectoryLog {
-        let n = id.count
-        var index: [String: Int] = [:]
+        let n = trajectory.isEmpty ? id.count : trajectory.count
         var ids: [String] = []
         var members: [[Int]] = []
-        for i in 0..<n {
-            if let k = index[id[i]] { members[k].append(i) } else {
-                index[id[i]] = ids.count; ids.append(id[i]); members.append([i])
+        if trajectory.isEmpty {
+            var index: [String: Int] = [:]
+            for i in 0..<n {
+                if let k = index[id[i]] { members[k].append(i) } else {
+                    index[id[i]] = ids.count; ids.append(id[i]); members.append([i])
+                }
             }
+        } else {
+            ids = names
+            members = [[Int]](repeating: [], count: names.count)
+            for i in 0..<n { members[Int(trajectory[i])].append(i) }
         }
         var order: [Int] = []
         order.reserveCapacity(n)
@@ -131,10 +140,10 @@ extension LogImport {
     /// Columns of a trajectory CSV that hold one value per trajectory.
     public static let trajectoryFixedColumns = ["user_id", "group", "segment", "model_version", "logging_policy"]
 
-    /// Whether a log has trajectories: a CSV with a `trajectory_id` column, or a simulator JSONL
-    /// log (whose trajectories are the users' journeys).
+    /// Whether a CSV log has trajectories (a `trajectory_id` column). Simulator JSONL logs are
+    /// read per decision unless asked for as journeys.
     public static func hasTrajectories(path: String) -> Bool {
-        if path.hasSuffix(".jsonl") { return true }
+        if path.hasSuffix(".jsonl") { return false }
         guard let h = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? h.close() }
         let head = (try? h.read(upToCount: 65_536)) ?? Data()
@@ -149,6 +158,7 @@ extension LogImport {
     /// (`user_id`, `group`, `segment`, `model_version`, `logging_policy`: one value per
     /// trajectory), and every other column numeric, a context feature. Rows may come in any order.
     public static func trajectoryCSV(path: String, actions: Int?, limits: DataLimits = .standard) throws -> TrajectoryLog {
+        if let fast = trajectoryCSVFast(path: path, actions: actions, limits: limits) { return fast }
         let t = try CSVText.read(path: path)
         func column(_ name: String) throws -> Int {
             guard let j = t.header.firstIndex(of: name) else {

@@ -80,6 +80,19 @@ public final class RandomStream {
     /// Raw generator output in [min, max].
     @inlinable public func next() -> UInt { gsl_rng_get(rng) }
 
+    /// Raw generator outputs, one per element of `out` (the same values as calling `next()` that
+    /// many times, without a call per draw).
+    public func fill(_ out: UnsafeMutableBufferPointer<UInt32>) {
+        let r = rng
+        let type = r.pointee.type.pointee
+        if let get = type.get {
+            let state = r.pointee.state
+            for i in 0..<out.count { out[i] = UInt32(truncatingIfNeeded: get(state)) }
+        } else {
+            for i in 0..<out.count { out[i] = UInt32(truncatingIfNeeded: gsl_rng_get(r)) }
+        }
+    }
+
     /// Uniform in [0, 1).
     @inlinable public func uniform() -> Double { gsl_rng_uniform(rng) }
 

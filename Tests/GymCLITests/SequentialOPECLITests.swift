@@ -1,0 +1,59 @@
+import Foundation
+import XCTest
+import GymTestSupport
+
+/// `optima-gym ope` on trajectory logs: the journey-level estimators end to end.
+final class SequentialOPECLITests: CLITestCase {
+    var fixture: URL { repositoryRoot().appendingPathComponent("Tests/GymEvalTests/Fixtures/scope_rl_0.2.1_sequential.csv") }
+
+    /// A per-state candidate on a trajectory CSV: six estimators in estimates.csv, per-step
+    /// diagnostics, and the same bytes on 1 and 2 threads.
+    func testTrajectoryLogEstimatesAreThreadIndependent() throws {
+        let probs = tmp.appendingPathComponent("pi.csv")
+        try "state,p_0,p_1,p_2\n0,0.2,0.3,0.5\n1,0.6,0.2,0.2\n2,1,0,0\n3,0.1,0.1,0.8\n".write(to: probs, atomically: true, encoding: .utf8)
+        var outputs: [[String]] = []
+        for threads in ["1", "2"] {
+            let out = tmp.appendingPathComponent("o\(threads)")
+            let r = try run(["ope", "--logs", fixture.path, "--policy", "probs:\(probs.path)", "--gamma", "0.9", "--resamples", "300",
+                             "--threads", threads, "--out", out.path])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            outputs.append(try ["estimates.csv", "steps.csv", "report.md"].map { try read(out.appendingPathComponent($0)) })
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        let rows = outputs[0][0].split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(rows.map { $0[0] }, ["tis", "sntis", "pdis", "snpdis", "dr", "fqe"])
+        for r in rows {
+            let v = Double(r[1])!, lo = Double(r[2])!, hi = Double(r[3])!
+            XCTAssertTrue(lo < v && v < hi, "\(r)")
+        }
+        XCTAssertEqual(outputs[0][1].split(separator: "\n").count, 6, "a header and 5 steps")
+        XCTAssertTrue(outputs[0][2].contains("| discount | gamma 0.9 per step |"), outputs[0][2])
+        // A state the log visits without a distribution, and options that do not apply.
+        try "state,p_0,p_1,p_2\n0,0.2,0.3,0.5\n1,0.6,0.2,0.2\n".write(to: probs, atomically: true, encoding: .utf8)
+        let missing = try run(["ope", "--logs", fixture.path, "--policy", "probs:\(probs.path)"])
+        XCTAssertEqual(missing.code, 65)
+        XCTAssertTrue(missing.stderr.contains("no row for state 2"), missing.stderr)
+        let bandit = tmp.appendingPathComponent("b.csv")
+        try "action,reward,propensity\n0,1,0.5\n".write(to: bandit, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try run(["ope", "--logs", bandit.path, "--policy", "uniform", "--gamma", "0.9"]).code, 64)
+        XCTAssertEqual(try run(["ope", "--logs", fixture.path, "--policy", "uniform", "--gamma", "1.5"]).code, 64)
+        XCTAssertEqual(try run(["ope", "--logs", fixture.path, "--policy", "uniform", "--gamma-per-day", "0.9"]).code, 65, "no elapsed_seconds")
+    }
+
+    /// Bad trajectory logs exit 65 naming the line and column, and write nothing.
+    func testBadTrajectoryLogsExit65() throws {
+        let log = tmp.appendingPathComponent("t.csv")
+        let head = "trajectory_id,step,state,action,reward,propensity\n"
+        for (body, needle) in [("a,0,0,1,1,0.5\na,2,0,1,1,0.5\n", "t.csv:3: error: column 'step'"),
+                               ("a,0,0,1,1,0.5\na,0,1,1,1,0.5\n", "t.csv:3: error: column 'step': trajectory 'a' has step 0 twice"),
+                               ("a,0,0,1,1,1.01\n", "t.csv:2: error: column 'propensity'"),
+                               ("a,0,-1,1,1,0.5\n", "t.csv:2: error: column 'state'")] {
+            try (head + body).write(to: log, atomically: true, encoding: .utf8)
+            let out = tmp.appendingPathComponent("bad")
+            let r = try run(["ope", "--logs", log.path, "--policy", "uniform", "--out", out.path])
+            XCTAssertEqual(r.code, 65, r.stderr)
+            XCTAssertTrue(r.stderr.contains(needle), "\(r.stderr) lacks \(needle)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        }
+    }
+}
