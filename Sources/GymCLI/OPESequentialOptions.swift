@@ -18,7 +18,7 @@ struct SequentialOPEOptions: ParsableArguments {
     @Option(help: "Trajectory logs: cap every cumulative importance weight at this value (> 0); the report states it and how often it bound.")
     var clip: Double?
 
-    @Option(help: "Trajectory logs: the Q model of dr and fqe: tabular (time-indexed, needs a `state` column) or none. Default: tabular when the log has states.")
+    @Option(help: "Trajectory logs: the Q model of dr and fqe: tabular (time-indexed, needs a `state` column), linear (ridge FQE over the numeric context, cross-fitted over trajectories) or none. Default: tabular when the log has states, else linear when it has context.")
     var fqe: String?
 
     func validate() throws {
@@ -26,7 +26,7 @@ struct SequentialOPEOptions: ParsableArguments {
         if let g = gammaPerDay { guard g > 0, g <= 1 else { throw ValidationError("--gamma-per-day must be in (0, 1], got \(g)") } }
         if gamma != nil && gammaPerDay != nil { throw ValidationError("--gamma and --gamma-per-day are alternatives; give one") }
         if let c = clip { guard c > 0, c.isFinite else { throw ValidationError("--clip must be a positive number, got \(c)") } }
-        if let f = fqe { guard ["tabular", "none"].contains(f) else { throw ValidationError("--fqe must be tabular or none, got '\(f)'") } }
+        if let f = fqe { guard ["tabular", "linear", "none"].contains(f) else { throw ValidationError("--fqe must be tabular, linear or none, got '\(f)'") } }
     }
 
     var given: Bool { gamma != nil || gammaPerDay != nil || clip != nil || fqe != nil }

@@ -144,6 +144,8 @@ extension LogImport {
     /// read per decision unless asked for as journeys.
     public static func hasTrajectories(path: String) -> Bool {
         if path.hasSuffix(".jsonl") { return false }
+        // Only a regular file is peeked at (a FIFO would block here; the reader reports it).
+        guard let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type == .typeRegular else { return false }
         guard let h = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? h.close() }
         let head = (try? h.read(upToCount: 65_536)) ?? Data()

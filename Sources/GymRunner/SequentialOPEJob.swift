@@ -14,7 +14,8 @@ public struct SequentialOPERequest: Sendable {
     public var actions: Int?
     public var out: String?
     public var discounting: Discounting = .perStep(1)
-    /// tabular (needs `state`), none, or nil: tabular when the log has states, else none.
+    /// tabular (needs `state`), linear (numeric context), none, or nil: tabular when the log has
+    /// states, else linear when it has context, else none.
     public var fqe: String?
     public var clip: Double?
     public var resamples = 1000
@@ -54,7 +55,7 @@ public struct SequentialOPEReport: Sendable {
         md += "| candidate | \(r.policy) |\n"
         md += "| discount | \(r.discounting.description) |\n"
         md += String(format: "| logged policy's value | %.6f (mean discounted return per trajectory) |\n", loggedValue)
-        md += "| Q model (dr, fqe) | \(q.map { $0.model } ?? "none: dr and fqe need a Q (a log with `state` gives tabular FQE)") |\n"
+        md += "| Q model (dr, fqe) | \(q.map { $0.model } ?? "none: dr and fqe need a Q (a log with `state` gives tabular FQE, numeric context linear FQE)") |\n"
         md += "| intervals | 95% percentile bootstrap, \(r.resamples) resamples of whole trajectories (Poisson counts, seed \(r.seed)); self-normalising denominators recomputed in every resample |\n"
         md += "| note | fqe's interval resamples the trajectories with Q fitted once, so it leaves out the Q model's own error; dr's does not depend on Q being right |\n"
         md += "| weight clipping | \(d.clip.map { "cumulative weights capped at \(Render.g($0)); bound on \(d.clippedRows) rows (estimates biased towards the logged policy)" } ?? "none") |\n\n"
@@ -64,7 +65,9 @@ public struct SequentialOPEReport: Sendable {
         }
         md += String(format: "\nWhole-trajectory weights: ESS %.1f of %d (%.1f%%), largest %.3g, %.1f%% of trajectories with weight 0.\n",
                      d.trajectoryESS, trajectories, 100 * d.trajectoryESS / Double(max(1, trajectories)), d.trajectoryMaxWeight, 100 * d.zeroWeightShare)
-        if let q {
+        if let q, q.model.hasPrefix("linear") {
+            md += "\nQ model: \(q.notes.joined(separator: "; ")). A linear Q can extrapolate beyond the logged contexts; dr's correction term carries what it misses.\n"
+        } else if let q {
             md += "\nQ model: \(q.emptyCells) empty (step, state, action) cells (Q = 0 there)"
             md += q.extrapolatedRows > 0 ? String(format: "; on %d rows the candidate puts mass on an empty cell (mean %.3f): dr corrects for it, fqe does not.\n", q.extrapolatedRows, q.extrapolatedMass) : "; the candidate never needs one.\n"
         }
@@ -153,11 +156,19 @@ public enum SequentialOPEJob {
             throw DataError(file: q.logs, column: "elapsed_seconds", message: "--gamma-per-day discounts by elapsed time; the log has no elapsed_seconds")
         }
         let target = try target(q.policy, log: log, scenario: sc, seed: q.seed, limits: q.limits, progress: progress)
-        let fqe = q.fqe ?? (log.states > 0 ? "tabular" : "none")
+        let fqe = q.fqe ?? (log.states > 0 ? "tabular" : (log.rows.contextDimension > 0 ? "linear" : "none"))
         if fqe == "tabular" && log.states == 0 {
             throw DataError(file: q.logs, column: "state", message: "--fqe tabular needs a discrete `state` column")
         }
-        let stepQ = fqe == "tabular" ? TabularFQE.fit(log, target: target, nextFactor: q.discounting.nextFactors(log)) : nil
+        if fqe == "linear" && log.rows.contextDimension == 0 {
+            throw DataError(file: q.logs, message: "--fqe linear needs numeric context columns")
+        }
+        let next = q.discounting.nextFactors(log)
+        let stepQ: StepQ? = switch fqe {
+        case "tabular": TabularFQE.fit(log, target: target, nextFactor: next)
+        case "linear": LinearFQE.fit(log, target: target, nextFactor: next, seed: SeedTree(root: q.seed))
+        default: nil
+        }
         let d = q.discounting.factors(log)
         var o = SequentialOPE.Options(seed: SeedTree(root: q.seed))
         o.resamples = q.resamples; o.threads = q.threads; o.clip = q.clip

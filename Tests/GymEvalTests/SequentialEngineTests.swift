@@ -175,3 +175,57 @@ final class SequentialEngineTests: XCTestCase {
         XCTAssertEqual(ok.lines, [4, 2, 3])
     }
 }
+
+/// Linear FQE over numeric context.
+final class LinearFQETests: XCTestCase {
+    /// A log built in memory: `n` trajectories of `len` steps, context x in [0, 1), reward
+    /// a linear function of (x, action), 2 actions with propensity 1/2.
+    func makeLog(n: Int, len: Int, seed: UInt64, reward: (Double, Int) -> Double) -> TrajectoryLog {
+        let s = SeedTree(root: seed).stream(.mt19937)
+        var action: [Int32] = [], r: [Double] = [], ps: [Double] = [], ctx: [Double] = [], offsets = [0]
+        for _ in 0..<n {
+            for _ in 0..<len {
+                let x = s.uniform(), a = s.uniformInt(2)
+                action.append(Int32(a)); r.append(reward(x, a)); ps.append(0.5); ctx.append(x)
+            }
+            offsets.append(action.count)
+        }
+        let rows = LoggedBandit(actions: 2, positions: 1, action: action, position: [Int32](repeating: 0, count: action.count), reward: r,
+                                pscore: ps, context: ctx, contextDimension: 1, source: "memory")
+        return TrajectoryLog(rows: rows, offsets: offsets, ids: (0..<n).map { "t\($0)" })
+    }
+
+    /// At horizon 1 a reward linear in the context is in the function class: FQE's Q is exact
+    /// on every row (the ridge penalty aside), so fqe equals the target's value on the sample.
+    func testExactWhenTheRewardIsLinear() {
+        let reward: (Double, Int) -> Double = { x, a in a == 0 ? 1 + 2 * x : 3 - x }
+        let log = makeLog(n: 2000, len: 1, seed: 3, reward: reward)
+        let table = (0..<log.rows.count).flatMap { _ in [0.3, 0.7] }
+        let perRow = TrajectoryTarget(actions: 2, table: table, byState: false, name: "per row")
+        let q = LinearFQE.fit(log, target: perRow, nextFactor: Discounting.perStep(0.9).nextFactors(log), lambda: 1e-9, seed: SeedTree(root: 1))
+        var exact = 0.0
+        for j in 0..<log.rows.count {
+            let x = log.rows.context[j]
+            XCTAssertEqual(q.logged[j], reward(x, Int(log.rows.action[j])), accuracy: 1e-5)
+            exact += 0.3 * reward(x, 0) + 0.7 * reward(x, 1)
+        }
+        var o = SequentialOPE.Options(seed: SeedTree(root: 2)); o.resamples = 0
+        let est = SequentialOPE.run(log, target: perRow, q: q, discount: Discounting.perStep(0.9).factors(log), options: o).estimates
+        XCTAssertEqual(est.first { $0.estimator == .fqe }!.value, exact / Double(log.rows.count), accuracy: 1e-5)
+    }
+
+    /// Cross-fitting: Q on a trajectory's rows does not depend on that trajectory's rewards
+    /// (it comes from the fit on the other fold), so changing them changes only other rows' Q.
+    func testCrossFittedQIgnoresTheTrajectoryItIsAppliedTo() {
+        var log = makeLog(n: 300, len: 4, seed: 5) { x, a in x * Double(a + 1) }
+        let table = (0..<log.rows.count).flatMap { _ in [0.5, 0.5] }
+        let target = TrajectoryTarget(actions: 2, table: table, byState: false, name: "uniform")
+        let f = Discounting.perStep(0.9).nextFactors(log)
+        let before = LinearFQE.fit(log, target: target, nextFactor: f, seed: SeedTree(root: 1))
+        for j in log.offsets[7]..<log.offsets[8] { log.rows.reward[j] += 50 }
+        let after = LinearFQE.fit(log, target: target, nextFactor: f, seed: SeedTree(root: 1))
+        for j in log.offsets[7]..<log.offsets[8] { XCTAssertEqual(before.logged[j], after.logged[j]); XCTAssertEqual(before.value[j], after.value[j]) }
+        let changed = (0..<log.rows.count).filter { before.logged[$0] != after.logged[$0] }.count
+        XCTAssertGreaterThan(changed, log.rows.count / 4, "the other fold's rows see the change")
+    }
+}
