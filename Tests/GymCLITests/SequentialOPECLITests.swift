@@ -56,4 +56,40 @@ final class SequentialOPECLITests: CLITestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
         }
     }
+
+    /// The simulator's journeys (`--trajectories`): one trajectory per user. A candidate on its own
+    /// logs has every weight 1, so tis and pdis equal the logged policy's discounted value (the
+    /// semi-Markov discount by elapsed days), and the whole-trajectory ESS is the user count.
+    func testSimulatorJourneysOnTheirOwnLogs() throws {
+        let sc = tmp.appendingPathComponent("j.yaml")
+        try """
+        name: j
+        seed: 7
+        population: {size: 150}
+        training: {episodes: 1500, curve_window: 500}
+        evaluation: {episodes: 1200, bootstrap_samples: 50}
+        agents: [epsilon_greedy]
+        """.write(to: sc, atomically: true, encoding: .utf8)
+        let out = tmp.appendingPathComponent("run")
+        XCTAssertEqual(try run(["run", sc.path, "--out", out.path, "--quiet", "--log-observations", "--no-store"]).code, 0)
+        let log = out.appendingPathComponent("logs/epsilon_greedy/training_episodes.jsonl")
+        let users = Set(try read(log).split(separator: "\n").map { line -> String in
+            let o = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return o["user_id"] as! String
+        })
+        let dest = tmp.appendingPathComponent("ope")
+        let r = try run(["ope", "--logs", log.path, "--trajectories", "--policy", "agent:epsilon_greedy", "--scenario", sc.path, "--seed", "7",
+                         "--gamma-per-day", "0.9", "--resamples", "50", "--out", dest.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("\(users.count) trajectories, 1200 decisions"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("linear FQE"), r.stdout)
+        let report = try read(dest.appendingPathComponent("report.md"))
+        let logged = try XCTUnwrap(report.split(separator: "\n").first { $0.hasPrefix("| logged policy's value |") })
+        let value = try XCTUnwrap(Double(logged.split(separator: "|")[1].split(separator: " ")[0]))
+        let csv = try read(dest.appendingPathComponent("estimates.csv")).split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        for row in csv where row[0] == "tis" || row[0] == "pdis" || row[0] == "snpdis" {
+            XCTAssertEqual(Double(row[1])!, value, accuracy: 1e-6, String(row[0]))
+        }
+        XCTAssertEqual(Double(csv[0][4])!, Double(users.count), accuracy: 1e-6, "ESS")
+    }
 }

@@ -24,7 +24,9 @@ public struct TrajectoryStep: Sendable, Equatable {
 /// - `sntis` (self-normalised): V = sum_i W_i G_i / sum_i W_i.
 /// - `pdis` (per-decision IS; Precup, Sutton & Singh 2000): V = (1/n) sum_i sum_t gamma^t W_{i,0:t} r_{i,t}.
 /// - `snpdis` (self-normalised per step): V = sum_t gamma^t sum_i W_{i,0:t} r_{i,t} / sum_i W_{i,0:t}
-///   (SCOPE-RL's definition: the step-t weights normalised over the trajectories that reach step t).
+///   (SCOPE-RL's definition for trajectories of equal length). A trajectory that has ended stays
+///   in an absorbing state with reward 0 and its final weight: it counts in the later steps'
+///   denominators, so that on-policy logs give the mean return.
 /// - `dr` (per-decision doubly robust; Jiang & Li 2016, Thomas & Brunskill 2016):
 ///   V = (1/n) sum_i sum_t gamma^t [ W_{i,0:t} (r_{i,t} - Q_t(s_{i,t}, a_{i,t})) + W_{i,0:t-1} V_t(s_{i,t}) ],
 ///   with W_{0:-1} = 1 and V_t(s) = sum_a pi(a | s, t) Q_t(s, a). Unbiased for any Q that does not
@@ -66,6 +68,7 @@ public enum SequentialOPE {
                 }
                 discount *= gamma
             }
+            for t in traj.count..<horizon { stepDen[t] += cumulative }
             tis += cumulative * g
             sntisNum += cumulative * g
             sntisDen += cumulative

@@ -170,6 +170,9 @@ extension SequentialOPE {
                             row[6 + t] = dj * W * r
                             row[6 + H + t] = W
                         }
+                        // A trajectory that has ended stays in an absorbing state with reward 0:
+                        // its final weight keeps counting in the later steps' denominators.
+                        for t in (log.offsets[i + 1] - start)..<H { row[6 + H + t] = W }
                         row[1] = W * g; row[2] = W; row[3] = pdis; row[4] = dr
                     }
                     c += T
