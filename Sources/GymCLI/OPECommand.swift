@@ -24,7 +24,7 @@ struct OPEEstimateCommand: ParsableCommand {
         Delayed rewards (simulator logs): --signals reward_signals.jsonl with --cutoffs (durations after the log's last decision, e.g. 0,1h,6h,1d,7d) re-estimates with only the signals that had arrived by each cut-off (decision time + latency <= cut-off); signals not yet arrived count as missing and contribute nothing. The signals' weights come from --signal-weights, else the --scenario's rewards, else they are solved from the log (reward_score = sum of weight x value must hold exactly). Writes cutoffs.csv.
         Sizes that come from the log (the action space, positions, rows x actions tables) are bounded by --max-actions, --max-positions and --max-table-cells, checked before anything is allocated.
         Writes report.md and estimates.csv (estimator, value, ci_low, ci_high, ess, max_weight, ess_below_floor) to --out, atomically.
-        Trajectory logs (a CSV with trajectory_id, step, action, reward, propensity and optionally state, elapsed_seconds and numeric context; or a simulator JSONL with --trajectories) get the journey-level estimators tis, sntis, pdis, snpdis, dr and fqe (docs/ope.md), with bootstrap intervals over whole trajectories; --policy probs:FILE.csv then has one row per state (state, p_0 ... p_{K-1}). Writes estimates.csv, steps.csv (per-step ESS and largest weight) and report.md.
+        Trajectory logs (a CSV with trajectory_id, step, action, reward, propensity and optionally state, elapsed_seconds and numeric context; or a simulator JSONL with --trajectories) get the journey-level estimators tis, sntis, pdis, snpdis, dr and fqe (docs/ope.md), with bootstrap intervals over whole trajectories; --policy probs:FILE.csv then has one row per state (state, p_0 ... p_{K-1}). --require rules name these estimators, `logged` is the logged policy's mean discounted return per trajectory, and --ess-floor applies to the whole-trajectory weights' ESS. Writes estimates.csv, steps.csv (per-step ESS and largest weight), report.md and, with rules, gate.csv.
         """
     )
 
@@ -76,7 +76,7 @@ struct OPEEstimateCommand: ParsableCommand {
 
     func parsedRequirements() throws -> [OPERequirement] {
         try require.map { r in
-            switch OPERequirement.parse(r) {
+            switch OPERequirement.parse(r, estimators: isSequential ? SequentialOPE.Estimator.allCases.map(\.rawValue) : OPEEstimator.allCases.map(\.rawValue)) {
             case .success(let q): return q
             case .failure(let e): throw ValidationError("--require \(e.description)")
             }

@@ -40,7 +40,6 @@ extension OPEEstimateCommand {
             if sequential.given { throw ValidationError("--gamma, --gamma-per-day, --clip and --fqe apply to trajectory logs (a CSV with trajectory_id, or --trajectories)") }
             return
         }
-        if !require.isEmpty { throw ValidationError("--require is not yet available for trajectory logs (the gate reads the bandit estimators)") }
         if signals != nil { throw ValidationError("--signals and --cutoffs apply to per-decision logs, not trajectory logs") }
         if policy.hasPrefix("bts:") { throw ValidationError("--policy bts: is a bandit candidate; a trajectory log needs uniform, probs:FILE.csv, agent:NAME or checkpoint:FILE") }
     }
@@ -50,9 +49,11 @@ extension OPEEstimateCommand {
         q.scenarioPath = scenario; q.actions = actions; q.out = output.out
         q.discounting = sequential.gammaPerDay.map { .perDay($0) } ?? .perStep(sequential.gamma ?? 1)
         q.fqe = sequential.fqe; q.clip = sequential.clip
+        q.requirements = try parsedRequirements(); q.essFloor = essFloor
         q.resamples = estimation.resamples; q.seed = seed.seed ?? 1; q.threads = threads.threads; q.limits = limits.limits
         let (report, _) = try SequentialOPEJob.estimate(q, progress: Progress(enabled: true))
         print(report.markdown())
         print(String(format: "%.2f s.", report.seconds))
+        if let g = report.gate, !g.verdict.passed { throw GateFailed() }
     }
 }

@@ -164,8 +164,26 @@ public enum OutputGuard {
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to url: URL, overwrite: Bool = true) throws {
         let tmp = TempName.beside(url)
-        guard FileManager.default.createFile(atPath: tmp.path, contents: Data(bytes)) else {
-            throw OutputError.cannotCreate(path: url.path, reason: "cannot create a file in '\(url.deletingLastPathComponent().path)'")
+        // Written in place under our own temporary name (FileManager.createFile would write
+        // through a second, Foundation-named temporary that a kill -9 could leave behind).
+        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw OutputError.cannotCreate(path: url.path, reason: "cannot create a file in '\(url.deletingLastPathComponent().path)': \(String(cString: strerror(errno)))")
+        }
+        var done = 0
+        let ok = bytes.withUnsafeBytes { raw -> Bool in
+            while done < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                done += n
+            }
+            return true
+        }
+        let reason = ok ? "" : String(cString: strerror(errno))
+        close(fd)
+        guard ok else {
+            unlink(tmp.path)
+            throw OutputError.cannotCreate(path: url.path, reason: "cannot write '\(tmp.path)': \(reason)")
         }
         try place(tmp, at: url, overwrite: overwrite)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GymData
 import GymEval
+import GymGate
 import GymRandom
 import GymReports
 import GymScenario
@@ -19,6 +20,10 @@ public struct SequentialOPERequest: Sendable {
     public var fqe: String?
     public var clip: Double?
     public var resamples = 1000
+    /// Gate rules on the journey estimators (`dr.ci_low>=logged`: the logged policy's discounted
+    /// value per trajectory), and the whole-trajectory ESS below which the candidate fails.
+    public var requirements: [OPERequirement] = []
+    public var essFloor = 100.0
     public var seed: UInt64 = 1
     public var threads = 1
     public var limits = DataLimits.standard
@@ -33,6 +38,14 @@ public struct SequentialOPEReport: Sendable {
     public var diagnostics: SequentialDiagnostics
     public var q: StepQ?
     public var seconds: Double
+    public var gate: OPEGate.Result?
+
+    public func gateCSV() -> String? {
+        guard let gate else { return nil }
+        var g = "rule,passed,measured,detail\n"
+        for l in gate.lines { g += "\(Render.csvField(l.rule)),\(l.passed),\(l.measured.map { "\($0)" } ?? ""),\(Render.csvField(l.detail))\n" }
+        return g
+    }
 
     public func estimatesCSV() -> String {
         var s = "estimator,value,ci_low,ci_high,ess,max_weight\n"
@@ -70,6 +83,10 @@ public struct SequentialOPEReport: Sendable {
         } else if let q {
             md += "\nQ model: \(q.emptyCells) empty (step, state, action) cells (Q = 0 there)"
             md += q.extrapolatedRows > 0 ? String(format: "; on %d rows the candidate puts mass on an empty cell (mean %.3f): dr corrects for it, fqe does not.\n", q.extrapolatedRows, q.extrapolatedMass) : "; the candidate never needs one.\n"
+        }
+        if let gate {
+            md += "\n## Gate: \(gate.verdict.passed ? "passed" : "FAILED")\n\n| rule | result | detail |\n|---|---|---|\n"
+            for l in gate.lines { md += "| `\(l.rule)` | \(l.passed ? "pass" : "**fail**") | \(l.detail) |\n" }
         }
         md += "\n## Per step\n\n| step | trajectories | ESS of W_0:t | largest W_0:t |\n|---|---|---|---|\n"
         let H = d.reached.count
@@ -173,10 +190,16 @@ public enum SequentialOPEJob {
         var o = SequentialOPE.Options(seed: SeedTree(root: q.seed))
         o.resamples = q.resamples; o.threads = q.threads; o.clip = q.clip
         let (est, diag) = SequentialOPE.run(log, target: target, q: stepQ, discount: d, options: o)
-        let report = SequentialOPEReport(request: q, trajectories: log.count, rows: log.rows.count, horizon: log.horizon, actions: log.rows.actions,
+        var report = SequentialOPEReport(request: q, trajectories: log.count, rows: log.rows.count, horizon: log.horizon, actions: log.rows.actions,
                                          states: log.states, loggedValue: log.loggedValue(discount: d), estimates: est, diagnostics: diag, q: stepQ,
                                          seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        if !q.requirements.isEmpty {
+            report.gate = OPEGate.evaluate(q.requirements, values: est.map { ($0.estimator.rawValue, $0.value, $0.ciLow, $0.ciHigh) },
+                                           effectiveSampleSize: diag.trajectoryESS, essFloor: q.essFloor, loggedValue: report.loggedValue,
+                                           rows: log.count, unit: "trajectories")
+        }
         if let dir {
+            if let g = report.gateCSV() { try dir.write("gate.csv", g) }
             try dir.write("estimates.csv", report.estimatesCSV())
             try dir.write("steps.csv", report.stepsCSV())
             try dir.write("report.md", report.markdown())

@@ -92,4 +92,29 @@ final class SequentialOPECLITests: CLITestCase {
         }
         XCTAssertEqual(Double(csv[0][4])!, Double(users.count), accuracy: 1e-6, "ESS")
     }
+
+    /// Gate rules on the journey estimators: `logged` is the logged policy's discounted value per
+    /// trajectory; a failing rule exits 1 with gate.csv written; bandit estimator names are refused.
+    func testGateOnJourneyEstimators() throws {
+        let probs = tmp.appendingPathComponent("pi.csv")
+        try "state,p_0,p_1,p_2\n0,0.2,0.3,0.5\n1,0.6,0.2,0.2\n2,0.3,0.3,0.4\n3,0.1,0.1,0.8\n".write(to: probs, atomically: true, encoding: .utf8)
+        let base = ["ope", "--logs", fixture.path, "--policy", "probs:\(probs.path)", "--gamma", "0.9", "--resamples", "200"]
+        let fail = tmp.appendingPathComponent("fail")
+        let r1 = try run(base + ["--require", "dr.ci_low>=logged", "--out", fail.path])
+        XCTAssertEqual(r1.code, 1, r1.stderr)
+        let gate = try read(fail.appendingPathComponent("gate.csv"))
+        XCTAssertTrue(gate.contains("--require dr.ci_low>=logged,false"), gate)
+        XCTAssertTrue(try read(fail.appendingPathComponent("report.md")).contains("## Gate: FAILED"))
+        let pass = tmp.appendingPathComponent("pass")
+        let r2 = try run(base + ["--require", "pdis.value>=1", "--require", "snpdis.ci_high<=10", "--ess-floor", "50", "--out", pass.path])
+        XCTAssertEqual(r2.code, 0, r2.stderr)
+        XCTAssertTrue(try read(pass.appendingPathComponent("report.md")).contains("## Gate: passed"))
+        // The whole-trajectory ESS (83 of 400 here) below the floor fails a candidate whatever its estimates.
+        let r3 = try run(base + ["--require", "pdis.value>=1", "--ess-floor", "100000"])
+        XCTAssertEqual(r3.code, 1)
+        XCTAssertTrue(r3.stdout.contains("trajectories: the candidate fails whatever its point estimates"), r3.stdout)
+        let r4 = try run(base + ["--require", "ips.value>=0"])
+        XCTAssertEqual(r4.code, 64)
+        XCTAssertTrue(r4.stderr.contains("unknown estimator 'ips' (one of tis, sntis, pdis, snpdis, dr, fqe)"), r4.stderr)
+    }
 }
