@@ -169,6 +169,12 @@ public enum SequentialOPEJob {
         var request = q
         if request.actions == nil, let sc, q.logs.hasSuffix(".jsonl") { request.actions = JourneyWorld(config: sc.sim).actionLayout.count }
         let log = try load(request)
+        // The estimators hold trajectories x (6 + 2 x longest trajectory) numbers (12 bytes each).
+        let columns = 6 + 2 * log.horizon
+        let (cells, overflow) = log.count.multipliedReportingOverflow(by: columns)
+        guard !overflow, cells <= q.limits.maxTableCells else {
+            throw DataError(file: q.logs, message: "\(log.count) trajectories x \(columns) per-trajectory columns (the longest trajectory has \(log.horizon) steps) is above --max-table-cells \(q.limits.maxTableCells) (12 bytes per cell); raise it, or split the log")
+        }
         if case .perDay = q.discounting, log.elapsed.isEmpty {
             throw DataError(file: q.logs, column: "elapsed_seconds", message: "--gamma-per-day discounts by elapsed time; the log has no elapsed_seconds")
         }

@@ -38,6 +38,10 @@ final class SequentialOPECLITests: CLITestCase {
         XCTAssertEqual(try run(["ope", "--logs", bandit.path, "--policy", "uniform", "--gamma", "0.9"]).code, 64)
         XCTAssertEqual(try run(["ope", "--logs", fixture.path, "--policy", "uniform", "--gamma", "1.5"]).code, 64)
         XCTAssertEqual(try run(["ope", "--logs", fixture.path, "--policy", "uniform", "--gamma-per-day", "0.9"]).code, 65, "no elapsed_seconds")
+        // The estimators' table (400 trajectories x 16 columns) is checked against the limit before it is allocated.
+        let big = try run(["ope", "--logs", fixture.path, "--policy", "uniform", "--max-table-cells", "6000"])
+        XCTAssertEqual(big.code, 65)
+        XCTAssertTrue(big.stderr.contains("400 trajectories x 16 per-trajectory columns"), big.stderr)
     }
 
     /// Bad trajectory logs exit 65 naming the line and column, and write nothing.
