@@ -99,31 +99,42 @@ public enum LogImport {
             let line = t.lines[i]
             let a = try limits.index(row[ja], limit: limits.maxActions, flag: "--max-actions", what: "action", file: path, line: line, column: "action")
             if let k = actions, a >= k { throw DataError(file: path, line: line, column: "action", message: "\(a) is outside the action space 0..\(k - 1)") }
-            guard let r = Double(row[jr].trimmingCharacters(in: .whitespaces)) else {
-                throw DataError(file: path, line: line, column: "reward", message: "'\(row[jr])' is not a number")
-            }
-            guard r.isFinite else { throw DataError(file: path, line: line, column: "reward", message: "'\(row[jr])': NaN and infinite rewards are not allowed") }
-            guard let s = Double(row[js].trimmingCharacters(in: .whitespaces)), s.isFinite else {
-                throw DataError(file: path, line: line, column: "propensity", message: "'\(row[js])' is not a number")
-            }
-            guard s > 0, s <= 1 else {
-                throw DataError(file: path, line: line, column: "propensity", message: "\(row[js]) must be in (0, 1] (a logged action has positive probability)")
-            }
+            let (r, s) = try rewardAndPropensity(row, reward: jr, propensity: js, file: path, line: line)
             if let jp {
                 position[i] = Int32(try limits.index(row[jp], limit: limits.maxPositions, flag: "--max-positions", what: "position", file: path, line: line, column: "position"))
             }
-            for (k, j) in contextColumns.enumerated() {
-                guard let x = Double(row[j].trimmingCharacters(in: .whitespaces)), x.isFinite else {
-                    throw DataError(file: path, line: line, column: t.header[j], message: "'\(row[j])' is not a finite number (context columns are numeric)")
-                }
-                context[i * contextColumns.count + k] = x
-            }
+            try readContext(row, columns: contextColumns, header: t.header, into: &context, at: i * contextColumns.count, file: path, line: line)
             action[i] = Int32(a); reward[i] = r; pscore[i] = s
         }
         let K = actions ?? (Int(action.max() ?? 0) + 1)
         let L = Int(position.max() ?? 0) + 1
         return LoggedBandit(actions: K, positions: L, action: action, position: position, reward: reward, pscore: pscore,
                             context: context, contextDimension: contextColumns.count, source: path)
+    }
+
+    /// A CSV row's `reward` (finite) and `propensity` (in (0, 1]), or an error naming the place.
+    static func rewardAndPropensity(_ row: [String], reward jr: Int, propensity js: Int, file path: String, line: Int) throws -> (Double, Double) {
+        guard let r = Double(row[jr].trimmingCharacters(in: .whitespaces)) else {
+            throw DataError(file: path, line: line, column: "reward", message: "'\(row[jr])' is not a number")
+        }
+        guard r.isFinite else { throw DataError(file: path, line: line, column: "reward", message: "'\(row[jr])': NaN and infinite rewards are not allowed") }
+        guard let s = Double(row[js].trimmingCharacters(in: .whitespaces)), s.isFinite else {
+            throw DataError(file: path, line: line, column: "propensity", message: "'\(row[js])' is not a number")
+        }
+        guard s > 0, s <= 1 else {
+            throw DataError(file: path, line: line, column: "propensity", message: "\(row[js]) must be in (0, 1] (a logged action has positive probability)")
+        }
+        return (r, s)
+    }
+
+    /// A CSV row's numeric context columns into `context[at...]`.
+    static func readContext(_ row: [String], columns: [Int], header: [String], into context: inout [Double], at base: Int, file path: String, line: Int) throws {
+        for (k, j) in columns.enumerated() {
+            guard let x = Double(row[j].trimmingCharacters(in: .whitespaces)), x.isFinite else {
+                throw DataError(file: path, line: line, column: header[j], message: "'\(row[j])' is not a finite number (context columns are numeric)")
+            }
+            context[base + k] = x
+        }
     }
 
     /// A candidate's probabilities per logged row: a CSV with columns p_0 ... p_{K-1}, one row per

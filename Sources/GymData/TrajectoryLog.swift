@@ -195,16 +195,7 @@ extension LogImport {
             raw.step.append(st)
             let a = try limits.index(row[ja], limit: limits.maxActions, flag: "--max-actions", what: "action", file: path, line: line, column: "action")
             if let k = actions, a >= k { throw DataError(file: path, line: line, column: "action", message: "\(a) is outside the action space 0..\(k - 1)") }
-            guard let r = Double(row[jr].trimmingCharacters(in: .whitespaces)) else {
-                throw DataError(file: path, line: line, column: "reward", message: "'\(row[jr])' is not a number")
-            }
-            guard r.isFinite else { throw DataError(file: path, line: line, column: "reward", message: "'\(row[jr])': NaN and infinite rewards are not allowed") }
-            guard let s = Double(row[jp].trimmingCharacters(in: .whitespaces)), !s.isNaN else {
-                throw DataError(file: path, line: line, column: "propensity", message: "'\(row[jp])' is not a number")
-            }
-            guard s > 0, s <= 1 else {
-                throw DataError(file: path, line: line, column: "propensity", message: "\(row[jp]) must be in (0, 1] (a logged action has positive probability)")
-            }
+            let (r, s) = try rewardAndPropensity(row, reward: jr, propensity: jp, file: path, line: line)
             if let js {
                 raw.state[i] = Int32(try limits.index(row[js], limit: limits.maxStates, flag: "--max-states", what: "state", file: path, line: line, column: "state"))
             }
@@ -214,12 +205,7 @@ extension LogImport {
                 }
                 raw.elapsed[i] = e
             }
-            for (k, j) in contextColumns.enumerated() {
-                guard let x = Double(row[j].trimmingCharacters(in: .whitespaces)), x.isFinite else {
-                    throw DataError(file: path, line: line, column: t.header[j], message: "'\(row[j])' is not a finite number (context columns are numeric)")
-                }
-                context[i * contextColumns.count + k] = x
-            }
+            try readContext(row, columns: contextColumns, header: t.header, into: &context, at: i * contextColumns.count, file: path, line: line)
             action[i] = Int32(a); reward[i] = r; pscore[i] = s
         }
         let K = actions ?? (Int(action.max() ?? 0) + 1)

@@ -59,10 +59,7 @@ public struct OPEEstimateReport: Sendable {
             md += String(format: "\n**Flagged:** the effective sample size %.1f is below the floor %@: the candidate's estimates rest on too few rows; a gate fails it.\n",
                          diagnostics.effectiveSampleSize, Render.g(essFloor) as NSString)
         }
-        if let gate {
-            md += "\n## Gate: \(gate.verdict.passed ? "passed" : "FAILED")\n\n| rule | result | detail |\n|---|---|---|\n"
-            for l in gate.lines { md += "| `\(l.rule)` | \(l.passed ? "pass" : "**fail**") | \(l.detail) |\n" }
-        }
+        if let gate { md += gate.markdown }
         if let c = cutoffs {
             md += "\n## Delayed rewards: the estimate at cut-offs\n\n"
             md += "Signals from `\(c.signalsPath)` with weights \(c.weights.map { "\($0.0) \(Render.g($0.1))" }.joined(separator: ", ")); a signal counts at a cut-off when decision time + latency <= cut-off (after the log's last decision); signals not yet arrived are missing and contribute nothing. With every signal the rewards reproduce reward_score to \(String(format: "%.1e", c.mismatch)).\n\n"
@@ -88,11 +85,7 @@ public struct OPEEstimateReport: Sendable {
 
     public func files() -> [(name: String, text: String)] {
         var out = [("estimates.csv", estimatesCSV())]
-        if let gate {
-            var g = "rule,passed,measured,detail\n"
-            for l in gate.lines { g += "\(Render.csvField(l.rule)),\(l.passed),\(l.measured.map { "\($0)" } ?? ""),\(Render.csvField(l.detail))\n" }
-            out.append(("gate.csv", g))
-        }
+        if let gate { out.append(("gate.csv", gate.csv)) }
         if let c = cutoffs {
             var t = "cutoff_seconds,signals_arrived,logged_value,estimator,value,ci_low,ci_high\n"
             for r in c.rows {
@@ -157,4 +150,20 @@ public struct OPEOpenBanditReport: Sendable {
     }
 
     public func files() -> [(name: String, text: String)] { [("estimates.csv", csv()), ("report.md", markdown())] }
+}
+
+extension OPEGate.Result {
+    /// The report's gate section: the verdict and one row per rule.
+    public var markdown: String {
+        var md = "\n## Gate: \(verdict.passed ? "passed" : "FAILED")\n\n| rule | result | detail |\n|---|---|---|\n"
+        for l in lines { md += "| `\(l.rule)` | \(l.passed ? "pass" : "**fail**") | \(l.detail) |\n" }
+        return md
+    }
+
+    /// gate.csv: rule, passed, measured, detail.
+    public var csv: String {
+        var g = "rule,passed,measured,detail\n"
+        for l in lines { g += "\(Render.csvField(l.rule)),\(l.passed),\(l.measured.map { "\($0)" } ?? ""),\(Render.csvField(l.detail))\n" }
+        return g
+    }
 }

@@ -40,12 +40,6 @@ public struct SequentialOPEReport: Sendable {
     public var seconds: Double
     public var gate: OPEGate.Result?
 
-    public func gateCSV() -> String? {
-        guard let gate else { return nil }
-        var g = "rule,passed,measured,detail\n"
-        for l in gate.lines { g += "\(Render.csvField(l.rule)),\(l.passed),\(l.measured.map { "\($0)" } ?? ""),\(Render.csvField(l.detail))\n" }
-        return g
-    }
 
     public func estimatesCSV() -> String {
         var s = "estimator,value,ci_low,ci_high,ess,max_weight\n"
@@ -84,10 +78,7 @@ public struct SequentialOPEReport: Sendable {
             md += "\nQ model: \(q.emptyCells) empty (step, state, action) cells (Q = 0 there)"
             md += q.extrapolatedRows > 0 ? String(format: "; on %d rows the candidate puts mass on an empty cell (mean %.3f): dr corrects for it, fqe does not.\n", q.extrapolatedRows, q.extrapolatedMass) : "; the candidate never needs one.\n"
         }
-        if let gate {
-            md += "\n## Gate: \(gate.verdict.passed ? "passed" : "FAILED")\n\n| rule | result | detail |\n|---|---|---|\n"
-            for l in gate.lines { md += "| `\(l.rule)` | \(l.passed ? "pass" : "**fail**") | \(l.detail) |\n" }
-        }
+        if let gate { md += gate.markdown }
         md += "\n## Per step\n\n| step | trajectories | ESS of W_0:t | largest W_0:t |\n|---|---|---|---|\n"
         let H = d.reached.count
         let shown = H <= 30 ? Array(0..<H) : Array(0..<10) + stride(from: 10, to: H - 5, by: max(1, (H - 15) / 10)).map { $0 } + Array((H - 5)..<H)
@@ -205,7 +196,7 @@ public enum SequentialOPEJob {
                                            rows: log.count, unit: "trajectories")
         }
         if let dir {
-            if let g = report.gateCSV() { try dir.write("gate.csv", g) }
+            if let g = report.gate { try dir.write("gate.csv", g.csv) }
             try dir.write("estimates.csv", report.estimatesCSV())
             try dir.write("steps.csv", report.stepsCSV())
             try dir.write("report.md", report.markdown())

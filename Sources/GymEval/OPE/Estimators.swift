@@ -175,13 +175,7 @@ public enum OPE {
         let alpha = (1 - confidence) / 2
         return estimators.enumerated().map { k, e in
             let v = (0..<resamples).map { boot[$0 * E + k] }.filter { $0.isFinite }.sorted()
-            func q(_ p: Double) -> Double {
-                guard !v.isEmpty else { return .nan }
-                let h = p * Double(v.count - 1)
-                let lo = Int(h.rounded(.down)), hi = min(v.count - 1, lo + 1)
-                return v[lo] + (h - Double(lo)) * (v[hi] - v[lo])
-            }
-            return OPEEstimate(estimator: e, value: full.value(e), ciLow: q(alpha), ciHigh: q(1 - alpha))
+            return OPEEstimate(estimator: e, value: full.value(e), ciLow: SequentialOPE.percentile(v, alpha), ciHigh: SequentialOPE.percentile(v, 1 - alpha))
         }
     }
 
