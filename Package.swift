@@ -31,7 +31,7 @@ let package = Package(
         ),
         .target(name: "GymAgents", dependencies: ["GymCore", "GymLinalg", "GymRandom"]),
         .target(name: "GymData", dependencies: ["GymCore"]),
-        .target(name: "GymEval", dependencies: ["GymData", "GymCore", "GymRandom", "GymLinalg"]),
+        .target(name: "GymEval", dependencies: ["GymData", "GymCore", "GymRandom", "GymLinalg", "GymAgents"]),
         .target(name: "GymGate", dependencies: ["GymEval"]),
         .target(name: "GymSynth", dependencies: ["GymData", "GymRandom", "GymLinalg", "GymEval"]),
         .target(name: "GymReports", dependencies: ["GymEval", "GymGate"]),

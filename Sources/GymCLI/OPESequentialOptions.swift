@@ -18,15 +18,19 @@ struct SequentialOPEOptions: ParsableArguments {
     @Option(help: "Trajectory logs: cap every cumulative importance weight at this value (> 0); the report states it and how often it bound.")
     var clip: Double?
 
-    @Option(help: "Trajectory logs: the Q model of dr and fqe: tabular (time-indexed, needs a `state` column), linear (ridge FQE over the numeric context, cross-fitted over trajectories) or none. Default: tabular when the log has states, else linear when it has context.")
+    @Option(help: "Trajectory logs: the Q model of dr and fqe: tabular (time-indexed, needs a `state` column), linear (ridge FQE over the numeric context, cross-fitted over trajectories), mlp (a network with one hidden layer of 100 over the one-hot state or the numeric context, 10,000 Adam steps of batch 100, target network every 100 steps, cross-fitted over 2 folds; --fqe-steps) or none. Default: tabular when the log has states, else linear when it has context.")
     var fqe: String?
 
+    @Option(name: .customLong("fqe-steps"), help: "Trajectory logs, --fqe mlp: gradient steps per fold (batch 100).")
+    var fqeSteps: Int = 10_000
+
     func validate() throws {
+        guard (1...10_000_000).contains(fqeSteps) else { throw ValidationError("--fqe-steps must be in [1, 10000000], got \(fqeSteps)") }
         if let g = gamma { guard g > 0, g <= 1 else { throw ValidationError("--gamma must be in (0, 1], got \(g)") } }
         if let g = gammaPerDay { guard g > 0, g <= 1 else { throw ValidationError("--gamma-per-day must be in (0, 1], got \(g)") } }
         if gamma != nil && gammaPerDay != nil { throw ValidationError("--gamma and --gamma-per-day are alternatives; give one") }
         if let c = clip { guard c > 0, c.isFinite else { throw ValidationError("--clip must be a positive number, got \(c)") } }
-        if let f = fqe { guard ["tabular", "linear", "none"].contains(f) else { throw ValidationError("--fqe must be tabular, linear or none, got '\(f)'") } }
+        if let f = fqe { guard ["tabular", "linear", "mlp", "none"].contains(f) else { throw ValidationError("--fqe must be tabular, linear, mlp or none, got '\(f)'") } }
     }
 
     var given: Bool { gamma != nil || gammaPerDay != nil || clip != nil || fqe != nil }
@@ -48,7 +52,7 @@ extension OPEEstimateCommand {
         var q = SequentialOPERequest(logs: logs, policy: policy)
         q.scenarioPath = scenario; q.actions = actions; q.out = output.out
         q.discounting = sequential.gammaPerDay.map { .perDay($0) } ?? .perStep(sequential.gamma ?? 1)
-        q.fqe = sequential.fqe; q.clip = sequential.clip
+        q.fqe = sequential.fqe; q.clip = sequential.clip; q.fqeSteps = sequential.fqeSteps
         q.requirements = try parsedRequirements(); q.essFloor = essFloor
         q.resamples = estimation.resamples; q.seed = seed.seed ?? 1; q.threads = threads.threads; q.limits = limits.limits
         let (report, _) = try SequentialOPEJob.estimate(q, progress: Progress(enabled: true))

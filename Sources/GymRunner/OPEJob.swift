@@ -154,4 +154,52 @@ public enum OPEJob {
         try dir.commit()
         return (r, md, dir.destination)
     }
+
+    /// `ope validate --journeys`: the journey and bandit estimators against the truth per journey
+    /// and per decision; report.md, estimates.svg, estimates.csv and coverage.csv, written atomically.
+    public static func validateJourneys(scenarioPath: String, config: OPEValidationConfig, seed: UInt64?, out: String?,
+                                        progress: Progress) throws -> (result: JourneyValidationResult, markdown: String, destination: URL) {
+        let sc = try ScenarioBinding.load(path: scenarioPath)
+        var c = config
+        c.seed = seed ?? sc.seed ?? 1
+        let dir = try RunJob.claim(out, defaultPath: "reports/\(sc.name)/ope-validate-journeys-\(makeRunID(started: Date(), seed: c.seed))")
+        let r: JourneyValidationResult
+        do {
+            defer { progress.finish() }
+            r = try OPEValidation.journeys(scenario: sc, config: c, progress: progress)
+        }
+        let md = r.markdown(scenario: sc.name, file: scenarioPath)
+        try dir.write("estimates.csv", r.estimatesCSV())
+        try dir.write("coverage.csv", r.coverageCSV())
+        try dir.write("estimates.svg", r.chart(scenario: sc.name))
+        try dir.write("report.md", md)
+        try dir.commit()
+        return (r, md, dir.destination)
+    }
+
+    /// `ope select`: the candidates ranked on one logged world, assessed against the truth;
+    /// report.md, selection.csv, assessment.csv, selection.svg and gate.csv (with --require),
+    /// written atomically.
+    public static func select(scenarioPath: String, config: OPESelectionConfig, seed: UInt64?, out: String?,
+                              progress: Progress) throws -> (result: OPESelectionResult, markdown: String, destination: URL) {
+        let sc = try ScenarioBinding.load(path: scenarioPath)
+        var c = config
+        c.seed = seed ?? sc.seed ?? 1
+        let dir = try RunJob.claim(out, defaultPath: "reports/\(sc.name)/ope-select-\(makeRunID(started: Date(), seed: c.seed))")
+        let r: OPESelectionResult
+        do {
+            defer { progress.finish() }
+            r = try OPESelection.run(scenario: sc, config: c, progress: progress)
+        }
+        let md = r.markdown(scenario: sc.name, file: scenarioPath)
+        if let g = r.gate { try dir.write("gate.csv", g.csv) }
+        try dir.write("selection.csv", r.selectionCSV())
+        if !r.assessments.isEmpty {
+            try dir.write("assessment.csv", r.assessmentCSV())
+            try dir.write("selection.svg", r.chart(scenario: sc.name))
+        }
+        try dir.write("report.md", md)
+        try dir.commit()
+        return (r, md, dir.destination)
+    }
 }

@@ -112,8 +112,9 @@ public enum OPEValidation {
                 var r = w
                 while r < c.repetitions {
                     let node = seeds.child("ope.validate.log", r)
-                    let (log, policy, unsupported) = try logRun(world: world, behaviour: behaviour, target: target, config: c, decisions: n,
-                                                                seed: node, survey: seeds.child("sim.survey"), generator: generator, scenario: scenario)
+                    let run = try logRun(world: world, behaviour: behaviour, target: target, config: c, decisions: n,
+                                         seed: node, survey: seeds.child("sim.survey"), generator: generator, scenario: scenario)
+                    let (log, policy, unsupported) = (run.log, run.policy, run.unsupported)
                     let model = RewardModel(log: log, folds: c.folds, kind: .ridge, seed: node)
                     let rows = OPE.rows(log, policy, model: model)
                     let est = OPE.estimate(rows, estimators: OPEEstimator.allCases, lambda: c.switchLambda, resamples: c.resamples,
@@ -182,29 +183,46 @@ public enum OPEValidation {
     }
 
     /// One logged run of the behaviour: the log (context = observation), the target's
-    /// distribution at each row, and the target's mean mass on actions the behaviour never takes.
+    /// distribution at each row, the target's mean mass on actions the behaviour never takes, and
+    /// the run's records.
     static func logRun(world: JourneyWorld, behaviour: DistributionalPolicy, target: DistributionalPolicy, config c: OPEValidationConfig,
                        decisions n: Int, seed: SeedTree, survey: SeedTree, generator: GeneratorKind, scenario: Scenario) throws
-        -> (LoggedBandit, PerRowPolicy, Double) {
-        let D = world.observationLayout.dimension, A = world.actionLayout.count
+        -> (log: LoggedBandit, policy: PerRowPolicy, unsupported: Double, records: RunRecords) {
+        let r = try logRun(world: world, behaviour: (behaviour, c.behaviourMix), targets: [(target, c.targetMix)], decisions: n, seed: seed,
+                           survey: survey, generator: generator, scenario: scenario)
+        return (r.log, r.policies[0], r.unsupported[0], r.records)
+    }
+
+    /// One logged run of the behaviour (each policy mixed with its weight of the uniform
+    /// distribution): the log, every target's distribution at each row, each target's mean mass on
+    /// actions the behaviour never takes, and the run's records. Actions are drawn from
+    /// `seed/sample`.
+    static func logRun(world: JourneyWorld, behaviour: (DistributionalPolicy, Double), targets: [(DistributionalPolicy, Double)],
+                       decisions n: Int, seed: SeedTree, survey: SeedTree, generator: GeneratorKind, scenario: Scenario) throws
+        -> (log: LoggedBandit, policies: [PerRowPolicy], unsupported: [Double], records: RunRecords) {
+        let D = world.observationLayout.dimension, A = world.actionLayout.count, P = targets.count
         let sampler = seed.child("sample").stream(generator)
         world.recording = true
         world.reset(seed: seed)
         if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "ope validate log") }
-        var context: [Double] = [], masks: [Bool] = [], probs: [Double] = [], action: [Int32] = [], pscore: [Double] = []
-        context.reserveCapacity(n * D); probs.reserveCapacity(n * A)
+        var context: [Double] = [], masks: [Bool] = [], action: [Int32] = [], pscore: [Double] = []
+        var probs = [[Double]](repeating: [], count: P)
+        if n < 10_000_000 { context.reserveCapacity(n * D); for t in 0..<P { probs[t].reserveCapacity(n * A) } }
         var pb = [Double](repeating: 0, count: A), pe = pb
-        var unsupported = 0.0
+        var unsupported = [Double](repeating: 0, count: P)
         var k = 0
         while k < n && !world.isDone {
             let o = world.observation, m = world.actionMask
-            behaviour.actionProbabilities(observation: o, mask: m, into: &pb)
-            mix(&pb, mask: m, c.behaviourMix)
-            target.actionProbabilities(observation: o, mask: m, into: &pe)
-            mix(&pe, mask: m, c.targetMix)
+            behaviour.0.actionProbabilities(observation: o, mask: m, into: &pb)
+            mix(&pb, mask: m, behaviour.1)
+            for (t, target) in targets.enumerated() {
+                target.0.actionProbabilities(observation: o, mask: m, into: &pe)
+                mix(&pe, mask: m, target.1)
+                for j in 0..<A where pb[j] == 0 { unsupported[t] += pe[j] }
+                probs[t].append(contentsOf: pe)
+            }
             let a = draw(pb, mask: m, sampler)
-            for j in 0..<A where pb[j] == 0 { unsupported += pe[j] }
-            context.append(contentsOf: o); masks.append(contentsOf: m); probs.append(contentsOf: pe)
+            context.append(contentsOf: o); masks.append(contentsOf: m)
             action.append(Int32(a)); pscore.append(pb[a])
             _ = world.step(ActionChoice(action: a, propensity: pb[a]))
             k += 1
@@ -214,12 +232,22 @@ public enum OPEValidation {
         var log = LoggedBandit(actions: A, positions: 1, action: action, position: [Int32](repeating: 0, count: k), reward: Array(reward),
                                pscore: pscore, context: context, contextDimension: D, source: "ope validate")
         log.masks = masks
-        return (log, PerRowPolicy(actions: A, positions: 1, probs: probs), unsupported / Double(max(1, k)))
+        return (log, probs.map { PerRowPolicy(actions: A, positions: 1, probs: $0) }, unsupported.map { $0 / Double(max(1, k)) }, records)
     }
 
     /// The target acting on-policy on world `worldSeed`, drawing its actions from `sampling`: its mean reward.
     static func onPolicy(world: JourneyWorld, policy: DistributionalPolicy, mix alpha: Double, decisions n: Int, worldSeed: SeedTree,
                          sampling: SeedTree, survey: SeedTree, scenario: Scenario) throws -> Double {
+        let (records, k) = try onPolicyRecords(world: world, policy: policy, mix: alpha, decisions: n, worldSeed: worldSeed,
+                                               sampling: sampling, survey: survey, scenario: scenario)
+        let r = records.episodes.prefix(k).map { $0.reward }
+        return r.reduce(0, +) / Double(max(1, r.count))
+    }
+
+    /// The target acting on-policy on world `worldSeed` for at most `n` decisions: the run's
+    /// records and the number of decisions taken.
+    static func onPolicyRecords(world: JourneyWorld, policy: DistributionalPolicy, mix alpha: Double, decisions n: Int, worldSeed: SeedTree,
+                                sampling: SeedTree, survey: SeedTree, scenario: Scenario) throws -> (RunRecords, Int) {
         let A = world.actionLayout.count
         let sampler = sampling.child("sample").stream(world.generator)
         world.recording = true
@@ -235,8 +263,6 @@ public enum OPEValidation {
             _ = world.step(ActionChoice(action: a, propensity: p[a]))
             k += 1
         }
-        let records = world.finish(surveySeed: survey)
-        let r = records.episodes.prefix(k).map { $0.reward }
-        return r.reduce(0, +) / Double(max(1, r.count))
+        return (world.finish(surveySeed: survey), k)
     }
 }

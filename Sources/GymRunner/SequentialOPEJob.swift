@@ -18,6 +18,8 @@ public struct SequentialOPERequest: Sendable {
     /// tabular (needs `state`), linear (numeric context), none, or nil: tabular when the log has
     /// states, else linear when it has context, else none.
     public var fqe: String?
+    /// --fqe mlp: gradient steps per fold.
+    public var fqeSteps = 10_000
     public var clip: Double?
     public var resamples = 1000
     /// Gate rules on the journey estimators (`dr.ci_low>=logged`: the logged policy's discounted
@@ -72,8 +74,8 @@ public struct SequentialOPEReport: Sendable {
         }
         md += String(format: "\nWhole-trajectory weights: ESS %.1f of %d (%.1f%%), largest %.3g, %.1f%% of trajectories with weight 0.\n",
                      d.trajectoryESS, trajectories, 100 * d.trajectoryESS / Double(max(1, trajectories)), d.trajectoryMaxWeight, 100 * d.zeroWeightShare)
-        if let q, q.model.hasPrefix("linear") {
-            md += "\nQ model: \(q.notes.joined(separator: "; ")). A linear Q can extrapolate beyond the logged contexts; dr's correction term carries what it misses.\n"
+        if let q, q.model.hasPrefix("linear") || q.model.hasPrefix("MLP") {
+            md += "\nQ model: \(q.notes.joined(separator: "; ")). A fitted Q can extrapolate beyond the logged contexts; dr's correction term carries what it misses.\n"
         } else if let q {
             md += "\nQ model: \(q.emptyCells) empty (step, state, action) cells (Q = 0 there)"
             md += q.extrapolatedRows > 0 ? String(format: "; on %d rows the candidate puts mass on an empty cell (mean %.3f): dr corrects for it, fqe does not.\n", q.extrapolatedRows, q.extrapolatedMass) : "; the candidate never needs one.\n"
@@ -177,10 +179,15 @@ public enum SequentialOPEJob {
         if fqe == "linear" && log.rows.contextDimension == 0 {
             throw DataError(file: q.logs, message: "--fqe linear needs numeric context columns")
         }
+        if fqe == "mlp" && log.rows.contextDimension == 0 && log.states == 0 {
+            throw DataError(file: q.logs, message: "--fqe mlp needs a `state` column or numeric context columns")
+        }
         let next = q.discounting.nextFactors(log)
         let stepQ: StepQ? = switch fqe {
         case "tabular": TabularFQE.fit(log, target: target, nextFactor: next)
         case "linear": LinearFQE.fit(log, target: target, nextFactor: next, seed: SeedTree(root: q.seed))
+        case "mlp":
+            { var m = MLPFQE.Settings(); m.steps = q.fqeSteps; return MLPFQE.fit(log, target: target, nextFactor: next, settings: m, seed: SeedTree(root: q.seed)) }()
         default: nil
         }
         let d = q.discounting.factors(log)

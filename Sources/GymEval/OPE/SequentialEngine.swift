@@ -97,6 +97,7 @@ public struct SequentialDiagnostics: Sendable {
     /// The cap on cumulative weights, if any, and the rows where it bound.
     public var clip: Double?
     public var clippedRows = 0
+    public init() {}
 }
 
 extension SequentialOPE {

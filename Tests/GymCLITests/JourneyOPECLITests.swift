@@ -1,0 +1,95 @@
+import Foundation
+import XCTest
+import GymTestSupport
+
+/// `ope validate --journeys` and `ope select` through the binary, on a small copy of
+/// scenarios/ope_journeys.yaml.
+final class JourneyOPECLITests: CLITestCase {
+    /// The shipped validation world, shrunk: 400 users over 10 days, quick training.
+    func smallScenario() throws -> URL {
+        var text = try String(contentsOf: repositoryRoot().appendingPathComponent("scenarios/ope_journeys.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "size: 2000", with: "size: 400")
+            .replacingOccurrences(of: "max_days: 14", with: "max_days: 10")
+            .replacingOccurrences(of: "episodes: 40000", with: "episodes: 4000")
+        XCTAssertTrue(text.contains("size: 400") && text.contains("max_days: 10") && text.contains("episodes: 4000"))
+        let url = tmp.appendingPathComponent("journeys.yaml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func lines(_ url: URL) throws -> [[String]] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    /// Same files with 1 and 2 threads; the report has both kinds of estimators and the chart.
+    func testValidateJourneysIsThreadIndependent() throws {
+        let sc = try smallScenario()
+        var files: [[String]] = []
+        for t in ["1", "2"] {
+            let dest = tmp.appendingPathComponent("v\(t)")
+            let r = try run(["ope", "validate", sc.path, "--journeys", "--behaviour", "epsilon_greedy", "--behaviour-mix", "0.3", "--target", "epsilon_greedy",
+                             "--target-mix", "0.1", "--repetitions", "3", "--truth-runs", "3", "--resamples", "50", "--threads", t, "--out", dest.path, "--quiet"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            files.append(try ["estimates.csv", "coverage.csv", "report.md", "estimates.svg"].map { try String(contentsOf: dest.appendingPathComponent($0), encoding: .utf8) })
+        }
+        XCTAssertEqual(files[0], files[1])
+        let cov = try lines(tmp.appendingPathComponent("v1/coverage.csv"))
+        XCTAssertEqual(cov.map { "\($0[0])/\($0[1])" }, ["tis/journey", "sntis/journey", "pdis/journey", "snpdis/journey", "dr/journey", "fqe/journey",
+                                                        "dm/decision", "ips/decision", "snips/decision", "dr/decision", "sndr/decision", "switch_dr/decision"])
+        // The journey truth (user_return) and the per-decision truth are different quantities.
+        XCTAssertNotEqual(cov[0][2], cov[6][2])
+        XCTAssertTrue(files[0][3].hasPrefix("<svg"))
+        XCTAssertTrue(files[0][2].contains("![Estimates against the truth](estimates.svg)"))
+    }
+
+    /// Five candidates and the behaviour: every assessment metric for every estimator, the
+    /// behaviour's pdis equal to the logged value, the same files with 1 and 2 threads, and the
+    /// gate on the selected candidate.
+    func testSelectAssessesFiveCandidates() throws {
+        let sc = try smallScenario()
+        var files: [[String]] = []
+        for t in ["1", "2"] {
+            let dest = tmp.appendingPathComponent("s\(t)")
+            let r = try run(["ope", "select", sc.path, "--behaviour", "epsilon_greedy", "--behaviour-mix", "0.3",
+                             "--candidates", "epsilon_greedy@0,epsilon_greedy@0.1,epsilon_greedy@0.5,paced_bandit@0.3,paced_bandit@0.6",
+                             "--truth-runs", "3", "--resamples", "50", "--k", "1,2,3", "--threads", t, "--out", dest.path, "--quiet",
+                             "--require", "dr.ci_low>=-100", "--ess-floor", "0"])
+            XCTAssertEqual(r.code, 0, r.stderr + r.stdout)
+            files.append(try ["selection.csv", "assessment.csv", "report.md", "gate.csv", "selection.svg"].map { try String(contentsOf: dest.appendingPathComponent($0), encoding: .utf8) })
+        }
+        XCTAssertEqual(files[0], files[1])
+        let sel = try lines(tmp.appendingPathComponent("s1/selection.csv"))
+        XCTAssertEqual(Set(sel.map { $0[0] }).count, 6)
+        let behaviourRows = sel.filter { $0[1] == "true" }
+        XCTAssertEqual(behaviourRows.count, 6)
+        let assessment = try lines(tmp.appendingPathComponent("s1/assessment.csv"))
+        XCTAssertEqual(assessment.count, 6 * (2 + 2 * 3))
+        for metric in ["nmse", "spearman", "regret", "sharpe_ratio"] { XCTAssertTrue(assessment.contains { $0[1] == metric }, metric) }
+        // Regret is never negative, Spearman within [-1, 1].
+        for row in assessment where row[1] == "regret" { XCTAssertGreaterThanOrEqual(try XCTUnwrap(Double(row[3])), 0) }
+        for row in assessment where row[1] == "spearman" { let v = try XCTUnwrap(Double(row[3])); XCTAssertTrue(v.isNaN || abs(v) <= 1) }
+        XCTAssertTrue(files[0][2].contains("SharpeRatio@3"))
+        // A rule the selected candidate cannot meet fails the gate: exit 1, gate.csv written.
+        let dest = tmp.appendingPathComponent("fail")
+        let f = try run(["ope", "select", sc.path, "--candidates", "epsilon_greedy@0.1,paced_bandit@0.3", "--k", "1", "--truth-runs", "0", "--resamples", "20",
+                         "--out", dest.path, "--quiet", "--require", "dr.ci_low>=1000"])
+        XCTAssertEqual(f.code, 1, f.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dest.appendingPathComponent("gate.csv").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dest.appendingPathComponent("assessment.csv").path))
+    }
+
+    func testSelectBadInputs() throws {
+        let sc = try smallScenario()
+        XCTAssertEqual(try run(["ope", "select", sc.path, "--candidates", "nobody", "--k", "1", "--quiet", "--out", tmp.appendingPathComponent("a").path]).code, 65)
+        XCTAssertEqual(try run(["ope", "select", sc.path, "--candidates", "epsilon_greedy@2", "--k", "1", "--quiet", "--out", tmp.appendingPathComponent("b").path]).code, 64)
+        XCTAssertEqual(try run(["ope", "select", sc.path, "--candidates", "epsilon_greedy", "--k", "0"]).code, 64)
+        XCTAssertEqual(try run(["ope", "select", sc.path, "--candidates", "epsilon_greedy", "--k", "5"]).code, 64)
+        XCTAssertEqual(try run(["ope", "select", sc.path, "--candidates", "epsilon_greedy", "--select-by", "ips"]).code, 64)
+        XCTAssertEqual(try run(["ope", "select", sc.path, "--candidates", ""]).code, 64)
+        XCTAssertEqual(try run(["ope", "select", sc.path, "--candidates", "epsilon_greedy", "--require", "dr.ci_low"]).code, 64)
+        let missing = try run(["ope", "select", sc.path, "--candidates", "checkpoint:/nonexistent.ckpt", "--k", "1", "--quiet", "--out", tmp.appendingPathComponent("c").path])
+        XCTAssertNotEqual(missing.code, 0)
+        XCTAssertTrue(missing.stderr.contains("/nonexistent.ckpt"), missing.stderr)
+        for d in ["a", "b", "c"] { XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent(d).path), d) }
+    }
+}
