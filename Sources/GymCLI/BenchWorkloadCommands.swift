@@ -219,21 +219,28 @@ struct BenchSequentialOPECommand: ParsableCommand {
     var logs: String
     @Option(help: "Bootstrap resamples.")
     var resamples: Int = 1000
+    @Option(name: .customLong("fqe-steps"), help: "Then MLP FQE as the peer's (one hidden layer of 100, batch 100, one network on all rows) for this many steps, and Q on every row; 0 skips it.")
+    var fqeSteps: Int = 10_000
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var seed: SeedOption
 
     func validate() throws {
+        guard (0...10_000_000).contains(fqeSteps) else { throw ValidationError("--fqe-steps must be in [0, 10000000], got \(fqeSteps)") }
         guard (0...100_000).contains(resamples) else { throw ValidationError("--resamples must be in [0, 100000], got \(resamples)") }
     }
 
     func run() throws {
-        let r = try SequentialOPEBenchmark.run(logs: logs, resamples: resamples, threads: threads.threads, seed: seed.seed ?? 1)
+        let r = try SequentialOPEBenchmark.run(logs: logs, resamples: resamples, threads: threads.threads, seed: seed.seed ?? 1, mlpSteps: fqeSteps)
         for e in r.estimates {
             print(String(format: "%@: %.9f [%.6f, %.6f]", e.estimator.rawValue as NSString, e.value, e.ciLow, e.ciHigh))
         }
         print(String(format: "tabular fqe: %.9f (true value %.9f)", r.fqeValue, r.trueValue))
         print(String(format: "%d trajectories x %d steps (%d rows): read %.2f s; five estimators with %d-resample intervals %.3f s on %d threads; tabular FQE %.3f s",
                      r.trajectories, r.horizon, r.rows, r.readSeconds, resamples, r.estimateSeconds, threads.threads, r.fqeSeconds))
+        if let f = r.mlpFQE, let d = r.mlpDR {
+            print(String(format: "mlp fqe: %.9f, dr with it %.9f; fit %d steps %.2f s (%.0f steps/s), Q on every row %.2f s, together %.2f s",
+                         f, d, r.mlpSteps, r.mlpFitSeconds, Double(r.mlpSteps) / r.mlpFitSeconds, r.mlpPredictSeconds, r.mlpFitSeconds + r.mlpPredictSeconds))
+        }
         print(String(format: "peak RSS after reading %.0f MB; at the end %.0f MB", r.peakRSSAfterRead, r.peakRSS))
     }
 }

@@ -187,4 +187,35 @@ final class SequentialOPETests: XCTestCase {
             print("coverage \(e.rawValue): \(c)")
         }
     }
+
+    /// MLP FQE (one hidden layer of 100 over the one-hot state and step / H, the target's own
+    /// backup) fitted on 20,000 logged trajectories learns the closed-form Q: its value from the
+    /// initial states is within 0.01 of J (J = 1.058; measured error 0.0003), and its Q on every logged
+    /// row is within 0.1 of the exact Q_t(s, a) (measured 0.06). Cross-fitted dr with it stays near J too. Deterministic for a seed.
+    func testMLPFQELearnsTheClosedFormQ() {
+        let (qExact, J) = exact()
+        let (l, target) = log(dataset(20_000, RandomStream(seed: 5)))
+        let f = Discounting.perStep(gamma)
+        var settings = MLPFQE.Settings()
+        settings.steps = 6000
+        let q = MLPFQE.fit(l, target: target, nextFactor: f.nextFactors(l), settings: settings, seed: SeedTree(root: 3))
+        var worst = 0.0, v0 = 0.0
+        for i in 0..<l.count {
+            v0 += q.value[l.offsets[i]]
+            for j in l.offsets[i]..<l.offsets[i + 1] {
+                let t = j - l.offsets[i], exactQ = qExact[(t * S + Int(l.state[j])) * A + Int(l.rows.action[j])]
+                worst = max(worst, abs(q.logged[j] - exactQ))
+            }
+        }
+        print("MLP FQE: value \(v0 / Double(l.count)) against J \(J); largest Q error \(worst)")
+        XCTAssertEqual(v0 / Double(l.count), J, accuracy: 0.01)
+        XCTAssertLessThan(worst, 0.1, "largest |Q - exact Q| on a logged row")
+        var o = SequentialOPE.Options(seed: SeedTree(root: 1))
+        o.resamples = 50
+        let dr = SequentialOPE.run(l, target: target, q: q, discount: f.factors(l), options: o).estimates.first { $0.estimator == .dr }!
+        XCTAssertEqual(dr.value, J, accuracy: 0.03)
+        let again = MLPFQE.fit(l, target: target, nextFactor: f.nextFactors(l), settings: settings, seed: SeedTree(root: 3))
+        XCTAssertEqual(again.logged, q.logged)
+        XCTAssertTrue(q.model.contains("one hidden layer of 100"), q.model)
+    }
 }

@@ -14,6 +14,11 @@ public enum SequentialOPEBenchmark {
         /// (the per-row discount included; the exact Q per row, as the peer's, built before).
         public var readSeconds: Double, estimateSeconds: Double, fqeSeconds: Double
         public var fqeValue: Double
+        /// MLP FQE (one network on all rows, as the peer's): seconds to fit and to predict Q on every
+        /// row, its fqe and dr values (nil when skipped), peak memory after it.
+        public var mlpFitSeconds = 0.0, mlpPredictSeconds = 0.0
+        public var mlpFQE: Double?, mlpDR: Double?
+        public var mlpSteps = 0
         public var trueValue: Double
         public var peakRSSAfterRead: Double, peakRSS: Double
     }
@@ -24,7 +29,7 @@ public enum SequentialOPEBenchmark {
         return Double(usage.ru_maxrss) / 1024
     }
 
-    public static func run(logs: String, resamples: Int, threads: Int, seed: UInt64) throws -> Result {
+    public static func run(logs: String, resamples: Int, threads: Int, seed: UInt64, mlpSteps: Int = 0) throws -> Result {
         func since(_ t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
         let metaPath = logs + ".mdp.json"
         guard let data = FileManager.default.contents(atPath: metaPath),
@@ -62,8 +67,30 @@ public enum SequentialOPEBenchmark {
         var fqe = 0.0
         for i in 0..<log.count { fqe += fitted.value[log.offsets[i]] }
         let fqeSeconds = since(t2)
-        return Result(rows: log.rows.count, trajectories: log.count, horizon: log.horizon, estimates: est, readSeconds: read,
-                      estimateSeconds: estimateSeconds, fqeSeconds: fqeSeconds, fqeValue: fqe / Double(log.count), trueValue: truth,
-                      peakRSSAfterRead: rssRead, peakRSS: peakRSS())
+        var r = Result(rows: log.rows.count, trajectories: log.count, horizon: log.horizon, estimates: est, readSeconds: read,
+                       estimateSeconds: estimateSeconds, fqeSeconds: fqeSeconds, fqeValue: fqe / Double(log.count), trueValue: truth,
+                       peakRSSAfterRead: rssRead, peakRSS: 0)
+        if mlpSteps > 0 {
+            // The peer's FQE workload: one network (no cross-fitting), mlpSteps steps of batch 100,
+            // then Q on every row; the prediction's share is timed by a zero-step fit.
+            var m = MLPFQE.Settings()
+            m.folds = 1; m.steps = mlpSteps
+            let next = discount.nextFactors(log)
+            let t3 = DispatchTime.now().uptimeNanoseconds
+            let fitted = MLPFQE.fit(log, target: target, nextFactor: next, settings: m, seed: SeedTree(root: seed))
+            let total = since(t3)
+            m.steps = 0
+            let t4 = DispatchTime.now().uptimeNanoseconds
+            _ = MLPFQE.fit(log, target: target, nextFactor: next, settings: m, seed: SeedTree(root: seed))
+            r.mlpPredictSeconds = since(t4); r.mlpFitSeconds = total - r.mlpPredictSeconds; r.mlpSteps = mlpSteps
+            var v = 0.0
+            for i in 0..<log.count { v += fitted.value[log.offsets[i]] }
+            r.mlpFQE = v / Double(log.count)
+            var o2 = SequentialOPE.Options(seed: SeedTree(root: seed))
+            o2.resamples = 0; o2.threads = threads
+            r.mlpDR = SequentialOPE.run(log, target: target, q: fitted, discount: d, options: o2).estimates.first { $0.estimator == .dr }?.value
+        }
+        r.peakRSS = peakRSS()
+        return r
     }
 }
