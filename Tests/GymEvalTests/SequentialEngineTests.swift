@@ -228,4 +228,70 @@ final class LinearFQETests: XCTestCase {
         let changed = (0..<log.rows.count).filter { before.logged[$0] != after.logged[$0] }.count
         XCTAssertGreaterThan(changed, log.rows.count / 4, "the other fold's rows see the change")
     }
+
+    /// The directly solved fixed point (LSTD-Q) is the limit of fitted Q iteration: on a
+    /// multi-step log with a non-linear reward and 3 context columns, iterating the per-action
+    /// ridge regressions by hand from theta = 0 until they stop moving gives the same theta, and
+    /// the blocked LU solves a system larger than one 64-column panel exactly.
+    func testFixedPointIsTheLimitOfFittedQIteration() {
+        let s = SeedTree(root: 9).stream(.mt19937)
+        let n = 400, len = 5, A = 3, D = 3, P = D + 2, gamma = 0.8
+        var action: [Int32] = [], r: [Double] = [], ctx: [Double] = [], offsets = [0], table: [Double] = []
+        for _ in 0..<n {
+            for _ in 0..<len {
+                let x = (0..<D).map { _ in s.uniform() }, a = s.uniformInt(A)
+                action.append(Int32(a)); r.append(sin(3 * x[0]) + Double(a) * x[1] * x[2]); ctx.append(contentsOf: x)
+                let p0 = 0.2 + 0.5 * x[0]
+                table.append(contentsOf: [p0, (1 - p0) / 2, (1 - p0) / 2])
+            }
+            offsets.append(action.count)
+        }
+        let rows = LoggedBandit(actions: A, positions: 1, action: action, position: [Int32](repeating: 0, count: action.count), reward: r,
+                                pscore: [Double](repeating: 1.0 / 3, count: action.count), context: ctx, contextDimension: D, source: "memory")
+        let log = TrajectoryLog(rows: rows, offsets: offsets, ids: (0..<n).map { "t\($0)" })
+        let target = TrajectoryTarget(actions: A, table: table, byState: false, name: "t")
+        let f = Discounting.perStep(gamma).nextFactors(log)
+        // Features as LinearFQE builds them (one fold: every row is a training row).
+        var mean = [Double](repeating: 0, count: D), sd = mean
+        for j in 0..<log.rows.count { for d in 0..<D { mean[d] += ctx[j * D + d] / Double(log.rows.count) } }
+        for j in 0..<log.rows.count { for d in 0..<D { sd[d] += pow(ctx[j * D + d] - mean[d], 2) / Double(log.rows.count) } }
+        var phi: [Double] = []
+        for j in 0..<log.rows.count {
+            phi.append(1)
+            for d in 0..<D { phi.append((ctx[j * D + d] - mean[d]) / sd[d].squareRoot()) }
+            phi.append(Double(j % len) / Double(len))
+        }
+        var rowsOf = [[Int]](repeating: [], count: A), isLast = [Bool](repeating: false, count: log.rows.count)
+        for j in 0..<log.rows.count { rowsOf[Int(action[j])].append(j); isLast[j] = j % len == len - 1 }
+        let ridge = 0.01 * Double(log.rows.count)
+        let solved = LinearFQE.fixedPoint(phi: phi, P: P, rowsOf: rowsOf, isLast: isLast, f: f, log: log, target: target, ridge: ridge)!
+        // Fitted Q iteration by hand (normal equations solved by the same Cholesky helpers).
+        var theta = [Double](repeating: 0, count: A * P)
+        func q(_ j: Int, _ a: Int) -> Double { (0..<P).reduce(0) { $0 + theta[a * P + $1] * phi[j * P + $1] } }
+        for _ in 0..<500 {
+            var next = theta
+            for a in 0..<A {
+                var m = [Double](repeating: 0, count: P * P), rhs = [Double](repeating: 0, count: P)
+                for j in rowsOf[a] {
+                    var y = r[j]
+                    if !isLast[j] { y += f[j] * (0..<A).reduce(0) { $0 + table[(j + 1) * A + $1] * q(j + 1, $1) } }
+                    for u in 0..<P { rhs[u] += phi[j * P + u] * y; for v in 0...u { m[u * P + v] += phi[j * P + u] * phi[j * P + v] } }
+                }
+                for u in 0..<P { m[u * P + u] += ridge }
+                let t = LinearFQE.choleskySolve(LinearFQE.choleskyFactor(m, P), rhs, P)
+                for u in 0..<P { next[a * P + u] = t[u] }
+            }
+            theta = next
+        }
+        for i in 0..<(A * P) { XCTAssertEqual(solved[i], theta[i], accuracy: 1e-9 * max(1, abs(theta[i])), "theta[\(i)]") }
+        // A 100 x 100 system (two panels): the blocked LU against a known solution.
+        var m = [Double](repeating: 0, count: 100 * 100)
+        for i in 0..<100 { for j in 0..<100 { m[i * 100 + j] = s.uniform() - 0.5 + (i == j ? 3 : 0) } }
+        let xTrue = (0..<100).map { Double($0) / 10 - 5 }
+        let b = (0..<100).map { i in (0..<100).reduce(0) { $0 + m[i * 100 + $1] * xTrue[$1] } }
+        let x = LinearFQE.luSolve(&m, b, 100)!
+        for i in 0..<100 { XCTAssertEqual(x[i], xTrue[i], accuracy: 1e-9) }
+        var singular = [Double](repeating: 1, count: 9)
+        XCTAssertNil(LinearFQE.luSolve(&singular, [1, 2, 3], 3))
+    }
 }
