@@ -72,7 +72,7 @@ final class SequentialOPECLITests: CLITestCase {
         population: {size: 150}
         training: {episodes: 1500, curve_window: 500}
         evaluation: {episodes: 1200, bootstrap_samples: 50}
-        agents: [epsilon_greedy]
+        agents: [epsilon_greedy, random]
         """.write(to: sc, atomically: true, encoding: .utf8)
         let out = tmp.appendingPathComponent("run")
         XCTAssertEqual(try run(["run", sc.path, "--out", out.path, "--quiet", "--log-observations", "--no-store"]).code, 0)
@@ -95,6 +95,21 @@ final class SequentialOPECLITests: CLITestCase {
             XCTAssertEqual(Double(row[1])!, value, accuracy: 1e-6, String(row[0]))
         }
         XCTAssertEqual(Double(csv[0][4])!, Double(users.count), accuracy: 1e-6, "ESS")
+        // A candidate other than the logger: agent:random acts uniformly over each row's allowed
+        // actions, so its estimates equal --policy uniform's to the digit, its weights are not all
+        // 1 (ESS below the user count) and its tis differs from the logged value.
+        var other: [[String]] = []
+        for spec in ["agent:random", "uniform"] {
+            let d = tmp.appendingPathComponent(spec.replacingOccurrences(of: ":", with: "-"))
+            let o = try run(["ope", "--logs", log.path, "--trajectories", "--policy", spec, "--scenario", sc.path, "--seed", "7",
+                             "--gamma-per-day", "0.9", "--resamples", "50", "--out", d.path])
+            XCTAssertEqual(o.code, 0, o.stderr)
+            other.append(try read(d.appendingPathComponent("estimates.csv")).split(separator: "\n").map(String.init))
+        }
+        XCTAssertEqual(other[0], other[1])
+        let rows = other[0].dropFirst().map { $0.split(separator: ",") }
+        XCTAssertLessThan(Double(rows[0][4])!, 0.9 * Double(users.count), "ESS")
+        XCTAssertGreaterThan(abs(Double(rows[0][1])! - value), 1e-6)
     }
 
     /// Gate rules on the journey estimators: `logged` is the logged policy's discounted value per
