@@ -160,3 +160,20 @@ __attribute__((target("avx2")))
 static double sumsq_avx2(const double *restrict x, long n) { CK_SUMSQ_BODY }
 static double sumsq_generic(const double *restrict x, long n) { CK_SUMSQ_BODY }
 double ck_sumsq(const double *x, long n) { return ck_uses_avx2() ? sumsq_avx2(x, n) : sumsq_generic(x, n); }
+
+/* ReLU in place and its gradient (dx = 0 where h <= 0), single precision: the same results as the
+   scalar loops they replace (a negative value becomes 0, anything else is kept, -0 included). */
+#define CK_RELUF_BODY for (long i = 0; i < n; i++) p[i] = p[i] < 0 ? 0.0f : p[i];
+#define CK_RELU_GRADF_BODY for (long i = 0; i < n; i++) dx[i] = h[i] <= 0 ? 0.0f : dx[i];
+__attribute__((target("avx2")))
+static void reluf_avx2(float *restrict p, long n) { CK_RELUF_BODY }
+static void reluf_generic(float *restrict p, long n) { CK_RELUF_BODY }
+void ck_reluf(float *p, long n) {
+    if (ck_uses_avx2()) reluf_avx2(p, n); else reluf_generic(p, n);
+}
+__attribute__((target("avx2")))
+static void relu_gradf_avx2(float *restrict dx, const float *restrict h, long n) { CK_RELU_GRADF_BODY }
+static void relu_gradf_generic(float *restrict dx, const float *restrict h, long n) { CK_RELU_GRADF_BODY }
+void ck_relu_gradf(float *dx, const float *h, long n) {
+    if (ck_uses_avx2()) relu_gradf_avx2(dx, h, n); else relu_gradf_generic(dx, h, n);
+}

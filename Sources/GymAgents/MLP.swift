@@ -42,6 +42,10 @@ public protocol NetScalar: BinaryFloatingPoint {
     static func tanh(_ p: UnsafeMutablePointer<Self>, count: Int)
     /// dx[i] *= 1 - h[i]^2.
     static func tanhGradient(_ dx: UnsafeMutablePointer<Self>, _ h: UnsafePointer<Self>, count: Int)
+    /// p[i] = max(p[i], 0) (a negative value becomes 0).
+    static func relu(_ p: UnsafeMutablePointer<Self>, count: Int)
+    /// dx[i] = 0 where h[i] <= 0.
+    static func reluGradient(_ dx: UnsafeMutablePointer<Self>, _ h: UnsafePointer<Self>, count: Int)
     /// gb[j] += sum over rows of dz[r * cols + j].
     static func addColumnSums(_ gb: UnsafeMutablePointer<Self>, _ dz: UnsafePointer<Self>, rows: Int, cols: Int)
 }
@@ -58,6 +62,12 @@ extension Double: NetScalar {
     @inline(__always)
     public static func tanhGradient(_ dx: UnsafeMutablePointer<Double>, _ h: UnsafePointer<Double>, count: Int) {
         for i in 0..<count { dx[i] *= 1 - h[i] * h[i] }
+    }
+    @inline(__always)
+    public static func relu(_ p: UnsafeMutablePointer<Double>, count: Int) { for i in 0..<count where p[i] < 0 { p[i] = 0 } }
+    @inline(__always)
+    public static func reluGradient(_ dx: UnsafeMutablePointer<Double>, _ h: UnsafePointer<Double>, count: Int) {
+        for i in 0..<count where h[i] <= 0 { dx[i] = 0 }
     }
     @inline(__always)
     public static func addColumnSums(_ gb: UnsafeMutablePointer<Double>, _ dz: UnsafePointer<Double>, rows: Int, cols: Int) {
@@ -77,6 +87,12 @@ extension Float: NetScalar {
     @inline(__always)
     public static func tanhGradient(_ dx: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, count: Int) {
         VectorMath.tanhGradient(dx, h, count: count)
+    }
+    @inline(__always)
+    public static func relu(_ p: UnsafeMutablePointer<Float>, count: Int) { VectorMath.relu(p, count: count) }
+    @inline(__always)
+    public static func reluGradient(_ dx: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, count: Int) {
+        VectorMath.reluGradient(dx, h, count: count)
     }
     @inline(__always)
     public static func addColumnSums(_ gb: UnsafeMutablePointer<Float>, _ dz: UnsafePointer<Float>, rows: Int, cols: Int) {
@@ -127,7 +143,7 @@ final class Workspace<T: NetScalar> {
             if l < layers - 1 {
                 switch activation {
                 case .tanh: T.tanh(o, count: batch * nout)
-                case .relu: for i in 0..<(batch * nout) where o[i] < 0 { o[i] = 0 }
+                case .relu: T.relu(o, count: batch * nout)
                 }
             }
         }
@@ -153,7 +169,7 @@ final class Workspace<T: NetScalar> {
                    beta: 0, dx, ldc: nin)
             switch activation {
             case .tanh: T.tanhGradient(dx, h, count: batch * nin)
-            case .relu: for i in 0..<(batch * nin) where h[i] <= 0 { dx[i] = 0 }
+            case .relu: T.reluGradient(dx, h, count: batch * nin)
             }
         }
     }
@@ -250,6 +266,8 @@ public final class MLP {
         return v
     }
 
+    func syncFloatParametersIfNeeded() { syncFloatParameters() }
+
     private func syncFloatParameters() {
         guard floatStale else { return }
         parameters.withUnsafeBufferPointer { p in
@@ -326,6 +344,42 @@ public final class MLP {
             floatGradients.withUnsafeBufferPointer { gf in
                 gradients.withUnsafeMutableBufferPointer { g in for i in 0..<g.count { g[i] += Double(gf[i]) } }
             }
+        }
+    }
+}
+
+extension MLP {
+    /// Forward pass on single-precision inputs (precision `.float` only), without any conversion:
+    /// returns the outputs (batch x outputs), valid until the next pass. Keeps the activations for
+    /// `backwardFloat`.
+    @discardableResult
+    public func forwardFloat(_ x: UnsafePointer<Float>, batch: Int) -> UnsafeBufferPointer<Float> {
+        precondition(precision == .float, "forwardFloat needs precision .float")
+        lastBatch = batch
+        syncFloatParametersIfNeeded()
+        wsF.ensure(batch)
+        let L = layerCount
+        wsF.acts[0].update(from: x, count: batch * widths[0])
+        floatParameters.withUnsafeBufferPointer { p in
+            wsF.forward(p.baseAddress!, batch: batch, weightOffset: weightOffset, biasOffset: biasOffset, activation: shape.activation, gemm: gemm)
+        }
+        return UnsafeBufferPointer(start: wsF.acts[L], count: batch * widths[L])
+    }
+
+    /// Backward pass for the last `forwardFloat` batch with single-precision dLoss/dOutput; adds
+    /// dLoss/dParameters into `gradients`.
+    public func backwardFloat(_ dOut: UnsafePointer<Float>) {
+        let batch = lastBatch, L = layerCount
+        wsF.deltas[L].update(from: dOut, count: batch * widths[L])
+        floatParameters.withUnsafeBufferPointer { p in
+            floatGradients.withUnsafeMutableBufferPointer { g in
+                g.update(repeating: 0)
+                wsF.backward(p.baseAddress!, g.baseAddress!, batch: batch, weightOffset: weightOffset, biasOffset: biasOffset,
+                             activation: shape.activation, gemm: gemm)
+            }
+        }
+        floatGradients.withUnsafeBufferPointer { gf in
+            gradients.withUnsafeMutableBufferPointer { g in for i in 0..<g.count { g[i] += Double(gf[i]) } }
         }
     }
 }

@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (build with -c release). Peer figures come from the scripts in bench/peers/, run in the same sitting.",
-        subcommands: [BenchSimCommand.self, BenchPPOCartPoleCommand.self, BenchPPOJourneyCommand.self, BenchGemmCommand.self, BenchSynthCommand.self, BenchOPECommand.self, BenchSequentialOPECommand.self, BenchSweepCommand.self, BenchStoreCommand.self]
+        subcommands: [BenchSimCommand.self, BenchPPOCartPoleCommand.self, BenchPPOJourneyCommand.self, BenchGemmCommand.self, BenchSynthCommand.self, BenchOPECommand.self, BenchSequentialOPECommand.self, BenchSweepCommand.self, BenchStoreCommand.self, BenchCQLCommand.self]
     )
 }
 

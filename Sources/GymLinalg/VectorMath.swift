@@ -76,6 +76,12 @@ public enum VectorMath {
         ck_tanh_gradf(dx, h, count)
     }
 
+    /// ReLU in place (negative values become 0), single precision.
+    public static func relu(_ p: UnsafeMutablePointer<Float>, count: Int) { ck_reluf(p, count) }
+
+    /// dx[i] = 0 where h[i] <= 0 (the ReLU's gradient), single precision.
+    public static func reluGradient(_ dx: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, count: Int) { ck_relu_gradf(dx, h, count) }
+
     /// gb[j] += sum over rows r of dz[r * cols + j], single precision (rows summed in order).
     public static func addColumnSums(_ gb: UnsafeMutablePointer<Float>, _ dz: UnsafePointer<Float>, rows: Int, cols: Int) {
         ck_colsumf(gb, dz, rows, cols)

@@ -34,6 +34,10 @@ void ck_colsumf(float *gb, const float *dz, long rows, long cols);
 double ck_sumsq(const double *x, long n);
 
 /* 1 when the AVX2 build is used. */
+/* ReLU in place; dx[i] = 0 where h[i] <= 0 (single precision). */
+void ck_reluf(float *p, long n);
+void ck_relu_gradf(float *dx, const float *h, long n);
+
 int ck_uses_avx2(void);
 
 #endif
