@@ -246,7 +246,7 @@ public enum OPEValidation {
 
     /// The target acting on-policy on world `worldSeed` for at most `n` decisions: the run's
     /// records and the number of decisions taken.
-    static func onPolicyRecords(world: JourneyWorld, policy: DistributionalPolicy, mix alpha: Double, decisions n: Int, worldSeed: SeedTree,
+    static func onPolicyRecords(world: JourneyWorld, policy: ActionDistribution, mix alpha: Double, decisions n: Int, worldSeed: SeedTree,
                                 sampling: SeedTree, survey: SeedTree, scenario: Scenario) throws -> (RunRecords, Int) {
         let A = world.actionLayout.count
         let sampler = sampling.child("sample").stream(world.generator)

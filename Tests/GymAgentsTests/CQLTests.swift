@@ -148,4 +148,50 @@ final class CQLTests: XCTestCase {
         // Widths 64-256-256-10 at batch 256: F = 2 * 256 * (64*256 + 256*256 + 256*10) = 43,253,760.
         XCTAssertEqual(DiscreteCQL.flopsPerStep(dimension: 64, hidden: [256, 256], actions: 10, batch: 256), 5 * 43_253_760 - 2 * 256 * 64 * 256)
     }
+
+    /// Behaviour cloning's loss: dLoss/dlogits against central differences (cross-entropy over the
+    /// allowed actions plus beta times the mean squared logit), and the clone recovers a
+    /// deterministic logging rule from its logs.
+    func testBehaviourCloningGradientAndImitation() {
+        let logits: [Double] = [0.3, -1.2, 2.0, 0.5, 0.1, -0.4]
+        let mask = [true, true, true, true, false, true]
+        var grad = [Double](repeating: 0, count: 6)
+        let s = logits.withUnsafeBufferPointer { BehaviourCloning.loss(logits: $0, action: [2, 2], mask: mask, actions: 3, beta: 0.5, grad: &grad) }
+        // Row 0: -log softmax(0.3, -1.2, 2.0)[2]; row 1 (action 1 masked out): -log softmax over (0.5, -0.4) at action 2.
+        let ce0 = log(exp(0.3) + exp(-1.2) + exp(2.0)) - 2.0, ce1 = log(exp(0.5) + exp(-0.4)) + 0.4
+        XCTAssertEqual(s.crossEntropy, (ce0 + ce1) / 2, accuracy: 1e-14)
+        XCTAssertEqual(s.penalty, 0.5 * logits.reduce(0) { $0 + $1 * $1 } / 6, accuracy: 1e-14)
+        func v(_ l: [Double]) -> Double {
+            var g = [Double](repeating: 0, count: 6)
+            let s = l.withUnsafeBufferPointer { BehaviourCloning.loss(logits: $0, action: [2, 2], mask: mask, actions: 3, beta: 0.5, grad: &g) }
+            return s.crossEntropy + s.penalty
+        }
+        for i in 0..<6 {
+            var p = logits, m = logits
+            p[i] += 1e-6; m[i] -= 1e-6
+            XCTAssertEqual(grad[i], (v(p) - v(m)) / 2e-6, accuracy: 1e-7, "dL/dlogit[\(i)]")
+        }
+        // Imitation: the logged action is the argmax of x W (3 actions, 4-D x).
+        let st = SeedTree(root: 6).stream(.mt19937)
+        let W = (0..<12).map { _ in st.standardNormal() }
+        var obs: [Float] = [], act: [Int32] = []
+        for _ in 0..<3000 {
+            let x = (0..<4).map { _ in st.standardNormal() }
+            obs += x.map { Float($0) }
+            let z = (0..<3).map { a in (0..<4).reduce(0.0) { $0 + x[$1] * W[$1 * 3 + a] } }
+            act.append(Int32(z.indices.max { z[$0] < z[$1] }!))
+        }
+        let data = Transitions(dimension: 4, actions: 3, observation: obs, nextObservation: obs, action: act, reward: [Float](repeating: 0, count: 3000),
+                               discount: [Float](repeating: 0, count: 3000), bootstrap: [Bool](repeating: true, count: 3000))
+        var c = BCConfig()
+        c.hidden = [32]
+        let bc = BehaviourCloning(dimension: 4, actions: 3, config: c, seed: SeedTree(root: 2))
+        bc.train(data, steps: 1500)
+        var agree = 0, p = [Double](repeating: 0, count: 3)
+        for i in 0..<500 {
+            bc.actionProbabilities(observation: (0..<4).map { Double(obs[i * 4 + $0]) }, mask: [true, true, true], into: &p)
+            if p.indices.max(by: { p[$0] < p[$1] })! == Int(act[i]) { agree += 1 }
+        }
+        XCTAssertGreaterThan(agree, 450, "the clone's most likely action matches the logged one on \(agree) of 500")
+    }
 }

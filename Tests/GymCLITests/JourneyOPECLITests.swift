@@ -122,4 +122,28 @@ final class JourneyOPECLITests: CLITestCase {
             XCTAssertGreaterThan(abs(b.bias), b.width / 2, name)
         }
     }
+
+    /// train-offline: the same files with 1 and 2 threads; the report compares both policies'
+    /// true values; bad flags exit 64 and an unknown behaviour 65, writing nothing.
+    func testTrainOfflineIsThreadIndependent() throws {
+        let sc = try smallScenario()
+        var files: [[String]] = []
+        for t in ["1", "2"] {
+            let dest = tmp.appendingPathComponent("off\(t)")
+            let r = try run(["train-offline", sc.path, "--behaviour", "epsilon_greedy", "--behaviour-mix", "0.3", "--algo", "cql", "--hidden", "32,32",
+                             "--steps", "400", "--truth-runs", "3", "--threads", t, "--out", dest.path, "--quiet"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            files.append(try ["report.md", "truth.csv", "curve.csv"].map { try String(contentsOf: dest.appendingPathComponent($0), encoding: .utf8) })
+        }
+        XCTAssertEqual(files[0], files[1])
+        XCTAssertTrue(files[0][0].contains("| learned - behaviour (paired by world) |"), files[0][0])
+        XCTAssertEqual(files[0][1].split(separator: "\n").count, 4)
+        let bc = try run(["train-offline", sc.path, "--algo", "bc", "--hidden", "16", "--steps", "200", "--truth-runs", "2", "--quiet",
+                          "--out", tmp.appendingPathComponent("bc").path])
+        XCTAssertEqual(bc.code, 0, bc.stderr)
+        XCTAssertEqual(try run(["train-offline", sc.path, "--algo", "iql"]).code, 64)
+        XCTAssertEqual(try run(["train-offline", sc.path, "--hidden", "0"]).code, 64)
+        XCTAssertEqual(try run(["train-offline", sc.path, "--behaviour", "nobody", "--quiet", "--out", tmp.appendingPathComponent("no").path]).code, 65)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("no").path))
+    }
 }

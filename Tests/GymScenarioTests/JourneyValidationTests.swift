@@ -60,4 +60,40 @@ final class JourneyValidationTests: XCTestCase {
                                            q: nil, discount: d, options: o)
         XCTAssertLessThan(diag1.trajectoryESS, 0.95 * Double(log.count))
     }
+
+    /// The offline-RL transitions of a run: one per decision, consecutive decisions of a user
+    /// linked with discount gamma^(days between them), a journey ended by churn or opt-out
+    /// terminal, one still open truncated (no bootstrap). Discounting the rewards along each
+    /// journey with those factors gives back every journey's user_return.
+    func testOfflineTransitionsDiscountBackToUserReturn() throws {
+        let sc = try ScenarioBinding.bind(try smallScenario())
+        let world = JourneyWorld(config: sc.sim)
+        let agent = try OPECandidates.trainedAgent("epsilon_greedy", scenario: sc, seed: 7)
+        let seeds = SeedTree(root: 8)
+        let run = try OPEValidation.logRun(world: world, behaviour: (agent, 0.3), targets: [], decisions: .max,
+                                           seed: seeds.child("log"), survey: seeds.child("survey"), generator: .mt19937, scenario: sc)
+        let (t, journeys, terminals, truncated) = OfflineRL.transitions(run.log, records: run.records)
+        XCTAssertEqual(t.count, run.log.count)
+        XCTAssertEqual(terminals + truncated, journeys)
+        XCTAssertGreaterThan(terminals, 0); XCTAssertGreaterThan(truncated, 0)
+        XCTAssertEqual(t.mask.count, t.count * t.actions); XCTAssertEqual(t.nextMask.count, t.count * t.actions)
+        let returns = OPEValidation.journeyReturns(run.records, decisions: run.log.count)
+        XCTAssertEqual(returns.count, journeys)
+        var k = 0, g = 0.0, factor = 1.0, ended = 0, open = 0
+        let D = t.dimension
+        for i in 0..<t.count {
+            g += factor * Double(t.reward[i])
+            let last = !t.bootstrap[i] || t.discount[i] == 0
+            if last {
+                XCTAssertEqual(g, returns[k], accuracy: 1e-4 * max(1, abs(returns[k])), "journey \(k)")
+                if t.bootstrap[i] { ended += 1 } else { open += 1 }
+                k += 1; g = 0; factor = 1
+            } else {
+                XCTAssertGreaterThan(t.discount[i], 0); XCTAssertLessThanOrEqual(t.discount[i], 1)
+                XCTAssertEqual(Array(t.nextObservation[(i * D)..<((i + 1) * D)]), Array(t.observation[((i + 1) * D)..<((i + 2) * D)]))
+                factor *= Double(t.discount[i])
+            }
+        }
+        XCTAssertEqual(k, journeys); XCTAssertEqual(ended, terminals); XCTAssertEqual(open, truncated)
+    }
 }
