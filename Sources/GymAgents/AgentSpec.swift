@@ -76,6 +76,9 @@ public enum AgentSpec: Sendable, Equatable {
     case pacedBandit(PacedBanditConfig)
     /// Proximal Policy Optimization with an MLP actor and critic.
     case ppo(PPOAgentConfig)
+    /// A policy learnt offline from logged journeys (`train-offline`): "cql" or "bc". It comes
+    /// from a checkpoint; a scenario cannot declare one.
+    case offline(String)
 
     /// The references that read the simulator's hidden truth (upper bounds, not deployable).
     public var readsHiddenTruth: Bool {
@@ -94,6 +97,7 @@ public enum AgentSpec: Sendable, Equatable {
         case .epsilonGreedy: return "epsilon_greedy"
         case .pacedBandit: return "paced_bandit"
         case .ppo: return "ppo"
+        case .offline(let kind): return kind
         }
     }
 }

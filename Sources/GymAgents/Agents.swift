@@ -221,6 +221,8 @@ public func makePolicy(_ spec: AgentSpec, layout: ObservationLayout, actions: Ac
         return PPOAgent(config: c, layout: layout, actions: actions, trainingDecisions: trainingDecisions,
                         initStream: seeds.child("init").stream(generator), shuffle: seeds.child("shuffle").stream(generator),
                         sampler: seeds.child("sample").stream(generator))
+    case .offline(let kind):
+        return OfflinePolicy(kind: kind, inputs: layout.dimension, actions: actions.count, seed: seeds)
     }
 }
 

@@ -55,7 +55,7 @@ public struct ModelCheckpoint: Codable, Equatable, Sendable {
     public var format = PPOCheckpoint.formatName
     public var version = PPOCheckpoint.currentVersion
     public var checkpointID: String
-    /// random | oracle | lookahead | epsilon_greedy | paced_bandit
+    /// random | oracle | lookahead | epsilon_greedy | paced_bandit | cql | bc
     public var modelType: String
     public var weightsURL = "inline"
     public var performanceMetrics: [String: Double]
@@ -73,13 +73,15 @@ public struct ModelCheckpoint: Codable, Equatable, Sendable {
     public var ridge: [Ridge]?
     public var resonanceWeights: [Double]?
     public var resonanceObservations: Int?
+    /// cql | bc: the learnt network (`train-offline`).
+    public var offline: OfflineNetwork?
 
     enum CodingKeys: String, CodingKey {
         case format, version, checkpointID = "checkpoint_id", modelType = "model_type", weightsURL = "weights_url"
         case performanceMetrics = "performance_metrics", trainingDate = "training_date", active, scenario, seed
         case trainingDecisions = "training_decisions", observationDimension = "observation_dimension", actionLabels = "action_labels"
         case lineage, bandit, suggestionCost = "suggestion_cost", lookahead, ridge
-        case resonanceWeights = "resonance_weights", resonanceObservations = "resonance_observations"
+        case resonanceWeights = "resonance_weights", resonanceObservations = "resonance_observations", offline
     }
 }
 
@@ -139,7 +141,7 @@ public enum Checkpoints {
             k.ridge = b.models.map { ModelCheckpoint.Ridge(dimension: $0.dimension, lambda: $0.lambda, gram: $0.a, moments: $0.b, weights: $0.weights, observations: $0.observations) }
             let s = b.predictor.state
             k.resonanceWeights = s.weights; k.resonanceObservations = s.observations
-        case .ppo: break
+        case .ppo, .offline: break
         }
         if case .random = spec, let r = policy as? RandomAgent {
             let s = r.predictor.state
@@ -148,6 +150,17 @@ public enum Checkpoints {
         let id = SHA256.contentID(try encode(k))
         k.checkpointID = id; k.trainingDate = c.trainingDate; k.performanceMetrics = c.metrics
         return SavedCheckpoint(id: id, modelType: k.modelType, data: try encode(k))
+    }
+
+    /// The checkpoint of a policy learnt offline (`kind` cql or bc), with its id.
+    public static func saveOffline(_ network: OfflineNetwork, kind: String, context c: CheckpointContext) throws -> SavedCheckpoint {
+        var k = ModelCheckpoint(checkpointID: "", modelType: kind, performanceMetrics: [:], trainingDate: "", scenario: c.scenario,
+                                seed: String(c.seed), trainingDecisions: network.steps, observationDimension: network.shape.inputs,
+                                actionLabels: c.actionLabels, lineage: c.lineage)
+        k.offline = network
+        let id = SHA256.contentID(try encode(k))
+        k.checkpointID = id; k.trainingDate = c.trainingDate; k.performanceMetrics = c.metrics
+        return SavedCheckpoint(id: id, modelType: kind, data: try encode(k))
     }
 
     /// A loaded checkpoint: the policy (learning off), the spec it rebuilds, its id and lineage.
@@ -231,8 +244,14 @@ public enum Checkpoints {
                 var p = PacedBanditConfig(); p.bandit = config; p.suggestionCost = cost
                 spec = .pacedBandit(p)
             } else { spec = .epsilonGreedy(config) }
+        case "cql", "bc":
+            guard let o = k.offline else { throw fail("a \(type) checkpoint needs 'offline' (the network)") }
+            if let p = o.problem(inputs: layout.dimension, actions: actions.count) { throw fail(p) }
+            let net = MLP(shape: o.shape)
+            net.parameters = o.parameters
+            policy = OfflinePolicy(kind: type, net: net); spec = .offline(type)
         default:
-            throw fail("unknown model_type '\(type)' (one of ppo, epsilon_greedy, paced_bandit, random, oracle, lookahead)")
+            throw fail("unknown model_type '\(type)' (one of ppo, epsilon_greedy, paced_bandit, random, oracle, lookahead, cql, bc)")
         }
         policy.learning = false
         var blank = k
@@ -243,7 +262,7 @@ public enum Checkpoints {
 }
 
 extension CheckpointError {
-    static func describe(_ error: Error) -> String {
+    public static func describe(_ error: Error) -> String {
         switch error {
         case let DecodingError.keyNotFound(key, _): return "missing key '\(key.stringValue)'"
         case let DecodingError.typeMismatch(_, ctx):

@@ -25,12 +25,7 @@ struct BenchCQLCommand: ParsableCommand {
     var episodeLength: Int = 100
     @OptionGroup var seed: SeedOption
 
-    func widths() throws -> [Int] {
-        try hidden.split(separator: ",").map { part in
-            guard let w = Int(part.trimmingCharacters(in: .whitespaces)), (1...4096).contains(w) else { throw ValidationError("--hidden: '\(part)' is not a width in [1, 4096]") }
-            return w
-        }
-    }
+    func widths() throws -> [Int] { try hiddenWidths(hidden) }
 
     func validate() throws {
         guard try !widths().isEmpty else { throw ValidationError("--hidden needs at least one width") }

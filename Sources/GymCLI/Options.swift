@@ -124,3 +124,11 @@ struct DataLimitOptions: ParsableArguments {
         guard maxTableCells >= 1 else { throw ValidationError("--max-table-cells must be >= 1, got \(maxTableCells)") }
     }
 }
+
+/// `--hidden 256,256`: layer widths, each in [1, 4096].
+func hiddenWidths(_ text: String) throws -> [Int] {
+    try text.split(separator: ",").map { part in
+        guard let w = Int(part.trimmingCharacters(in: .whitespaces)), (1...4096).contains(w) else { throw ValidationError("--hidden: '\(part)' is not a width in [1, 4096]") }
+        return w
+    }
+}

@@ -166,6 +166,13 @@ extension LogImport {
                 }
                 journey.pointee.user.append(user); journey.pointee.step.append(Int(st)); journey.pointee.elapsed.append(el)
                 journey.pointee.model.append((obj["model_version"] as? String) ?? ""); journey.pointee.line.append(lineNumber)
+                var ended = false
+                if let x = obj["terminal"] {
+                    if let v = (x as? NSNumber)?.doubleValue, v == 0 || v == 1 { ended = v == 1 } else {
+                        throw DataError(file: path, line: lineNumber, column: "terminal", message: "'\(x)' is not true, false, 0 or 1")
+                    }
+                }
+                journey.pointee.terminal.append(ended)
             }
             action.append(Int32(a)); reward.append(r); pscore.append(p)
         }

@@ -64,9 +64,9 @@ extension LogImport {
             guard Set(header).count == header.count, !header.contains("") else { return nil }
             guard let jt = header.firstIndex(of: "trajectory_id"), let jn = header.firstIndex(of: "step"), let ja = header.firstIndex(of: "action"),
                   let jr = header.firstIndex(of: "reward"), let jp = header.firstIndex(of: "propensity") else { return nil }
-            let js = header.firstIndex(of: "state"), je = header.firstIndex(of: "elapsed_seconds")
+            let js = header.firstIndex(of: "state"), je = header.firstIndex(of: "elapsed_seconds"), jx = header.firstIndex(of: "terminal")
             let fixedColumns = header.indices.filter { trajectoryFixedColumns.contains(header[$0]) }
-            let special = Set([jt, jn, ja, jr, jp] + [js, je].compactMap { $0 } + fixedColumns)
+            let special = Set([jt, jn, ja, jr, jp] + [js, je, jx].compactMap { $0 } + fixedColumns)
             let contextColumns = header.indices.filter { !special.contains($0) }
             var rows = TrajectoryRows(file: path)
             var action: [Int32] = [], reward: [Double] = [], pscore: [Double] = [], context: [Double] = []
@@ -100,6 +100,10 @@ extension LogImport {
                 if let je {
                     guard let e = number(fields[je]), e >= 0 else { return nil }
                     rows.elapsed.append(e)
+                }
+                if let jx {
+                    guard let x = terminalValue(text(fields[jx])) else { return nil }
+                    rows.terminal.append(x)
                 }
                 for j in contextColumns {
                     guard let x = number(fields[j]) else { return nil }

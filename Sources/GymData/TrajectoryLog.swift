@@ -21,6 +21,10 @@ public struct TrajectoryLog: Sendable {
     public var elapsed: [Double] = []
     /// Per row: the file line it came from (for messages after sorting).
     public var lines: [Int] = []
+    /// Per row: whether the journey ended there for good (churn, opt-out: no next state). Only a
+    /// trajectory's last step can be terminal; a last step that is not was cut off (truncated).
+    /// Empty when the log has no `terminal` field.
+    public var terminal: [Bool] = []
 
     public var count: Int { ids.count }
     public var horizon: Int { (0..<count).map { offsets[$0 + 1] - offsets[$0] }.max() ?? 0 }
@@ -52,6 +56,8 @@ public struct TrajectoryRows {
     public var line: [Int] = []
     public var elapsed: [Double] = []
     public var state: [Int32] = []
+    /// Per row: the `terminal` field, when the log has one.
+    public var terminal: [Bool] = []
     /// Trajectory-level fields that must agree on every row of a trajectory (name, value per row).
     public var fixed: [(name: String, values: [String])] = []
     /// Optional, instead of `id`: each row's trajectory as an index into `names`.
@@ -97,6 +103,10 @@ public struct TrajectoryRows {
                     throw DataError(file: file, line: line[i], column: f.name,
                                     message: "'\(f.values[i])' differs from '\(f.values[sorted[0]])' on line \(line[sorted[0]]), the same trajectory '\(ids[k])' (a trajectory-level field)")
                 }
+                if !terminal.isEmpty, terminal[i], t < sorted.count - 1 {
+                    throw DataError(file: file, line: line[i], column: "terminal",
+                                    message: "step \(step[i]) of trajectory '\(ids[k])' is terminal but step \(step[sorted[t + 1]]) follows on line \(line[sorted[t + 1]]) (only a trajectory's last step can be terminal)")
+                }
                 if !elapsed.isEmpty, t > 0, elapsed[i] < elapsed[sorted[t - 1]] {
                     throw DataError(file: file, line: line[i], column: elapsedColumn,
                                     message: "\(elapsed[i]) is before step \(t - 1)'s \(elapsed[sorted[t - 1]]) in trajectory '\(ids[k])' (time since the start never goes back)")
@@ -124,6 +134,7 @@ public struct TrajectoryRows {
         out.state = pick(state)
         out.states = state.isEmpty ? 0 : Int(state.max()!) + 1
         out.lines = pick(line)
+        out.terminal = pick(terminal)
         if !elapsed.isEmpty {
             var e = pick(elapsed)
             for k in 0..<ids.count where offsets[k + 1] > offsets[k] {
@@ -154,9 +165,19 @@ extension LogImport {
             .contains("trajectory_id")
     }
 
+    /// A `terminal` cell: 0, 1, true or false (nil otherwise).
+    static func terminalValue(_ s: String) -> Bool? {
+        switch s.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "1", "true": return true
+        case "0", "false": return false
+        default: return nil
+        }
+    }
+
     /// A trajectory CSV: `trajectory_id` (any text), `step` (0-based integer), `action`, `reward`,
     /// `propensity` in (0, 1]; optionally `state` (a discrete state id, a non-negative integer),
-    /// `elapsed_seconds` (time since the trajectory's start, >= 0), trajectory-level columns
+    /// `elapsed_seconds` (time since the trajectory's start, >= 0), `terminal` (0/1 or
+    /// true/false: the journey ended there for good; only on a last step), trajectory-level columns
     /// (`user_id`, `group`, `segment`, `model_version`, `logging_policy`: one value per
     /// trajectory), and every other column numeric, a context feature. Rows may come in any order.
     public static func trajectoryCSV(path: String, actions: Int?, limits: DataLimits = .standard) throws -> TrajectoryLog {
@@ -169,9 +190,9 @@ extension LogImport {
             return j
         }
         let jt = try column("trajectory_id"), jn = try column("step"), ja = try column("action"), jr = try column("reward"), jp = try column("propensity")
-        let js = t.header.firstIndex(of: "state"), je = t.header.firstIndex(of: "elapsed_seconds")
+        let js = t.header.firstIndex(of: "state"), je = t.header.firstIndex(of: "elapsed_seconds"), jx = t.header.firstIndex(of: "terminal")
         let fixedColumns = t.header.indices.filter { trajectoryFixedColumns.contains(t.header[$0]) }
-        let special = Set([jt, jn, ja, jr, jp] + [js, je].compactMap { $0 } + fixedColumns)
+        let special = Set([jt, jn, ja, jr, jp] + [js, je, jx].compactMap { $0 } + fixedColumns)
         let contextColumns = t.header.indices.filter { !special.contains($0) }
         let n = t.rows.count
         guard n > 0 else { throw DataError(file: path, message: "empty log: a header and no rows") }
@@ -183,6 +204,7 @@ extension LogImport {
         var context = [Double](repeating: 0, count: n * contextColumns.count)
         if js != nil { raw.state = [Int32](repeating: 0, count: n) }
         if je != nil { raw.elapsed = [Double](repeating: 0, count: n) }
+        if jx != nil { raw.terminal = [Bool](repeating: false, count: n) }
         let stepLimit = 100_000_000
         for (i, row) in t.rows.enumerated() {
             let line = t.lines[i]
@@ -205,6 +227,12 @@ extension LogImport {
                 }
                 raw.elapsed[i] = e
             }
+            if let jx {
+                guard let x = terminalValue(row[jx]) else {
+                    throw DataError(file: path, line: line, column: "terminal", message: "'\(row[jx])' is not 0, 1, true or false")
+                }
+                raw.terminal[i] = x
+            }
             try readContext(row, columns: contextColumns, header: t.header, into: &context, at: i * contextColumns.count, file: path, line: line)
             action[i] = Int32(a); reward[i] = r; pscore[i] = s
         }
@@ -224,6 +252,7 @@ extension LogImport {
         var raw = TrajectoryRows(file: path)
         raw.id = fields.user; raw.step = fields.step; raw.line = fields.line
         raw.fixed = [("model_version", fields.model)]
+        if fields.terminal.contains(true) { raw.terminal = fields.terminal }
         // Elapsed since the previous decision, summed in step order once the rows are ordered.
         var ordered = try raw.ordered(log, elapsedColumn: "elapsed_seconds")
         var sincePrevious = [Double](repeating: 0, count: log.count)
@@ -250,5 +279,7 @@ public struct JourneyFields {
     public var elapsed: [Double] = []
     public var model: [String] = []
     public var line: [Int] = []
+    /// The optional `terminal` field (false when absent).
+    public var terminal: [Bool] = []
     public init() {}
 }

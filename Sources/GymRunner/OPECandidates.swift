@@ -47,14 +47,20 @@ public enum OPECandidates {
         return d
     }
 
-    /// A PPO checkpoint for the scenario's observation and action spaces, frozen.
+    /// A checkpoint (PPO, a bandit, random, cql or bc) for the scenario's observation and action spaces, frozen.
     public static func checkpoint(_ path: String, scenario: Scenario) throws -> DistributionalPolicy {
         let generator = try GeneratorKind.named(scenario.generator)
         let world = JourneyWorld(config: scenario.sim)
-        let agent = try PPOAgent.load(path: path, layout: world.observationLayout, actions: world.actionLayout,
-                                      sampler: SeedTree(root: 0).child("unused").stream(generator))
-        agent.learning = false
-        return agent
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError(path: path, message: FileManager.default.fileExists(atPath: path) ? "cannot read the checkpoint" : "no such checkpoint file")
+        }
+        let loaded = try Checkpoints.load(data: data, path: path, layout: world.observationLayout, actions: world.actionLayout,
+                                          sampler: SeedTree(root: 0).child("unused").stream(generator))
+        guard let policy = loaded.policy as? DistributionalPolicy else {
+            throw CheckpointError(path: path, message: "a \(loaded.modelType) checkpoint has no action distribution given the logged observation (it reads hidden truth); it cannot be evaluated off-policy")
+        }
+        policy.learning = false
+        return policy
     }
 
     /// The policy's distribution at every logged row. The log must carry the observation vectors

@@ -7,18 +7,27 @@ import GymRandom
 import GymScenario
 import GymSim
 
-/// `train-offline` in the simulator: log a behaviour policy's journeys on fresh worlds, learn a
-/// policy from those logs alone (behaviour cloning or discrete CQL), then judge it by what only a
-/// simulator can give: its true `user_return` against the behaviour's, on the same fresh worlds.
+/// `train-offline`: learn a policy from logged journeys alone (behaviour cloning or discrete CQL),
+/// validate it by off-policy estimates on held-out journeys while it learns, and, when the data
+/// came from the simulator, judge it by what only a simulator can give: its true `user_return`
+/// against the behaviour's on the same fresh worlds.
 public struct OfflineRLConfig: Sendable {
-    public var behaviour = "epsilon_greedy"
-    public var behaviourMix = 0.0
     /// "cql" or "bc".
     public var algo = "cql"
     public var steps = 20_000
-    /// Worlds the behaviour logs (the dataset); truth worlds for the paired comparison.
-    public var datasets = 1
+    /// Share of the journeys held out of training for the OPE validation (0: none).
+    public var holdout = 0.2
+    /// OPE validations on the held-out journeys, evenly spread over training (the last at the end).
+    public var validations = 5
+    /// Bootstrap resamples of the validation intervals.
+    public var resamples = 200
+    /// The validation's Q model: "mlp" (MLPFQE's defaults: one hidden layer of 100, 10,000
+    /// steps, cross-fitted) or "linear" (LinearFQE, cross-fitted).
+    public var validationFQE = "mlp"
+    /// Fresh worlds for the truth (needs the scenario).
     public var truthRuns = 20
+    /// Overrides the dataset's discount per day.
+    public var gammaPerDay: Double?
     public var cql = CQLConfig()
     public var bc = BCConfig()
     public var threads = 1
@@ -26,23 +35,39 @@ public struct OfflineRLConfig: Sendable {
     public init() {}
 }
 
+/// One OPE validation of the learned policy on the held-out journeys.
+public struct OfflineValidation: Sendable {
+    public var step: Int
+    public var dr: SequentialEstimate, fqe: SequentialEstimate
+}
+
 public struct OfflineRLResult: Sendable {
     public var config: OfflineRLConfig
+    public var provenance: DatasetProvenance?
+    public var dataPath: String
     public var transitions: Int, journeys: Int, terminals: Int, truncated: Int
-    /// Per truth world: the behaviour's and the learned policy's user_return.
+    public var heldOutJourneys: Int
+    /// The behaviour's value on the held-out journeys (their mean discounted return).
+    public var heldOutLoggedValue: Double
+    /// Per truth world: the behaviour's and the learned policy's user_return (empty without a scenario).
     public var behaviourTruth: [Double], policyTruth: [Double]
     /// The learned Q's own estimate of its policy's value per journey (CQL: the mean over the
-    /// logged journeys' first decisions of max_a Q), to set against its true value.
+    /// training journeys' first decisions of max over allowed actions of Q), to set against its true value.
     public var qEstimate: Double?
     /// Every 1/20 of the steps: step, loss (CQL: TD + conservative; BC: cross-entropy), mean Q.
     public var curve: [(step: Int, loss: Double, meanQ: Double)]
+    public var validation: [OfflineValidation]
     public var gammaPerDay: Double
+    /// The learned network, for the checkpoint.
+    public var network: OfflineNetwork
+    public var actionLabels: [String]
 
     static func meanCI(_ v: [Double]) -> (mean: Double, low: Double, high: Double) {
         let n = Double(v.count), m = v.reduce(0, +) / n
         let se = v.count > 1 ? (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1) / n).squareRoot() : .nan
         return (m, m - 1.96 * se, m + 1.96 * se)
     }
+    public var hasTruth: Bool { !policyTruth.isEmpty }
     public var behaviourValue: (mean: Double, low: Double, high: Double) { Self.meanCI(behaviourTruth) }
     public var policyValue: (mean: Double, low: Double, high: Double) { Self.meanCI(policyTruth) }
     /// Policy minus behaviour, paired by world.
@@ -50,109 +75,127 @@ public struct OfflineRLResult: Sendable {
 }
 
 public enum OfflineRL {
-    /// The logged decisions of one run as transitions between consecutive decisions of a user:
-    /// reward = the decision's discounted reward (and, on a journey's last decision, the churn or
-    /// opt-out penalty), discount = gamma^(days to the user's next decision). A journey that ended
-    /// by churn or opt-out ends in a terminal (discount 0); one still open when the log stops is
-    /// truncated (no bootstrap: its next state is unknown).
-    public static func transitions(_ log: LoggedBandit, records: RunRecords) -> (Transitions, journeys: Int, terminals: Int, truncated: Int) {
-        let (t, _) = OPEValidation.journeyLog(log, records: records, probs: [Double](repeating: 0, count: log.count * log.actions))
-        let n = t.rows.count, D = t.rows.contextDimension, A = t.rows.actions, g = records.discountPerDay
-        let obs: [Float] = t.rows.context.map { Float($0) }
-        var next = [Float](repeating: 0, count: n * D)
-        var discount = [Float](repeating: 0, count: n), boot = [Bool](repeating: true, count: n)
-        var nextMask = [Bool](repeating: true, count: t.rows.masks.isEmpty ? 0 : n * A)
-        var terminals = 0, truncated = 0
-        for i in 0..<t.count {
-            let lo = t.offsets[i], hi = t.offsets[i + 1]
-            guard hi > lo else { continue }
-            for j in lo..<(hi - 1) {
-                let from: Int = (j + 1) * D, to: Int = j * D
-                for d in 0..<D { next[to + d] = obs[from + d] }
-                let days: Double = (t.elapsed[j + 1] - t.elapsed[j]) / 86_400
-                discount[j] = Float(pow(g, days))
-                if !nextMask.isEmpty { for a in 0..<A { nextMask[j * A + a] = t.rows.masks[(j + 1) * A + a] } }
-            }
-            let user = Int(t.ids[i].dropFirst(5)) ?? -1
-            if user >= 0 && records.users[user].leftAt != nil { terminals += 1 } else { boot[hi - 1] = false; truncated += 1 }
-        }
-        var out = Transitions(dimension: D, actions: A, observation: obs, nextObservation: next, action: t.rows.action,
-                              reward: t.rows.reward.map { Float($0) }, discount: discount, bootstrap: boot)
-        out.mask = t.rows.masks; out.nextMask = nextMask
-        return (out, t.count, terminals, truncated)
-    }
-
-    /// Seeds: dataset world k is `offline.log/k` (actions from `offline.log/k/sample`); truth world
-    /// k is `offline.truth/k`, the same world for the behaviour and the learned policy, with action
-    /// streams `offline.truth/k/behaviour` and `offline.truth/k/policy`; the learner's
-    /// initialisation and batches come from `offline.learner`.
-    public static func run(scenario: Scenario, config c: OfflineRLConfig, progress: Progress? = nil) throws -> OfflineRLResult {
-        let scenario = try ScenarioBinding.bind(scenario)
-        let generator = try GeneratorKind.named(scenario.generator)
+    /// Seeds (under `config.seed`): held-out journeys drawn from `offline.holdout`; the learner's
+    /// initialisation and batches from `offline.learner`; the validations' bootstrap from
+    /// `offline.validate`; truth world k is `offline.truth/k`, the same world for the behaviour and
+    /// the learned policy, with action streams `offline.truth/k/behaviour` and `offline.truth/k/policy`.
+    /// The behaviour is rebuilt from the dataset's provenance (trained under its seed).
+    public static func run(data: JourneyDataset, scenario: Scenario?, config c: OfflineRLConfig, progress: Progress? = nil) throws -> OfflineRLResult {
         let seeds = SeedTree(root: c.seed)
-        let n = scenario.evaluation.wholeHorizon ? Int.max : scenario.evaluation.episodes
-        let behaviour = try OPECandidates.trainedAgent(c.behaviour, scenario: scenario, seed: c.seed)
-        let world = JourneyWorld(config: scenario.sim)
-        world.generator = generator
-        var data: Transitions?
-        var journeys = 0, terminals = 0, truncated = 0, gamma = 1.0
-        for k in 0..<c.datasets {
-            let run = try OPEValidation.logRun(world: world, behaviour: (behaviour, c.behaviourMix), targets: [], decisions: n,
-                                               seed: seeds.child("offline.log", k), survey: seeds.child("sim.survey"), generator: generator, scenario: scenario)
-            let (t, j, te, tr) = transitions(run.log, records: run.records)
-            journeys += j; terminals += te; truncated += tr; gamma = run.records.discountPerDay
-            if var d = data {
-                d.observation += t.observation; d.nextObservation += t.nextObservation; d.action += t.action; d.reward += t.reward
-                d.discount += t.discount; d.bootstrap += t.bootstrap; d.mask += t.mask; d.nextMask += t.nextMask
-                data = d
-            } else { data = t }
+        guard let g = c.gammaPerDay ?? data.provenance?.gammaPerDay else {
+            throw DatasetError(path: data.path, message: "the dataset has no dataset.json giving its discount; give --gamma-per-day")
         }
-        guard let data, data.count > 0 else { throw RunError.noDecisions(scenario: scenario.name, phase: "offline dataset") }
-        let total = c.steps + c.truthRuns * 2
+        let log = data.log
+        // Held-out journeys.
+        let pick = seeds.child("offline.holdout").stream(.taus2)
+        var train: [Int] = [], held: [Int] = []
+        for i in 0..<log.count { if c.holdout > 0 && pick.uniform() < c.holdout { held.append(i) } else { train.append(i) } }
+        guard !train.isEmpty else { throw DatasetError(path: data.path, message: "no journey left to train on after holding out \(held.count)") }
+        let trainData = OfflineDataset.transitions(log, gammaPerDay: g, journeys: train)
+        let heldLog = OfflineDataset.subset(log, journeys: held)
+        let heldValue = held.isEmpty ? .nan : { let r = OfflineDataset.journeyReturns(heldLog, gammaPerDay: g); return r.reduce(0, +) / Double(r.count) }()
+        let doTruth = scenario != nil
+        let total = c.steps + (doTruth ? c.truthRuns * 2 : 0)
         progress?.begin(total: total)
         var curve: [(Int, Double, Double)] = []
+        var validation: [OfflineValidation] = []
         let every = max(1, c.steps / 20)
+        let validateEvery = c.validations > 0 ? max(1, c.steps / c.validations) : Int.max
         let learnerSeed = seeds.child("offline.learner")
         var qEstimate: Double?
-        let make: () -> ActionDistribution
-        if c.algo == "bc" {
-            let bc = BehaviourCloning(dimension: data.dimension, actions: data.actions, config: c.bc, seed: learnerSeed)
-            bc.train(data, steps: c.steps) { k, ce in
-                if k % every == 0 { curve.append((k, ce, .nan)); progress?.update("train-offline bc", done: k, total: total) }
-            }
-            let p = bc.net.parameters
-            make = { let b = BehaviourCloning(dimension: data.dimension, actions: data.actions, config: c.bc, seed: learnerSeed); b.net.parameters = p; return b }
-        } else {
-            let cql = DiscreteCQL(dimension: data.dimension, actions: data.actions, config: c.cql, seed: learnerSeed)
-            cql.train(data, steps: c.steps) { k, s in
-                if k % every == 0 { curve.append((k, s.td + s.conservative, s.meanQ)); progress?.update("train-offline cql", done: k, total: total) }
-            }
-            // Its own value estimate: max_a Q at each logged journey's first decision (allowed actions).
-            var v = 0.0, count = 0
-            var first = true
-            for i in 0..<data.count {
-                if first {
-                    let q = cql.values((0..<data.dimension).map { Double(data.observation[i * data.dimension + $0]) })
-                    v += (0..<data.actions).filter { data.mask.isEmpty || data.mask[i * data.actions + $0] }.map { q[$0] }.max() ?? 0
-                    count += 1
-                }
-                first = !data.bootstrap[i] || data.discount[i] == 0
-            }
-            qEstimate = v / Double(max(1, count))
-            let p = cql.q.parameters
-            make = { let q = DiscreteCQL(dimension: data.dimension, actions: data.actions, config: c.cql, seed: learnerSeed); q.q.parameters = p; return q }
+        var deployed: OfflinePolicy
+        var network: OfflineNetwork
+        func validate(_ p: OfflinePolicy, step: Int) {
+            guard !held.isEmpty else { return }
+            validation.append(validateOPE(p, log: heldLog, gammaPerDay: g, step: step, config: c, seed: seeds.child("offline.validate")))
         }
-        // Truth: behaviour and learned policy on the same fresh worlds.
+        if c.algo == "bc" {
+            let bc = BehaviourCloning(dimension: trainData.dimension, actions: trainData.actions, config: c.bc, seed: learnerSeed)
+            bc.train(trainData, steps: c.steps) { k, ce in
+                if k % every == 0 { curve.append((k, ce, .nan)); progress?.update("train-offline bc", done: k, total: total) }
+                if k % validateEvery == 0 || k == c.steps { validate(OfflinePolicy.of(bc), step: k) }
+            }
+            deployed = OfflinePolicy.of(bc)
+            network = OfflineNetwork(shape: bc.net.shape, parameters: bc.net.parameters, bc: c.bc, steps: c.steps)
+        } else {
+            let cql = DiscreteCQL(dimension: trainData.dimension, actions: trainData.actions, config: c.cql, seed: learnerSeed)
+            cql.train(trainData, steps: c.steps) { k, s in
+                if k % every == 0 { curve.append((k, s.td + s.conservative, s.meanQ)); progress?.update("train-offline cql", done: k, total: total) }
+                if k % validateEvery == 0 || k == c.steps { validate(OfflinePolicy.of(cql), step: k) }
+            }
+            deployed = OfflinePolicy.of(cql)
+            network = OfflineNetwork(shape: cql.q.shape, parameters: cql.q.parameters, cql: c.cql, steps: c.steps)
+            // Its own value estimate: max over allowed actions of Q at each training journey's first decision.
+            var v = 0.0
+            for i in train {
+                let j = log.offsets[i]
+                let q = deployed.net.forward(Array(log.rows.context[(j * log.rows.contextDimension)..<((j + 1) * log.rows.contextDimension)]))
+                v += (0..<log.rows.actions).filter { log.rows.masks.isEmpty || log.rows.masks[j * log.rows.actions + $0] }.map { q[$0] }.max() ?? 0
+            }
+            qEstimate = v / Double(train.count)
+        }
+        var behaviourTruth: [Double] = [], policyTruth: [Double] = []
+        if let scenario {
+            (behaviourTruth, policyTruth) = try truth(scenario: scenario, data: data, policy: network, kind: c.algo, config: c, done: c.steps, total: total, progress: progress)
+        }
+        let labels = data.provenance?.actionLabels ?? (0..<log.rows.actions).map { "action \($0)" }
+        let ended = log.terminal.reduce(0) { $0 + ($1 ? 1 : 0) }
+        return OfflineRLResult(config: c, provenance: data.provenance, dataPath: data.path, transitions: trainData.count, journeys: train.count,
+                               terminals: ended, truncated: log.count - ended, heldOutJourneys: held.count, heldOutLoggedValue: heldValue,
+                               behaviourTruth: behaviourTruth, policyTruth: policyTruth, qEstimate: qEstimate,
+                               curve: curve.map { (step: $0.0, loss: $0.1, meanQ: $0.2) }, validation: validation, gammaPerDay: g,
+                               network: network, actionLabels: labels)
+    }
+
+    /// DR and FQE (MLP or linear, cross-fitted) of the greedy policy on the held-out journeys.
+    static func validateOPE(_ p: OfflinePolicy, log: TrajectoryLog, gammaPerDay g: Double, step: Int, config c: OfflineRLConfig,
+                            seed: SeedTree) -> OfflineValidation {
+        let D = log.rows.contextDimension, A = log.rows.actions
+        var probs = [Double](repeating: 0, count: log.rows.count * A)
+        var out = [Double](repeating: 0, count: A)
+        let all = [Bool](repeating: true, count: A)
+        for j in 0..<log.rows.count {
+            let m = log.rows.masks.isEmpty ? all : Array(log.rows.masks[(j * A)..<((j + 1) * A)])
+            p.actionProbabilities(observation: Array(log.rows.context[(j * D)..<((j + 1) * D)]), mask: m, into: &out)
+            for a in 0..<A { probs[j * A + a] = out[a] }
+        }
+        let target = TrajectoryTarget(actions: A, table: probs, byState: false, name: p.kind)
+        let discounting = OfflineDataset.discounting(log, gammaPerDay: g)
+        let q = c.validationFQE == "linear"
+            ? LinearFQE.fit(log, target: target, nextFactor: discounting.nextFactors(log), seed: seed)
+            : MLPFQE.fit(log, target: target, nextFactor: discounting.nextFactors(log), settings: MLPFQE.Settings(), seed: seed)
+        var o = SequentialOPE.Options(seed: seed)
+        o.resamples = c.resamples; o.threads = c.threads
+        let (est, _) = SequentialOPE.run(log, target: target, q: q, discount: discounting.factors(log), options: o)
+        return OfflineValidation(step: step, dr: est.first { $0.estimator == .dr }!, fqe: est.first { $0.estimator == .fqe }!)
+    }
+
+    /// The behaviour (rebuilt from the provenance) and the learned policy on the same fresh worlds.
+    static func truth(scenario: Scenario, data: JourneyDataset, policy network: OfflineNetwork, kind: String, config c: OfflineRLConfig,
+                      done start: Int, total: Int, progress: Progress?) throws -> ([Double], [Double]) {
+        guard let p = data.provenance else {
+            throw DatasetError(path: data.path, message: "--scenario judges the learned policy against the behaviour that logged the data; this dataset has no dataset.json naming it (a dataset from `dataset collect` has)")
+        }
+        let scenario = try ScenarioBinding.bind(scenario)
+        guard scenario.name == p.scenario else {
+            throw DatasetError(path: data.path, message: "the dataset was collected on scenario '\(p.scenario)', not '\(scenario.name)'")
+        }
+        let generator = try GeneratorKind.named(scenario.generator)
+        let seeds = SeedTree(root: c.seed)
+        let behaviourSeed = UInt64(p.seed) ?? 0
+        let n = scenario.evaluation.wholeHorizon ? Int.max : scenario.evaluation.episodes
         let jobs = c.truthRuns * 2
         var values = [Double](repeating: .nan, count: jobs)
         var failure: Error?
         let lock = NSLock()
-        var done = c.steps
+        var done = start
         let T = max(1, c.threads)
         DispatchQueue.concurrentPerform(iterations: T) { w in
             do {
-                let mine = w == 0 ? behaviour : try OPECandidates.trainedAgent(c.behaviour, scenario: scenario, seed: c.seed)
-                let learned = make()
+                let behaviour = try OPECandidates.trainedAgent(p.behaviour, scenario: scenario, seed: behaviourSeed)
+                let net = MLP(shape: network.shape)
+                net.parameters = network.parameters
+                let learned = OfflinePolicy(kind: kind, net: net)
                 let world = JourneyWorld(config: scenario.sim)
                 world.generator = generator
                 var j = w
@@ -160,7 +203,7 @@ public enum OfflineRL {
                     let (k, isPolicy) = (j / 2, j % 2 == 1)
                     let node = seeds.child("offline.truth", k)
                     let (records, m) = try OPEValidation.onPolicyRecords(
-                        world: world, policy: isPolicy ? learned : mine, mix: isPolicy ? 0 : c.behaviourMix, decisions: n, worldSeed: node,
+                        world: world, policy: isPolicy ? learned : behaviour, mix: isPolicy ? 0 : p.behaviourMix, decisions: n, worldSeed: node,
                         sampling: node.child(isPolicy ? "policy" : "behaviour"), survey: seeds.child("sim.survey"), scenario: scenario)
                     let r = OPEValidation.journeyReturns(records, decisions: m)
                     lock.lock()
@@ -175,9 +218,6 @@ public enum OfflineRL {
             }
         }
         if let failure { throw failure }
-        return OfflineRLResult(config: c, transitions: data.count, journeys: journeys, terminals: terminals, truncated: truncated,
-                               behaviourTruth: stride(from: 0, to: jobs, by: 2).map { values[$0] },
-                               policyTruth: stride(from: 1, to: jobs, by: 2).map { values[$0] }, qEstimate: qEstimate,
-                               curve: curve.map { (step: $0.0, loss: $0.1, meanQ: $0.2) }, gammaPerDay: gamma)
+        return (stride(from: 0, to: jobs, by: 2).map { values[$0] }, stride(from: 1, to: jobs, by: 2).map { values[$0] })
     }
 }

@@ -183,6 +183,9 @@ public enum Runner {
         case .random, .oracle, .lookahead:
             return MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
                                note: "not measured: \(spec.name) does not learn")
+        case .offline:
+            return MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
+                               note: "not measured: \(spec.name) learns offline, from logged journeys")
         }
     }
 

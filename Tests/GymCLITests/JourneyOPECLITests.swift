@@ -123,27 +123,69 @@ final class JourneyOPECLITests: CLITestCase {
         }
     }
 
-    /// train-offline: the same files with 1 and 2 threads; the report compares both policies'
-    /// true values; bad flags exit 64 and an unknown behaviour 65, writing nothing.
+    /// dataset collect + train-offline: the same files and checkpoint (but its date) with 1 and 2
+    /// threads; the report compares both policies' true values and validates on held-out
+    /// journeys; the checkpoint is accepted by evaluate and by ope; bad flags exit 64, bad data 65,
+    /// writing nothing.
     func testTrainOfflineIsThreadIndependent() throws {
         let sc = try smallScenario()
+        let data = tmp.appendingPathComponent("data")
+        let c = try run(["dataset", "collect", sc.path, "--behaviour", "epsilon_greedy", "--behaviour-mix", "0.3", "--out", data.path, "--quiet"])
+        XCTAssertEqual(c.code, 0, c.stderr)
+        for f in ["journeys.jsonl", "dataset.json", "README.md"] { XCTAssertTrue(FileManager.default.fileExists(atPath: data.appendingPathComponent(f).path), f) }
         var files: [[String]] = []
         for t in ["1", "2"] {
             let dest = tmp.appendingPathComponent("off\(t)")
-            let r = try run(["train-offline", sc.path, "--behaviour", "epsilon_greedy", "--behaviour-mix", "0.3", "--algo", "cql", "--hidden", "32,32",
-                             "--steps", "400", "--truth-runs", "3", "--threads", t, "--out", dest.path, "--quiet"])
+            let r = try run(["train-offline", "--data", data.path, "--scenario", sc.path, "--algo", "cql", "--hidden", "32,32",
+                             "--steps", "400", "--validations", "2", "--truth-runs", "3", "--threads", t, "--out", dest.path, "--quiet"])
             XCTAssertEqual(r.code, 0, r.stderr)
-            files.append(try ["report.md", "truth.csv", "curve.csv"].map { try String(contentsOf: dest.appendingPathComponent($0), encoding: .utf8) })
+            var texts = try ["report.md", "truth.csv", "curve.csv", "validation.csv"].map { try String(contentsOf: dest.appendingPathComponent($0), encoding: .utf8) }
+            var k = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dest.appendingPathComponent("checkpoint.json"))) as? [String: Any])
+            XCTAssertEqual(k["model_type"] as? String, "cql")
+            k["training_date"] = nil
+            texts.append(String(decoding: try JSONSerialization.data(withJSONObject: k, options: [.sortedKeys]), as: UTF8.self))
+            files.append(texts)
         }
         XCTAssertEqual(files[0], files[1])
         XCTAssertTrue(files[0][0].contains("| learned - behaviour (paired by world) |"), files[0][0])
+        XCTAssertTrue(files[0][0].contains("held-out journeys"), files[0][0])
         XCTAssertEqual(files[0][1].split(separator: "\n").count, 4)
-        let bc = try run(["train-offline", sc.path, "--algo", "bc", "--hidden", "16", "--steps", "200", "--truth-runs", "2", "--quiet",
+        XCTAssertEqual(files[0][3].split(separator: "\n").count, 1 + 2 * 2)
+        // The checkpoint in the tools that take one.
+        let ck = tmp.appendingPathComponent("off1/checkpoint.json").path
+        let ev = try run(["evaluate", "--checkpoint", ck, sc.path, "--out", tmp.appendingPathComponent("ev").path, "--no-store", "--quiet"])
+        XCTAssertEqual(ev.code, 0, ev.stderr)
+        XCTAssertTrue(try String(contentsOf: tmp.appendingPathComponent("ev/metrics.csv"), encoding: .utf8).contains("cql,user_return,"))
+        let ope = try run(["ope", "estimate", "--logs", data.appendingPathComponent("journeys.jsonl").path, "--trajectories", "--policy", "checkpoint:" + ck,
+                           "--scenario", sc.path, "--gamma-per-day", "0.98", "--resamples", "50", "--out", tmp.appendingPathComponent("ope").path])
+        XCTAssertEqual(ope.code, 0, ope.stderr)
+        // A damaged network: evaluate names the file and what is wrong, exit 65.
+        var k = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ck))) as? [String: Any])
+        var net = try XCTUnwrap(k["offline"] as? [String: Any])
+        net["parameters"] = Array((net["parameters"] as! [Double]).dropLast())
+        k["offline"] = net
+        let broken = tmp.appendingPathComponent("broken.json")
+        try JSONSerialization.data(withJSONObject: k).write(to: broken)
+        let bev = try run(["evaluate", "--checkpoint", broken.path, sc.path, "--out", tmp.appendingPathComponent("bev").path, "--no-store", "--quiet"])
+        XCTAssertEqual(bev.code, 65, bev.stderr)
+        XCTAssertTrue(bev.stderr.contains("broken.json") && bev.stderr.contains("offline.parameters has"), bev.stderr)
+        // Behaviour cloning, without the simulator (no --scenario): validation only.
+        let bc = try run(["train-offline", "--data", data.path, "--algo", "bc", "--hidden", "16", "--steps", "200", "--validations", "1", "--quiet",
                           "--out", tmp.appendingPathComponent("bc").path])
         XCTAssertEqual(bc.code, 0, bc.stderr)
-        XCTAssertEqual(try run(["train-offline", sc.path, "--algo", "iql"]).code, 64)
-        XCTAssertEqual(try run(["train-offline", sc.path, "--hidden", "0"]).code, 64)
-        XCTAssertEqual(try run(["train-offline", sc.path, "--behaviour", "nobody", "--quiet", "--out", tmp.appendingPathComponent("no").path]).code, 65)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("bc/truth.csv").path))
+        XCTAssertEqual(try run(["train-offline", "--data", data.path, "--algo", "iql"]).code, 64)
+        XCTAssertEqual(try run(["train-offline", "--data", data.path, "--hidden", "0"]).code, 64)
+        XCTAssertEqual(try run(["dataset", "collect", sc.path, "--behaviour", "epsilon_greedy", "--behaviour-mix", "2", "--out", tmp.appendingPathComponent("x").path]).code, 64)
+        XCTAssertEqual(try run(["dataset", "collect", sc.path, "--behaviour", "nobody", "--quiet", "--out", tmp.appendingPathComponent("no").path]).code, 65)
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("no").path))
+        XCTAssertEqual(try run(["train-offline", "--data", tmp.appendingPathComponent("missing").path, "--quiet"]).code, 65)
+        // A scenario other than the dataset's: refused before any training, nothing written.
+        let other = tmp.appendingPathComponent("other.yaml")
+        try (try String(contentsOf: sc, encoding: .utf8) + "\n# changed\n").write(to: other, atomically: true, encoding: .utf8)
+        let bad = try run(["train-offline", "--data", data.path, "--scenario", other.path, "--quiet", "--out", tmp.appendingPathComponent("bad").path])
+        XCTAssertEqual(bad.code, 65, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("differs"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("bad").path))
     }
 }

@@ -174,6 +174,40 @@ final class SequentialEngineTests: XCTestCase {
         XCTAssertEqual(ok.elapsed, [0, 20, 0])
         XCTAssertEqual(ok.lines, [4, 2, 3])
     }
+
+    /// The optional `terminal` column (offline RL): read in both CSV readers (the fast one and,
+    /// with a quoted field, the general one), not a context feature, only on a last step.
+    func testTerminalColumn() throws {
+        let header = "trajectory_id,step,action,reward,propensity,terminal,x\n"
+        for quoted in [false, true] {
+            let id = quoted ? "\"b\"" : "b"
+            let t = try LogImport.trajectoryCSV(path: try write(header + "\(id),1,0,2,0.5,1,0.3\na,0,1,1,0.5,false,0.1\n\(id),0,1,3,0.25,0,0.2\n"), actions: nil)
+            XCTAssertEqual(t.ids, ["b", "a"], "quoted \(quoted)")
+            XCTAssertEqual(t.terminal, [false, true, false], "quoted \(quoted)")
+            XCTAssertEqual(t.rows.contextDimension, 1); XCTAssertEqual(t.rows.context, [0.2, 0.3, 0.1])
+        }
+        for (body, line, text) in [("a,0,1,1,0.5,1,0\na,1,1,1,0.5,0,0\n", 2, "only a trajectory's last step"),
+                                   ("a,0,1,1,0.5,yes,0\n", 2, "not 0, 1, true or false")] {
+            XCTAssertThrowsError(try LogImport.trajectoryCSV(path: try write(header + body), actions: nil), body) { e in
+                guard let d = e as? DataError else { return XCTFail("\(e)") }
+                XCTAssertEqual(d.line, line, "\(d)"); XCTAssertEqual(d.column, "terminal", "\(d)")
+                XCTAssertTrue(d.message.contains(text), "\(d)")
+            }
+        }
+        // JSONL journeys: `terminal` true/false/0/1, else an error naming the line.
+        func row(_ user: String, _ step: Int, _ terminal: String) -> String {
+            "{\"user_id\":\"\(user)\",\"journey_step\":\(step),\"elapsed_seconds\":3600,\"context_snapshot\":{\"observation\":[0.5,1],\"allowed_actions\":[0,1]},\"action_index\":1,\"propensity\":0.5,\"reward_score\":1,\"terminal\":\(terminal)}\n"
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("j-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try (row("u", 0, "false") + row("v", 0, "1") + row("u", 1, "true")).write(to: url, atomically: true, encoding: .utf8)
+        let j = try LogImport.journeys(path: url.path, actions: 2)
+        XCTAssertEqual(j.ids, ["u", "v"]); XCTAssertEqual(j.terminal, [false, true, true])
+        try (row("u", 0, "true") + row("u", 1, "false")).write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LogImport.journeys(path: url.path, actions: 2)) { e in XCTAssertEqual((e as? DataError)?.line, 1, "\(e)") }
+        try (row("u", 0, "\"no\"")).write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LogImport.journeys(path: url.path, actions: 2)) { e in XCTAssertEqual((e as? DataError)?.column, "terminal", "\(e)") }
+    }
 }
 
 /// Linear FQE over numeric context.
