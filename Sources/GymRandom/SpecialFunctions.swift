@@ -53,4 +53,16 @@ public enum SpecialFunctions {
         GSL.ensureSetUp()
         return gsl_cdf_beta_Qinv(q, a, b)
     }
+
+    /// P(X > x) for X ~ chi-squared with `nu` degrees of freedom (GSL `gsl_cdf_chisq_Q`).
+    public static func chiSquaredUpperTail(_ x: Double, nu: Double) -> Double {
+        GSL.ensureSetUp()
+        return gsl_cdf_chisq_Q(x, nu)
+    }
+
+    /// P(T > t) for Student's t with `nu` degrees of freedom (GSL `gsl_cdf_tdist_Q`).
+    public static func studentTUpperTail(_ t: Double, nu: Double) -> Double {
+        GSL.ensureSetUp()
+        return gsl_cdf_tdist_Q(t, nu)
+    }
 }
