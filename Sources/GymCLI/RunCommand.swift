@@ -39,6 +39,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("log-observations"), help: "Add each decision's observation vector and allowed actions to the episode logs (context_snapshot.observation / allowed_actions), so that `ope --policy agent:NAME` or `checkpoint:FILE` can evaluate a candidate on them. Several times larger logs.")
     var logObservations = false
 
+    @Flag(help: "Run the anomaly detectors over every agent's evaluation: a shift of the mean reward signal (self-starting CUSUM on batches of 100), drift of the action shares (chi-squared, windows of 5,000), drift of each group's positive-signal rate (windows of 10,000), and outlier users (robust z-scores) for review. Writes anomalies/<agent>.jsonl and a line per agent in the report.")
+    var detect = false
+
     func validate() throws {
         if logObservations && noLogs { throw ValidationError("--log-observations has no effect with --no-logs") }
         if from != nil && store.noStore { throw ValidationError("--from reads the model registry: it cannot be used with --no-store") }
@@ -48,6 +51,7 @@ struct RunCommand: ParsableCommand {
         var request = RunRequest(scenarioPath: scenario, seed: seed.seed, freshSeed: freshSeed(), out: output.out, threads: threads.threads)
         request.noLogs = noLogs
         request.logObservations = logObservations
+        request.detect = detect
         request.storePath = store.path
         request.from = from
         let outcome = try RunJob.run(request, progress: Progress(enabled: !quiet.quiet))

@@ -11,5 +11,7 @@ public struct EvalConfig: Sendable, Equatable {
     /// reward of the last quarter of the post-shift decisions.
     public var adaptationWindowHours = 6.0
     public var adaptationTolerance = 0.05
+    /// Anomaly detectors over each evaluation's decision stream (`run --detect`); nil: none.
+    public var detectors: DetectorConfig? = nil
     public init() {}
 }

@@ -22,6 +22,8 @@ public struct RunRequest: Sendable {
     public var threads: Int
     public var noLogs = false
     public var logObservations = false
+    /// `--detect`: the anomaly detectors over every evaluation (the scenario's settings, else the defaults).
+    public var detect = false
     public var started = Date()
     /// The store the run is registered in (nil: none).
     public var storePath: String? = Store.defaultPath
@@ -63,7 +65,8 @@ public struct RunOutcome: Sendable {
 /// train and evaluate, write everything atomically.
 public enum RunJob {
     public static func run(_ request: RunRequest, progress: Progress) throws -> RunOutcome {
-        let sc = try ScenarioBinding.load(path: request.scenarioPath)
+        var sc = try ScenarioBinding.load(path: request.scenarioPath)
+        if request.detect && sc.evaluation.eval.detectors == nil { sc.evaluation.eval.detectors = DetectorConfig() }
         let rootSeed = request.seed ?? sc.seed ?? request.freshSeed
         var runID = makeRunID(started: request.started, seed: rootSeed)
         let scenarioText = (try? String(contentsOfFile: request.scenarioPath, encoding: .utf8)) ?? ""
@@ -83,16 +86,22 @@ public enum RunJob {
         let dir = try claim(request.out, defaultPath: "reports/\(sc.name)/\(runID)")
         let writeLogs = sc.logging.episodes && !request.noLogs
         progress.note("optima-gym \(projectVersion): scenario \(sc.name), seed \(rootSeed), \(sc.agents.count) agents, \(request.threads) threads")
-        let result: (runs: [AgentRun], target: Double?)
+        var result: (runs: [AgentRun], target: Double?)
         do {
             defer { progress.finish() }
             result = try Runner.run(sc, seed: rootSeed, threads: request.threads, captureContexts: writeLogs, progress: progress,
                                     trainingDate: ISO8601DateFormatter().string(from: request.started), logObservations: request.logObservations,
                                     provenance: provenance)
         }
+        for i in result.runs.indices {
+            guard let a = result.runs[i].anomalies else { continue }
+            try dir.write("anomalies/\(result.runs[i].name).jsonl", Runner.anomaliesJSONL(a, agent: result.runs[i].name))
+            result.runs[i].notes.append(Runner.anomalyNote(a, agent: result.runs[i].name))
+        }
         var files = RunReport.standardFiles
         if sc.sim.population.fromModel?.realPath != nil { files.append("population.svg") }
         for r in result.runs where r.checkpoint != nil { files.append("checkpoints/\(r.name).json") }
+        for r in result.runs where r.anomalies != nil { files.append("anomalies/\(r.name).jsonl") }
         if writeLogs { for r in result.runs { files += ["logs/\(r.name)/training_episodes.jsonl", "logs/\(r.name)/reward_signals.jsonl"] } }
         // Logs first, so that the wall time in the report covers everything but the report itself.
         if writeLogs {

@@ -42,6 +42,8 @@ public struct AgentRun: Sendable {
     public var checkpointType: String?
     /// PPO's per-update statistics.
     public var updates: [PPOUpdateStats] = []
+    /// The anomaly detectors' alarms and outlier flags over the evaluation (nil: not run).
+    public var anomalies: [DetectorAlarm]?
 }
 
 /// Runs a scenario: each agent trains on the training world, then is evaluated with learning
@@ -253,6 +255,7 @@ public enum Runner {
         world.reset(seed: seeds.child("sim.eval"))
         if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "evaluation") }
         var contexts: [String] = []
+        var detectors = makeDetectors(scenario, world: world)
         var k = 0
         while k < nEval && !world.isDone {
             if captureContexts { contexts.append(world.contextSnapshot()) }
@@ -260,6 +263,7 @@ public enum Runner {
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
             let r = world.step(choice)
             policy.observe(r.feedback)
+            if detectors != nil { observe(&detectors!, world: world, decision: k, feedback: r.feedback) }
             k += 1
             if k % 2000 == 0 {
                 if scenario.evaluation.wholeHorizon {
@@ -288,6 +292,7 @@ public enum Runner {
         var run = AgentRun(spec: spec, name: name, isUpperBound: policy.isUpperBound, trainingRewards: training.rewards,
                            trainingPairGood: training.pairGood, epsilons: training.epsilons, evaluation: records, contexts: contexts,
                            metrics: metrics, notes: notes)
+        run.anomalies = detectors.map { var d = $0; return d.finish(lastDecision: max(0, k - 1)) }
         if let learner = policy as? Checkpointable {
             run.updates = learner.updates
             if learner.updates.isEmpty && !training.rewards.isEmpty {

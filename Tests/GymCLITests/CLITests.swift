@@ -65,6 +65,33 @@ final class CLITests: CLITestCase {
         XCTAssertNotEqual(try read(a.appendingPathComponent("metrics.csv")), try read(c.appendingPathComponent("metrics.csv")))
     }
 
+    /// `run --detect`: every agent's alarms and outlier flags in anomalies/<agent>.jsonl (one JSON
+    /// object per line with the detector, the decision, the statistic, the threshold and the
+    /// reason), the same with 1 and 2 threads, summarised per agent in the report; without the
+    /// flag, no detector runs.
+    func testDetectorsWriteTheSameAlarmsWithOneAndTwoThreads() throws {
+        let sc = try tinyScenario()
+        var texts: [[String]] = []
+        for t in ["1", "2"] {
+            let dir = tmp.appendingPathComponent("d\(t)")
+            let r = try run(["run", sc.path, "--detect", "--threads", t, "--no-store", "--no-logs", "--out", dir.path, "--quiet"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            texts.append(try ["random", "oracle", "epsilon_greedy"].map { try read(dir.appendingPathComponent("anomalies/\($0).jsonl")) })
+            XCTAssertTrue(try read(dir.appendingPathComponent("report.md")).contains("anomaly detectors: "))
+        }
+        XCTAssertEqual(texts[0], texts[1])
+        for text in texts[0] {
+            for line in text.split(separator: "\n") {
+                let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+                for key in ["agent", "detector", "decision", "statistic", "threshold", "reason"] { XCTAssertNotNil(o[key], "\(key) in \(line)") }
+                XCTAssertTrue(["reward_shift", "action_drift", "group_drift", "outlier_user"].contains(o["detector"] as? String ?? ""), String(line))
+            }
+        }
+        let plain = tmp.appendingPathComponent("plain")
+        XCTAssertEqual(try run(["run", sc.path, "--no-store", "--no-logs", "--out", plain.path, "--quiet"]).code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: plain.appendingPathComponent("anomalies").path))
+    }
+
     func testReportContents() throws {
         let sc = try tinyScenario()
         let out = tmp.appendingPathComponent("r")

@@ -1,0 +1,44 @@
+import Foundation
+import GymCore
+import GymReports
+import GymEval
+import GymScenario
+import GymSim
+
+extension Runner {
+    /// The scenario's detectors for an evaluation on `world` (nil when off).
+    static func makeDetectors(_ scenario: Scenario, world: JourneyWorld) -> DetectorSuite? {
+        guard let c = scenario.evaluation.eval.detectors else { return nil }
+        return DetectorSuite(config: c, actionLabels: (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) },
+                             groupNames: scenario.sim.population.groups.map { $0.name })
+    }
+
+    /// Feeds the decision just taken on `world` and the signals that arrived with it.
+    static func observe(_ d: inout DetectorSuite, world: JourneyWorld, decision k: Int, feedback: [Feedback]) {
+        let e = world.lastEpisode
+        d.observe(decision: k, action: e.action, user: e.user, group: e.group, isIntervention: e.kind == .intervention, feedback: feedback)
+    }
+
+    /// One JSON line per alarm or outlier flag, in the order raised.
+    static func anomaliesJSONL(_ alarms: [DetectorAlarm], agent: String) -> String {
+        func num(_ x: Double) -> String { x.isFinite ? x.description : "null" }
+        var out = ""
+        for a in alarms {
+            out += "{\"agent\":\(JSON.escape(agent)),\"detector\":\(JSON.escape(a.detector)),\"decision\":\(a.decision),"
+            out += "\"statistic\":\(num(a.statistic)),\"threshold\":\(num(a.threshold)),\"reason\":\(JSON.escape(a.reason))}\n"
+        }
+        return out
+    }
+
+    /// The report's line on an agent's detectors: how many alarms and outlier flags, the first
+    /// alarms with when and why.
+    static func anomalyNote(_ alarms: [DetectorAlarm], agent: String) -> String {
+        let drift = alarms.filter { $0.detector != "outlier_user" }, outliers = alarms.count - drift.count
+        var s = "anomaly detectors: \(drift.count) alarm\(drift.count == 1 ? "" : "s"), \(outliers) outlier user\(outliers == 1 ? "" : "s") for review (anomalies/\(agent).jsonl)"
+        if !drift.isEmpty {
+            s += ": " + drift.prefix(3).map { "\($0.detector) at decision \($0.decision) (\($0.reason))" }.joined(separator: "; ")
+            if drift.count > 3 { s += "; ..." }
+        }
+        return s
+    }
+}
