@@ -13,5 +13,10 @@ public struct EvalConfig: Sendable, Equatable {
     public var adaptationTolerance = 0.05
     /// Anomaly detectors over each evaluation's decision stream (`run --detect`); nil: none.
     public var detectors: DetectorConfig? = nil
+    /// The YAML switch `evaluation.detectors`: on gives the default detector settings.
+    public var detectorsOn: Bool {
+        get { detectors != nil }
+        set { detectors = newValue ? (detectors ?? DetectorConfig()) : nil }
+    }
     public init() {}
 }
