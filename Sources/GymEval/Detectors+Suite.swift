@@ -9,6 +9,9 @@ public struct DetectorConfig: Sendable, Equatable, Codable {
     /// Robust z-score above which a user is an outlier, and the decisions a user needs to count.
     public var outlierThreshold = 3.5
     public var outlierMinDecisions = 5
+    /// Decisions before monitoring starts (statistical process control's phase I: the world
+    /// settles from its fresh start; nothing is fed to the detectors before it).
+    public var burnInDecisions = 0
     public init() {}
 }
 
@@ -19,7 +22,8 @@ public struct DetectorConfig: Sendable, Equatable, Codable {
 ///   feeds the drift of the positive-signal rate of the deciding user's group;
 /// - at the end, per user, the mean signal contribution and the share of interventions among
 ///   the user's decisions, screened for outliers by robust z-scores.
-/// Alarms carry the index of the decision at which they were raised.
+/// Alarms carry the index of the decision at which they were raised. Nothing is fed before
+/// `burnInDecisions`.
 public struct DetectorSuite: Sendable {
     public let config: DetectorConfig
     var reward: MeanShiftCUSUM
@@ -44,6 +48,7 @@ public struct DetectorSuite: Sendable {
     /// are the signals that arrived with this step (of this or earlier decisions).
     public mutating func observe(decision index: Int, action: Int, user: Int, group: Int, isIntervention: Bool, feedback: [Feedback]) {
         episodeGroup.append(Int32(group)); episodeUser.append(Int32(user))
+        guard index >= config.burnInDecisions else { return }
         userDecisions[user, default: 0] += 1
         if isIntervention { userInterventions[user, default: 0] += 1 }
         let names = labels

@@ -13,6 +13,8 @@ public struct EvalConfig: Sendable, Equatable {
     public var adaptationTolerance = 0.05
     /// Anomaly detectors over each evaluation's decision stream (`run --detect`); nil: none.
     public var detectors: DetectorConfig? = nil
+    /// Decisions of each evaluation before the detectors start (`evaluation.detector_burn_in`).
+    public var detectorBurnIn = 0
     /// The YAML switch `evaluation.detectors`: on gives the default detector settings.
     public var detectorsOn: Bool {
         get { detectors != nil }

@@ -8,7 +8,8 @@ import GymSim
 extension Runner {
     /// The scenario's detectors for an evaluation on `world` (nil when off).
     static func makeDetectors(_ scenario: Scenario, world: JourneyWorld) -> DetectorSuite? {
-        guard let c = scenario.evaluation.eval.detectors else { return nil }
+        guard var c = scenario.evaluation.eval.detectors else { return nil }
+        c.burnInDecisions = scenario.evaluation.eval.detectorBurnIn
         return DetectorSuite(config: c, actionLabels: (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) },
                              groupNames: scenario.sim.population.groups.map { $0.name })
     }

@@ -241,6 +241,8 @@ extension ScenarioSchema {
                     "Window (simulated hours) of `adaptation_hours`."),
             .number("evaluation.adaptation_tolerance", \.evaluation.eval.adaptationTolerance, .aboveUpTo(0, 1),
                     "`adaptation_hours`: recovered when a window's mean reward is within this share of the new plateau."),
+            .integer("evaluation.detector_burn_in", \.evaluation.eval.detectorBurnIn, 0...100_000_000,
+                     "Evaluation decisions before the anomaly detectors start (the world settling from its fresh start: statistical process control's phase I)."),
             .flag("evaluation.detectors", \.evaluation.eval.detectorsOn,
                   "Run the anomaly detectors over every agent's evaluation (as `run --detect`): a shift of the mean reward signal, drift of the action shares and of each group's positive-signal rate, outlier users for review; alarms in `anomalies/<agent>.jsonl`."),
 

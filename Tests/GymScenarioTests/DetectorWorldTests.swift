@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+import GymAgents
+import GymCore
+import GymEval
+import GymRandom
+import GymScenario
+import GymSim
+import GymTestSupport
+@testable import GymRunner
+
+/// The anomaly detectors on the simulator (`scenarios/stationary.yaml`): silent over 100,000
+/// decisions of a world in steady state; a reward-weight shift at a known day and an agent that
+/// breaks at a known decision are each found within a documented delay.
+final class DetectorWorldTests: XCTestCase {
+    func stationary() throws -> Scenario {
+        try ScenarioBinding.bind(try ScenarioBinding.load(path: repositoryRoot().appendingPathComponent("scenarios/stationary.yaml").path))
+    }
+
+    /// The random agent, which from decision `breakAt` on intervenes whenever it may.
+    final class BreakingAgent: Policy {
+        let name = "random", isUpperBound = false
+        var learning = false
+        let inner: RandomAgent, breakAt: Int, interventions: Set<Int>
+        init(_ inner: RandomAgent, breakAt: Int, interventions: Set<Int>) { self.inner = inner; self.breakAt = breakAt; self.interventions = interventions }
+        func act(observation: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice {
+            if decision >= breakAt, let a = (0..<mask.count).first(where: { mask[$0] && interventions.contains($0) }) {
+                return ActionChoice(action: a, propensity: 1)
+            }
+            return inner.act(observation: observation, mask: mask, decision: decision, truth: truth)
+        }
+        func observe(_ feedback: [Feedback]) {}
+    }
+
+    func evaluate(_ sc: Scenario, breakAt: Int? = nil) throws -> AgentRun {
+        let world = JourneyWorld(config: sc.sim)
+        world.generator = .mt19937
+        let seeds = SeedTree(root: sc.seed ?? 1)
+        let random = RandomAgent(layout: world.observationLayout, actions: world.actionLayout, stream: seeds.child("agent").stream(.mt19937))
+        random.learning = false
+        let interventions = Set((0..<world.actionLayout.count).filter { world.actionLayout.label(of: $0).hasPrefix("intervention") })
+        let policy: Policy = breakAt.map { BreakingAgent(random, breakAt: $0, interventions: interventions) } ?? random
+        return try Runner.evaluate(policy, spec: .random, scenario: sc, seeds: seeds, generator: .mt19937, world: world, captureContexts: false,
+                                   progress: nil, trainingDate: "", training: ([], [], nil, []))
+    }
+
+    func testSilentOnTheStationaryWorld() throws {
+        let run = try evaluate(try stationary())
+        XCTAssertEqual(run.evaluation.episodes.count, 130_000)
+        let alarms = try XCTUnwrap(run.anomalies).filter { $0.detector != "outlier_user" }
+        XCTAssertEqual(alarms, [], "alarms on the stationary world")
+    }
+
+    /// The reward weights shift at day 60 (engagement 0.3 -> 0.1, resonance 0.4 -> 0.3, explicit
+    /// 0.3 -> 0.6): the reward-shift CUSUM raises it within 5,000 decisions of the first decision
+    /// after the shift, and nothing before it.
+    func testRewardWeightShiftIsFound() throws {
+        var sc = try stationary()
+        sc.sim.rewards.shiftAtDay = 60
+        let run = try evaluate(sc)
+        let first = try XCTUnwrap(run.evaluation.episodes.firstIndex { $0.time >= 60 * 86_400 })
+        let alarms = try XCTUnwrap(run.anomalies).filter { $0.detector != "outlier_user" }
+        let shift = alarms.filter { $0.detector == "reward_shift" }
+        XCTAssertTrue(alarms.allSatisfy { $0.decision >= first }, "an alarm before the shift at decision \(first): \(alarms)")
+        let found = try XCTUnwrap(shift.first, "no reward_shift alarm: \(alarms)")
+        XCTAssertLessThanOrEqual(found.decision - first, 5_000, "delay \(found.decision - first) decisions: \(found.reason)")
+    }
+
+    /// The agent breaks at decision 80,000 (it intervenes whenever it may): action-share drift
+    /// raises it at the end of that 5,000-decision window, and nothing comes before it.
+    func testBrokenAgentIsFound() throws {
+        let run = try evaluate(try stationary(), breakAt: 80_000)
+        let alarms = try XCTUnwrap(run.anomalies).filter { $0.detector != "outlier_user" }
+        XCTAssertTrue(alarms.allSatisfy { $0.decision >= 80_000 }, "\(alarms)")
+        let drift = try XCTUnwrap(alarms.first { $0.detector == "action_drift" }, "\(alarms)")
+        XCTAssertEqual(drift.decision, 84_999, drift.reason)
+    }
+}
