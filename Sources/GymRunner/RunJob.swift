@@ -97,6 +97,7 @@ public enum RunJob {
             guard let a = result.runs[i].anomalies else { continue }
             try dir.write("anomalies/\(result.runs[i].name).jsonl", Runner.anomaliesJSONL(a, agent: result.runs[i].name))
             result.runs[i].notes.append(Runner.anomalyNote(a, agent: result.runs[i].name))
+            result.runs[i].metrics += Runner.anomalyMetrics(a)
         }
         var files = RunReport.standardFiles
         if sc.sim.population.fromModel?.realPath != nil { files.append("population.svg") }

@@ -42,4 +42,19 @@ extension Runner {
         }
         return s
     }
+
+    /// The alarm counts as metrics a gate rule can name (`anomalies.alarms <= 0`): exact counts,
+    /// so the interval is the value itself.
+    static func anomalyMetrics(_ alarms: [DetectorAlarm]) -> [MetricValue] {
+        func count(_ name: String, _ n: Int, _ note: String) -> MetricValue {
+            MetricValue(name: name, value: Double(n), ciLow: Double(n), ciHigh: Double(n), count: n, note: note)
+        }
+        let drift = alarms.filter { $0.detector != "outlier_user" }
+        var out = [count("anomalies.alarms", drift.count, "alarms of the anomaly detectors over the evaluation (anomalies/<agent>.jsonl)")]
+        for d in ["reward_shift", "action_drift", "group_drift"] {
+            out.append(count("anomalies.\(d)", drift.filter { $0.detector == d }.count, "\(d) alarms"))
+        }
+        out.append(count("anomalies.outlier_users", alarms.count - drift.count, "users flagged for review by robust z-scores"))
+        return out
+    }
 }

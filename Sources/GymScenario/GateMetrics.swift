@@ -11,7 +11,11 @@ public enum GateMetrics {
     ]
     /// Off-policy estimates from `optima-gym ope` reports (`gate --ope DIR`), agent `ope.<candidate>`.
     public static var ope: [String] { OPEEstimator.allCases.map { "ope.\($0.rawValue)" } + ["ope.ess"] }
-    public static var extra: [String] { population + ope }
+    /// Counts of the anomaly detectors' alarms over an agent's evaluation (`run --detect`):
+    /// all alarms, per detector, and the outlier users flagged for review.
+    public static let anomalies = ["anomalies.alarms", "anomalies.reward_shift", "anomalies.action_drift", "anomalies.group_drift",
+                                   "anomalies.outlier_users"]
+    public static var extra: [String] { population + ope + anomalies }
     /// Metrics a regression rule can compare on paired users.
     public static let paired = Evaluator.pairedMetrics
 

@@ -92,6 +92,24 @@ final class CLITests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: plain.appendingPathComponent("anomalies").path))
     }
 
+    /// The gate on the detectors: `anomalies.alarms` with `max: 0` passes on the stationary
+    /// world and fails on the baseline world, whose hive events move the random agent's action
+    /// shares (exit 1, the rule naming the count).
+    func testGateFailsOnAnomalyAlarms() throws {
+        let rules = tmp.appendingPathComponent("anomalies.yaml")
+        try "gate:\n  - {metric: anomalies.alarms, agent: random, max: 0}\n".write(to: rules, atomically: true, encoding: .utf8)
+        let calm = tmp.appendingPathComponent("calm"), drift = tmp.appendingPathComponent("drift")
+        XCTAssertEqual(try run(["run", "scenarios/stationary.yaml", "--no-store", "--no-logs", "--out", calm.path, "--quiet"]).code, 0)
+        let ok = try run(["gate", calm.path, "--rules", rules.path, "--no-store"])
+        XCTAssertEqual(ok.code, 0, ok.stdout + ok.stderr)
+        XCTAssertTrue(try read(calm.appendingPathComponent("metrics.csv")).contains("random,anomalies.alarms,0.0,0.0,0.0"))
+        let r = try run(["run", "scenarios/baseline.yaml", "--detect", "--no-store", "--no-logs", "--out", drift.path, "--quiet"])
+        XCTAssertEqual(r.code, 1, r.stderr)   // the baseline's own release gate fails, as shipped
+        let bad = try run(["gate", drift.path, "--rules", rules.path, "--no-store"])
+        XCTAssertEqual(bad.code, 1, bad.stdout + bad.stderr)
+        XCTAssertTrue(bad.stdout.contains("anomalies.alarms"), bad.stdout)
+    }
+
     func testReportContents() throws {
         let sc = try tinyScenario()
         let out = tmp.appendingPathComponent("r")
