@@ -101,7 +101,7 @@ public enum RunJob {
         }
         var files = RunReport.standardFiles
         if sc.sim.population.fromModel?.realPath != nil { files.append("population.svg") }
-        for r in result.runs where r.checkpoint != nil { files.append("checkpoints/\(r.name).json") }
+        for r in result.runs where r.checkpoint != nil { files += ["checkpoints/\(r.name).json", "checkpoints/\(r.name).card.md"] }
         for r in result.runs where r.anomalies != nil { files.append("anomalies/\(r.name).jsonl") }
         if writeLogs { for r in result.runs { files += ["logs/\(r.name)/training_episodes.jsonl", "logs/\(r.name)/reward_signals.jsonl"] } }
         // Logs first, so that the wall time in the report covers everything but the report itself.
@@ -112,6 +112,9 @@ public enum RunJob {
         for r in result.runs { if let c = r.checkpoint { try dir.write("checkpoints/\(r.name).json", bytes: Array(c)) } }
         let report = Runner.report(scenario: sc, scenarioFile: request.scenarioPath, seed: rootSeed, runs: result.runs, target: result.target,
                                    wallTime: Date().timeIntervalSince(request.started), runID: runID, files: files)
+        for (i, r) in result.runs.enumerated() where r.checkpoint != nil {
+            try dir.write("checkpoints/\(r.name).card.md", Render.modelCard(report, agent: report.agents[i], checkpointID: r.checkpointID, modelType: r.checkpointType))
+        }
         try dir.writeReportAndCommit(report)
         if let store {
             let layout = JourneyWorld(config: sc.sim).actionLayout

@@ -110,6 +110,31 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(bad.stdout.contains("anomalies.alarms"), bad.stdout)
     }
 
+    /// Every agent with a checkpoint gets a model card beside it, in Mitchell et al. 2019's
+    /// sections, naming its checkpoint id, its metrics with intervals, its groups and the gate's
+    /// verdicts on it; the upper-bound reference's card rules out deployment.
+    func testModelCardsBesideTheCheckpoints() throws {
+        let sc = try tinyScenario()
+        let dir = tmp.appendingPathComponent("cards")
+        let r = try run(["run", sc.path, "--no-store", "--no-logs", "--out", dir.path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        for agent in ["random", "oracle", "epsilon_greedy"] {
+            let card = try read(dir.appendingPathComponent("checkpoints/\(agent).card.md"))
+            for section in ["Model details", "Intended use", "Factors", "Metrics", "Evaluation data", "Training data", "Quantitative analyses",
+                            "Ethical considerations", "Caveats and recommendations", "Gate verdicts"] {
+                XCTAssertTrue(card.contains("## \(section)"), "\(agent): \(section)")
+            }
+            let k = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("checkpoints/\(agent).json"))) as? [String: Any])
+            XCTAssertTrue(card.contains(try XCTUnwrap(k["checkpoint_id"] as? String)), agent)
+            XCTAssertTrue(card.contains("| `mean_reward` |"), agent)
+            XCTAssertTrue(card.contains("| A |"), agent)
+        }
+        let eg = try read(dir.appendingPathComponent("checkpoints/epsilon_greedy.card.md"))
+        XCTAssertTrue(eg.contains("| epsilon_greedy mean_reward") && eg.contains(">= -1 | pass |"), eg)
+        XCTAssertTrue(try read(dir.appendingPathComponent("checkpoints/oracle.card.md")).contains("It cannot be deployed"))
+        XCTAssertTrue(try read(dir.appendingPathComponent("checkpoints/random.card.md")).contains("No gate rule names this agent."))
+    }
+
     func testReportContents() throws {
         let sc = try tinyScenario()
         let out = tmp.appendingPathComponent("r")
