@@ -1,6 +1,7 @@
 import Foundation
 import GymAgents
 import GymCore
+import GymEval
 import GymRandom
 import GymScenario
 import GymSim
@@ -18,7 +19,9 @@ public enum SimBenchmark {
     }
 
     /// Runs `n` decisions with the random agent on one world; returns (seconds, Gaussian draws).
-    public static func simulate(_ cfg: SimConfig, generator: GeneratorKind, seeds: SeedTree, n: Int, scenario: String) throws -> (Double, Int) {
+    /// With `detectors`, the anomaly detectors of `run --detect` watch the stream (a fresh set per world).
+    public static func simulate(_ cfg: SimConfig, generator: GeneratorKind, seeds: SeedTree, n: Int, scenario: String,
+                                detectors: DetectorConfig? = nil, groups: [String] = []) throws -> (Double, Int) {
         let world = JourneyWorld(config: cfg)
         world.generator = generator
         world.recording = false
@@ -28,15 +31,25 @@ public enum SimBenchmark {
         if world.isDone { throw RunError.noDecisions(scenario: scenario, phase: "benchmark") }
         var resets = 0
         var draws = 0
+        let labels = (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) }
+        var suite = detectors.map { DetectorSuite(config: $0, actionLabels: labels, groupNames: groups) }
+        var k = 0
         let t0 = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<n {
             if world.isDone {
                 draws += world.gaussianDraws
                 resets += 1
                 world.reset(seed: seeds.child("world", resets))
+                suite = detectors.map { DetectorSuite(config: $0, actionLabels: labels, groupNames: groups) }
+                k = 0
             }
             let c = agent.act(observation: world.observation, mask: world.actionMask, decision: world.decisionIndex, truth: nil)
-            _ = world.step(c)
+            let r = world.step(c)
+            if suite != nil {
+                let e = world.lastEpisode
+                suite!.observe(decision: k, action: e.action, user: e.user, group: e.group, isIntervention: e.kind == .intervention, feedback: r.feedback)
+                k += 1
+            }
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
         draws += world.gaussianDraws
@@ -45,7 +58,7 @@ public enum SimBenchmark {
 
     /// Rounds alternate one thread and `threads` threads, so that a noisy neighbour affects both
     /// alike. `round` is called after each round with its two rates.
-    public static func run(scenarioPath: String, decisions: Int, rounds: Int, threads: Int, seed: UInt64,
+    public static func run(scenarioPath: String, decisions: Int, rounds: Int, threads: Int, seed: UInt64, detect: Bool = false,
                            round report: (Int, Double, Double) -> Void) throws -> Result {
         let sc = try ScenarioBinding.load(path: scenarioPath)
         let generator = try GeneratorKind.named(sc.generator)
@@ -57,13 +70,17 @@ public enum SimBenchmark {
         let gs = Double(DispatchTime.now().uptimeNanoseconds - g0) / 1e9
         var r = Result(gaussiansPerSecond: Double(g) / gs, generator: generator.name, checksum: acc / Double(g))
         let root = SeedTree(root: seed).child("sim.bench")
+        let detectors = detect ? DetectorConfig() : nil
+        let groups = sc.sim.population.groups.map { $0.name }
         for k in 0..<rounds {
-            let (t1, draws) = try simulate(sc.sim, generator: generator, seeds: root.child("round", k).child("t", 0), n: decisions, scenario: sc.name)
+            let (t1, draws) = try simulate(sc.sim, generator: generator, seeds: root.child("round", k).child("t", 0), n: decisions, scenario: sc.name,
+                                           detectors: detectors, groups: groups)
             r.single.append(Double(decisions) / t1)
             r.drawsPerDecision = Double(draws) / Double(decisions)
             let w0 = DispatchTime.now().uptimeNanoseconds
             DispatchQueue.concurrentPerform(iterations: threads) { i in
-                _ = try? simulate(sc.sim, generator: generator, seeds: root.child("round", k).child("t", i + 1), n: decisions, scenario: sc.name)
+                _ = try? simulate(sc.sim, generator: generator, seeds: root.child("round", k).child("t", i + 1), n: decisions, scenario: sc.name,
+                                  detectors: detectors, groups: groups)
             }
             let tw = Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9
             r.multi.append(Double(decisions * threads) / tw)
