@@ -104,6 +104,10 @@ public final class EpsilonGreedyAgent: Policy {
     var scratch: [Double]
     var allowed: [Int] = []
     var sinceRefit = 0
+    /// Opt-out exclusion (`Forgetting`, Agents+Forgetting.swift): while `keepsHistory`, every
+    /// decision's user, feature row and family, and every design and target event in order.
+    public var keepsHistory = false
+    var history = LearningHistory()
     /// What the greedy choice charges each action (the paced bandit's suggestion cost; 0 for
     /// no_action, and for every action of the plain bandit).
     let actionCost: [Double]
@@ -155,24 +159,32 @@ public final class EpsilonGreedyAgent: Policy {
         let action = explore ? allowed[stream.uniformInt(allowed.count)] : greedy
         let p = (action == greedy ? 1 - eps : 0) + eps / Double(allowed.count)
         let pred = predictor.predict(o, action: action)
-        if learning {
-            let slot = decision % ringCapacity
-            ring.withUnsafeMutableBufferPointer { r in
-                let row = UnsafeMutableBufferPointer(rebasing: r[(slot * maxDim)..<(slot * maxDim + maxDim)])
-                let f = features.features(o, action: action, into: row)
-                ringFamily[slot] = Int32(f)
-                models[f].addDesign(UnsafeBufferPointer(rebasing: row[0..<features.dimensions[f]]))
-            }
-            ringEpisode[slot] = decision
-            if pred != nil { predictor.record(o, action: action, episode: decision) }
-            trainingSteps += 1
-            sinceRefit += 1
-            if sinceRefit >= config.refitEvery {
-                for i in models.indices { models[i].refit() }
-                sinceRefit = 0
-            }
-        }
+        if learning { learn(observation: o, action: action, decision: decision, predicted: pred != nil) }
         return ActionChoice(action: action, propensity: p, predictedResonance: pred)
+    }
+
+    /// Learns from decision `decision`: `action` was taken on observation `o` (by this agent, or
+    /// by whoever logged it when a stream is replayed). Its reward arrives through `observe`.
+    public func learn(observation o: [Double], action: Int, decision: Int, predicted: Bool? = nil) {
+        let slot = decision % ringCapacity
+        var family = 0
+        ring.withUnsafeMutableBufferPointer { r in
+            let row = UnsafeMutableBufferPointer(rebasing: r[(slot * maxDim)..<(slot * maxDim + maxDim)])
+            let f = features.features(o, action: action, into: row)
+            family = f
+            ringFamily[slot] = Int32(f)
+            models[f].addDesign(UnsafeBufferPointer(rebasing: row[0..<features.dimensions[f]]))
+            if keepsHistory { history.design(decision: decision, family: f, row: Array(row[0..<features.dimensions[f]])) }
+        }
+        _ = family
+        ringEpisode[slot] = decision
+        if predicted ?? (predictor.predict(o, action: action) != nil) { predictor.record(o, action: action, episode: decision) }
+        trainingSteps += 1
+        sinceRefit += 1
+        if sinceRefit >= config.refitEvery {
+            for i in models.indices { models[i].refit() }
+            sinceRefit = 0
+        }
     }
 
     /// Continues the epsilon schedule from `steps` decisions (a checkpoint's training so far).
@@ -185,6 +197,10 @@ public final class EpsilonGreedyAgent: Policy {
             for fb in feedback {
                 let slot = fb.episode % ringCapacity
                 guard ringEpisode[slot] == fb.episode else { droppedSignals += 1; continue }
+                if keepsHistory {
+                    guard !history.isExcluded(decision: fb.episode) else { continue }
+                    history.target(decision: fb.episode, contribution: fb.contribution)
+                }
                 let f = Int(ringFamily[slot])
                 let row = UnsafeBufferPointer(rebasing: r[(slot * maxDim)..<(slot * maxDim + features.dimensions[f])])
                 models[f].addTarget(row, fb.contribution)

@@ -178,3 +178,15 @@ public func agentLabel(_ name: String, isUpperBound: Bool) -> String {
     default: return "\(name) (upper bound)"
     }
 }
+
+/// A learner that honours opt-out: told which user each of its training decisions was for, it can
+/// forget a user, removing every decision of theirs from its training data; signals for them that
+/// arrive later are never used.
+public protocol Forgetting: AnyObject {
+    /// Start keeping what forgetting needs (from the next decision on).
+    func enableForgetting()
+    /// Decision `decision` (the index passed to `act`) was made for `user`.
+    func attribute(decision: Int, to user: Int)
+    /// Removes `user`'s decisions from the training data, now and for good.
+    func forget(user: Int)
+}
