@@ -88,7 +88,7 @@ public enum Runner {
         } else {
             t = try train(policy, world: world, worldSeed: seeds.child("sim.train"), decisions: scenario.training.episodes,
                           matchThreshold: scenario.sim.pairing.matchThreshold, scenario: scenario.name,
-                          label: "\(name) training", progress: progress)
+                          label: "\(name) training", progress: progress, honourOptOut: scenario.training.honourOptOut)
         }
         // Evaluation: learning frozen, fresh world.
         policy.learning = false
@@ -120,7 +120,7 @@ public enum Runner {
     /// `worldSeed/<k>` when one ends), numbering decisions from `startIndex`.
     public static func train(_ policy: Policy, world: JourneyWorld, worldSeed: SeedTree, decisions nTrain: Int,
                              matchThreshold threshold: Double, scenario: String, label: String, progress: Progress?,
-                             startIndex: Int = 0) throws -> Training {
+                             startIndex: Int = 0, honourOptOut: Bool = false) throws -> Training {
         var out = Training()
         let exploring = policy as? Exploring
         out.epsilons = exploring == nil ? nil : []
@@ -137,6 +137,7 @@ public enum Runner {
         // A learner over journeys is told where each decision sits in its user's journey, when
         // journeys end, and when a world's open journeys are cut (truncated).
         let journeys = policy as? JourneyAware
+        var exclusion = OptOutExclusion(policy, enabled: honourOptOut)
         while done < nTrain {
             if world.isDone {
                 journeys?.truncateJourneys(at: world.currentTime)
@@ -148,10 +149,12 @@ public enum Runner {
                 continue
             }
             journeys?.willAct(in: world.decisionContext)
-            let choice = policy.act(observation: world.observation, mask: world.actionMask, decision: offset + world.decisionIndex,
+            let k = offset + world.decisionIndex
+            let choice = policy.act(observation: world.observation, mask: world.actionMask, decision: k,
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
             if let exploring { out.epsilons?.append(exploring.epsilon) }
             let r = world.step(choice)
+            exclusion?.after(decision: k, user: world.lastEpisode.user, world: worldIndex, ends: r.endedJourneys)
             if !r.endedJourneys.isEmpty { journeys?.journeysEnded(r.endedJourneys) }
             let e = world.lastEpisode
             out.rewards.append(e.reward)
@@ -167,6 +170,7 @@ public enum Runner {
             if done % 2000 == 0 { progress?.update(label, done: done, total: nTrain) }
         }
         progress?.update(label, done: nTrain, total: nTrain)
+        if let e = exclusion { out.notes.append(e.note) } else if honourOptOut && policy is PPOAgent { out.notes.append("training.honour_opt_out: \(policy.name) cannot forget yet, so it trained on every decision, opted-out users' included") }
         journeys?.truncateJourneys(at: world.currentTime)
         out.decisionsUsed = offset + world.decisionIndex
         return out

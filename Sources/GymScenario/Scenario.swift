@@ -9,6 +9,9 @@ public struct TrainingConfig: Sendable, Equatable {
     public var episodes = 20_000
     /// Window (decisions) of one learning-curve point.
     public var curveWindow = 1_000
+    /// When a user opts out during training, their decisions leave the training data of every
+    /// agent that can forget (the bandits) and are never used again.
+    public var honourOptOut = false
     public init() {}
 }
 

@@ -227,6 +227,8 @@ extension ScenarioSchema {
             // training
             .integer("training.episodes", \.training.episodes, 1...100_000_000, "Decisions (training episodes) each agent trains for."),
             .integer("training.curve_window", \.training.curveWindow, 1...100_000_000, "Decisions per point of the learning curve."),
+            .flag("training.honour_opt_out", \.training.honourOptOut,
+                  "When a user opts out during training, remove their decisions from the training data of every agent that can forget (the bandits: their ridge statistics are rebuilt without them) and never use them again; the report counts them. PPO does not forget yet."),
 
             // evaluation
             .integer("evaluation.episodes", \.evaluation.episodes, 1...100_000_000,

@@ -135,6 +135,30 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(try read(dir.appendingPathComponent("checkpoints/random.card.md")).contains("No gate rule names this agent."))
     }
 
+    /// training.honour_opt_out: the bandit forgets users who opt out during training and the
+    /// report counts them; without the switch nothing is removed and the trained models differ.
+    func testHonouringOptOutIsCountedAndChangesTheBandit() throws {
+        var text = try String(contentsOf: try tinyScenario(name: "optout"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "training:\n", with: "churn:\n  opt_out_daily_base: 0.05\ntraining:\n  honour_opt_out: true\n")
+        let on = tmp.appendingPathComponent("on.yaml"), off = tmp.appendingPathComponent("off.yaml")
+        try text.write(to: on, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "honour_opt_out: true", with: "honour_opt_out: false").write(to: off, atomically: true, encoding: .utf8)
+        var checkpoints: [String] = []
+        for (f, name) in [(on, "on"), (off, "off")] {
+            let dir = tmp.appendingPathComponent(name)
+            let r = try run(["run", f.path, "--no-store", "--no-logs", "--out", dir.path, "--quiet"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let md = try read(dir.appendingPathComponent("report.md"))
+            XCTAssertEqual(md.contains("honouring opt-out: "), name == "on", md)
+            checkpoints.append(try read(dir.appendingPathComponent("checkpoints/epsilon_greedy.json")))
+            if name == "on" {
+                let line = try XCTUnwrap(md.split(separator: "\n").first { $0.contains("honouring opt-out: ") })
+                XCTAssertFalse(line.contains("honouring opt-out: 0 users"), String(line))
+            }
+        }
+        XCTAssertNotEqual(checkpoints[0], checkpoints[1])
+    }
+
     func testReportContents() throws {
         let sc = try tinyScenario()
         let out = tmp.appendingPathComponent("r")
