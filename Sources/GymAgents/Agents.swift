@@ -167,16 +167,13 @@ public final class EpsilonGreedyAgent: Policy {
     /// by whoever logged it when a stream is replayed). Its reward arrives through `observe`.
     public func learn(observation o: [Double], action: Int, decision: Int, predicted: Bool? = nil) {
         let slot = decision % ringCapacity
-        var family = 0
         ring.withUnsafeMutableBufferPointer { r in
             let row = UnsafeMutableBufferPointer(rebasing: r[(slot * maxDim)..<(slot * maxDim + maxDim)])
             let f = features.features(o, action: action, into: row)
-            family = f
             ringFamily[slot] = Int32(f)
             models[f].addDesign(UnsafeBufferPointer(rebasing: row[0..<features.dimensions[f]]))
             if keepsHistory { history.design(decision: decision, family: f, row: Array(row[0..<features.dimensions[f]])) }
         }
-        _ = family
         ringEpisode[slot] = decision
         if predicted ?? (predictor.predict(o, action: action) != nil) { predictor.record(o, action: action, episode: decision) }
         trainingSteps += 1

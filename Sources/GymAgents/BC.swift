@@ -60,32 +60,15 @@ public final class BehaviourCloning: ActionDistribution {
     /// One gradient step on the transitions at `rows`.
     @discardableResult
     public func update(_ data: Transitions, rows: [Int]) -> (crossEntropy: Double, penalty: Double) {
-        let B = rows.count, D = dimension, A = actions
-        var x = [Float](repeating: 0, count: B * D)
-        data.observation.withUnsafeBufferPointer { o in
-            x.withUnsafeMutableBufferPointer { xb in
-                for (b, i) in rows.enumerated() { (xb.baseAddress! + b * D).update(from: o.baseAddress! + i * D, count: D) }
-            }
-        }
-        let logits: [Double]
-        if net.precision == .float {
-            logits = x.withUnsafeBufferPointer { net.forwardFloat($0.baseAddress!, batch: B).map { Double($0) } }
-        } else {
-            let xd = x.map { Double($0) }
-            logits = xd.withUnsafeBufferPointer { Array(net.forward($0.baseAddress!, batch: B)) }
-        }
+        let B = rows.count, A = actions
+        let logits = net.forward(batch: data.gather(data.observation, rows), rows: B)
         var grad = [Double](repeating: 0, count: B * A)
         let s = logits.withUnsafeBufferPointer {
             BehaviourCloning.loss(logits: $0, action: rows.map { Int(data.action[$0]) }, mask: data.batchMask(rows, next: false), actions: A,
                                   beta: config.beta, grad: &grad)
         }
         net.zeroGradients()
-        if net.precision == .float {
-            let g = grad.map { Float($0) }
-            g.withUnsafeBufferPointer { net.backwardFloat($0.baseAddress!) }
-        } else {
-            grad.withUnsafeBufferPointer { net.backward($0.baseAddress!) }
-        }
+        net.backward(gradient: grad)
         adam.step(&net.parameters, net.gradients, lr: config.learningRate)
         steps += 1
         return s

@@ -143,55 +143,31 @@ public final class DiscreteCQL {
     /// (single precision, no conversion, when the networks are `.float`).
     @discardableResult
     public func update(_ data: Transitions, rows: [Int]) -> CQLStepStats {
-        let B = rows.count, D = dimension, A = actions
+        let B = rows.count, A = actions
         var reward = [Double](repeating: 0, count: B), discount = reward, boot = [Bool](repeating: false, count: B), act = [Int](repeating: 0, count: B)
-        var x = [Float](repeating: 0, count: B * D), xNext = x
-        data.observation.withUnsafeBufferPointer { o in
-            data.nextObservation.withUnsafeBufferPointer { nx in
-                x.withUnsafeMutableBufferPointer { xb in
-                    xNext.withUnsafeMutableBufferPointer { nb in
-                        for (b, i) in rows.enumerated() {
-                            (xb.baseAddress! + b * D).update(from: o.baseAddress! + i * D, count: D)
-                            (nb.baseAddress! + b * D).update(from: nx.baseAddress! + i * D, count: D)
-                        }
-                    }
-                }
-            }
-        }
+        let x = data.gather(data.observation, rows), xNext = data.gather(data.nextObservation, rows)
         for (b, i) in rows.enumerated() {
             reward[b] = Double(data.reward[i]); discount[b] = Double(data.discount[i]); boot[b] = data.bootstrap[i]; act[b] = Int(data.action[i])
         }
-        let nextTarget = forward(target, xNext, B), nextOnline = forward(q, xNext, B)
+        let nextTarget = target.forward(batch: xNext, rows: B), nextOnline = q.forward(batch: xNext, rows: B)
         let ys = nextOnline.withUnsafeBufferPointer { on in
             nextTarget.withUnsafeBufferPointer { tg in
                 DiscreteCQL.targets(reward: reward, discount: discount, bootstrap: boot, nextOnline: on, nextTarget: tg,
                                     mask: data.batchMask(rows, next: true), actions: A)
             }
         }
-        let out = forward(q, x, B)
+        let out = q.forward(batch: x, rows: B)
         var dq = [Double](repeating: 0, count: B * A)
         let stats = out.withUnsafeBufferPointer {
             DiscreteCQL.loss(q: $0, action: act, y: ys, mask: data.batchMask(rows, next: false), actions: A, alpha: config.alpha,
                              huber: config.huber, grad: &dq)
         }
         q.zeroGradients()
-        if q.precision == .float {
-            let df = dq.map { Float($0) }
-            df.withUnsafeBufferPointer { q.backwardFloat($0.baseAddress!) }
-        } else {
-            dq.withUnsafeBufferPointer { q.backward($0.baseAddress!) }
-        }
+        q.backward(gradient: dq)
         adam.step(&q.parameters, q.gradients, lr: config.learningRate)
         steps += 1
         if steps % config.targetUpdateInterval == 0 { target.parameters = q.parameters }
         return stats
-    }
-
-    /// A forward pass of `net` on a batch of single-precision observations, as doubles.
-    func forward(_ net: MLP, _ x: [Float], _ B: Int) -> [Double] {
-        if net.precision == .float { return x.withUnsafeBufferPointer { net.forwardFloat($0.baseAddress!, batch: B).map { Double($0) } } }
-        let xd = x.map { Double($0) }
-        return xd.withUnsafeBufferPointer { Array(net.forward($0.baseAddress!, batch: B)) }
     }
 
     /// `count` gradient steps on batches drawn uniformly with replacement (stream `batches`);
@@ -215,5 +191,39 @@ public final class DiscreteCQL {
         let w = [dimension] + hidden + [actions]
         let f = (0..<(w.count - 1)).reduce(0.0) { $0 + 2 * Double(B * w[$1] * w[$1 + 1]) }
         return 5 * f - 2 * Double(B * w[0] * w[1])
+    }
+}
+
+extension Transitions {
+    /// The rows `rows` of a row-major array of `dimension` columns (observations or next observations).
+    func gather(_ source: [Float], _ rows: [Int]) -> [Float] {
+        let D = dimension
+        var x = [Float](repeating: 0, count: rows.count * D)
+        source.withUnsafeBufferPointer { o in
+            x.withUnsafeMutableBufferPointer { xb in
+                for (b, i) in rows.enumerated() { (xb.baseAddress! + b * D).update(from: o.baseAddress! + i * D, count: D) }
+            }
+        }
+        return x
+    }
+}
+
+extension MLP {
+    /// A forward pass on a batch of single-precision rows, as doubles: no conversion of the input
+    /// when the network is `.float`.
+    func forward(batch x: [Float], rows B: Int) -> [Double] {
+        if precision == .float { return x.withUnsafeBufferPointer { forwardFloat($0.baseAddress!, batch: B).map { Double($0) } } }
+        let xd = x.map { Double($0) }
+        return xd.withUnsafeBufferPointer { Array(forward($0.baseAddress!, batch: B)) }
+    }
+
+    /// The backward pass of the last batch given dLoss/doutput, in the network's precision.
+    func backward(gradient g: [Double]) {
+        if precision == .float {
+            let gf = g.map { Float($0) }
+            gf.withUnsafeBufferPointer { backwardFloat($0.baseAddress!) }
+        } else {
+            g.withUnsafeBufferPointer { backward($0.baseAddress!) }
+        }
     }
 }

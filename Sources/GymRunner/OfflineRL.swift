@@ -63,8 +63,7 @@ public struct OfflineRLResult: Sendable {
     public var actionLabels: [String]
 
     static func meanCI(_ v: [Double]) -> (mean: Double, low: Double, high: Double) {
-        let n = Double(v.count), m = v.reduce(0, +) / n
-        let se = v.count > 1 ? (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1) / n).squareRoot() : .nan
+        let m = Stats.mean(v), se = (Stats.variance(v) / Double(v.count)).squareRoot()
         return (m, m - 1.96 * se, m + 1.96 * se)
     }
     public var hasTruth: Bool { !policyTruth.isEmpty }
