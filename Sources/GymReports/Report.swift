@@ -78,6 +78,8 @@ public struct RunReport: Sendable {
     /// The simulated population against real data, per column (when the scenario names real data).
     public var populationColumns: [PopulationColumn] = []
     public var populationRows: (real: Int, simulated: Int) = (0, 0)
+    /// The circuit breakers over each agent's evaluation (empty: the scenario has none).
+    public var breakers: [BreakerSummary] = []
     /// The files every run report holds (population.svg comes on top when the population is
     /// compared with real data) (logs and checkpoints come on top).
     public static let standardFiles = ["report.md", "metrics.csv", "learning_curve.csv", "learning_curve.svg", "parity.csv", "parity.svg",
@@ -326,6 +328,7 @@ public enum Render {
             for g in r.groupRates { md += "| \(g.agent) | \(g.group) | \(g.decisions) | \(f(g.rate)) | [\(f(g.low)), \(f(g.high))] |\n" }
             md += "\n"
         }
+        md += breakersMarkdown(r)
         md += "## Success metrics per agent\n\n"
         md += "Intervals are \(level) percentile-bootstrap intervals that resample users (all of a user's decisions together), seeded from `eval.bootstrap`. Baselines and targets are the blueprint's (section 10).\n\n"
         for a in r.agents {

@@ -31,6 +31,7 @@ public enum ModelEvaluation {
                                       world: world, captureContexts: captureContexts, progress: progress, trainingDate: "",
                                       training: ([], [], nil, [note]))
         run.metrics = MetricCatalog.ordered(run.metrics) { Runner.notMeasured($0, scenario: sc, isUpperBound: run.isUpperBound, hasOracle: false, checkpoint: true) }
+            + Runner.safetyMetrics(run)
         if !loaded.id.isEmpty {
             run.checkpointID = loaded.id
             run.checkpoint = data

@@ -131,6 +131,10 @@ extension AtomicDirectory {
         try write("survival.csv", Render.survivalCSV(report))
         try write("survival.svg", SVGChart.survival(report))
         if !report.populationColumns.isEmpty { try write("population.svg", SVGChart.population(report)) }
+        if !report.breakers.isEmpty {
+            try write("breakers.csv", Render.breakersCSV(report))
+            try write("breakers.svg", SVGChart.breakers(report))
+        }
         try write("run.json", Render.runJSON(report))
         try write("report.md", Render.markdown(report))
         try commit()

@@ -93,16 +93,10 @@ public enum RunJob {
                                     trainingDate: ISO8601DateFormatter().string(from: request.started), logObservations: request.logObservations,
                                     provenance: provenance)
         }
-        for i in result.runs.indices {
-            guard let a = result.runs[i].anomalies else { continue }
-            try dir.write("anomalies/\(result.runs[i].name).jsonl", Runner.anomaliesJSONL(a, agent: result.runs[i].name))
-            result.runs[i].notes.append(Runner.anomalyNote(a, agent: result.runs[i].name))
-            result.runs[i].metrics += Runner.anomalyMetrics(a)
-        }
         var files = RunReport.standardFiles
         if sc.sim.population.fromModel?.realPath != nil { files.append("population.svg") }
         for r in result.runs where r.checkpoint != nil { files += ["checkpoints/\(r.name).json", "checkpoints/\(r.name).card.md"] }
-        for r in result.runs where r.anomalies != nil { files.append("anomalies/\(r.name).jsonl") }
+        files += try Runner.writeSafetyOutputs(&result.runs, to: dir)
         if writeLogs { for r in result.runs { files += ["logs/\(r.name)/training_episodes.jsonl", "logs/\(r.name)/reward_signals.jsonl"] } }
         // Logs first, so that the wall time in the report covers everything but the report itself.
         if writeLogs {
@@ -179,6 +173,9 @@ public enum RunJob {
         let layout = JourneyWorld(config: sc.sim).actionLayout
         var files = RunReport.standardFiles
         if sc.sim.population.fromModel?.realPath != nil { files.append("population.svg") }
+        var safetyRuns = [run]
+        files += try Runner.writeSafetyOutputs(&safetyRuns, to: dir)
+        run = safetyRuns[0]
         if writeLogs {
             files += ["logs/\(run.name)/training_episodes.jsonl", "logs/\(run.name)/reward_signals.jsonl"]
             try dir.writeLogs(run, seed: rootSeed, actionLabel: { layout.label(of: $0) })

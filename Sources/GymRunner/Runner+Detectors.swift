@@ -6,9 +6,11 @@ import GymScenario
 import GymSim
 
 extension Runner {
-    /// The scenario's detectors for an evaluation on `world` (nil when off).
-    static func makeDetectors(_ scenario: Scenario, world: JourneyWorld) -> DetectorSuite? {
-        guard var c = scenario.evaluation.eval.detectors else { return nil }
+    /// The scenario's detectors for an evaluation on `world` (nil when off). A detector breaker
+    /// (`safety.breakers`) turns them on; `force` turns them on with the default settings.
+    static func makeDetectors(_ scenario: Scenario, world: JourneyWorld, force: Bool = false) -> DetectorSuite? {
+        let needed = force || scenario.safety.breakers.contains { $0.kind == .detector }
+        guard var c = scenario.evaluation.eval.detectors ?? (needed ? DetectorConfig() : nil) else { return nil }
         c.burnInDecisions = scenario.evaluation.eval.detectorBurnIn
         return DetectorSuite(config: c, actionLabels: (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) },
                              groupNames: scenario.sim.population.groups.map { $0.name })

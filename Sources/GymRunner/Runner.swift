@@ -44,6 +44,9 @@ public struct AgentRun: Sendable {
     public var updates: [PPOUpdateStats] = []
     /// The anomaly detectors' alarms and outlier flags over the evaluation (nil: not run).
     public var anomalies: [DetectorAlarm]?
+    /// What the circuit breakers did in evaluation and in training (nil: the scenario has none).
+    public var breakers: BreakerLog?
+    public var trainingBreakers: BreakerLog?
 }
 
 /// Runs a scenario: each agent trains on the training world, then is evaluated with learning
@@ -88,7 +91,8 @@ public enum Runner {
         } else {
             t = try train(policy, world: world, worldSeed: seeds.child("sim.train"), decisions: scenario.training.episodes,
                           matchThreshold: scenario.sim.pairing.matchThreshold, scenario: scenario.name,
-                          label: "\(name) training", progress: progress, honourOptOut: scenario.training.honourOptOut)
+                          label: "\(name) training", progress: progress, honourOptOut: scenario.training.honourOptOut,
+                          safety: SafetyMonitor(scenario, world: world, ownDetectors: true))
         }
         // Evaluation: learning frozen, fresh world.
         policy.learning = false
@@ -98,6 +102,7 @@ public enum Runner {
                                training: (t.rewards, t.pairGood, t.epsilons, t.notes), logObservations: logObservations,
                                provenance: provenance)
         run.trainingTimes = t.times
+        run.trainingBreakers = t.breakers
         if let tr = scenario.transfer {
             run.metrics.append(try transfer(spec, scenario: scenario, transfer: tr, seeds: seeds, generator: generator, progress: progress))
         }
@@ -114,13 +119,15 @@ public enum Runner {
         public var notes: [String] = []
         /// Decision indices used (the next phase continues from here).
         public var decisionsUsed = 0
+        /// What the circuit breakers did (nil: the scenario has none).
+        public var breakers: BreakerLog?
     }
 
     /// Trains `policy` for `decisions` decisions on worlds seeded from `worldSeed` (a fresh world
     /// `worldSeed/<k>` when one ends), numbering decisions from `startIndex`.
     public static func train(_ policy: Policy, world: JourneyWorld, worldSeed: SeedTree, decisions nTrain: Int,
                              matchThreshold threshold: Double, scenario: String, label: String, progress: Progress?,
-                             startIndex: Int = 0, honourOptOut: Bool = false) throws -> Training {
+                             startIndex: Int = 0, honourOptOut: Bool = false, safety: SafetyMonitor? = nil) throws -> Training {
         var out = Training()
         let exploring = policy as? Exploring
         out.epsilons = exploring == nil ? nil : []
@@ -150,7 +157,8 @@ public enum Runner {
             }
             journeys?.willAct(in: world.decisionContext)
             let k = offset + world.decisionIndex
-            let choice = policy.act(observation: world.observation, mask: world.actionMask, decision: k,
+            let mask = safety?.mask(world.actionMask, decision: k) ?? world.actionMask
+            let choice = policy.act(observation: world.observation, mask: mask, decision: k,
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
             if let exploring { out.epsilons?.append(exploring.epsilon) }
             let r = world.step(choice)
@@ -166,6 +174,8 @@ public enum Runner {
                     policy.observe(shifted)
                 }
             }
+            // The breakers number decisions across worlds, as the learner does.
+            safety?.after(decision: k, world: world, result: r, feedback: offset == 0 || r.feedback.isEmpty ? r.feedback : shifted)
             done += 1
             if done % 2000 == 0 { progress?.update(label, done: done, total: nTrain) }
         }
@@ -173,71 +183,8 @@ public enum Runner {
         if let e = exclusion { out.notes.append(e.note) } else if honourOptOut && policy is PPOAgent { out.notes.append("training.honour_opt_out: \(policy.name) cannot forget yet, so it trained on every decision, opted-out users' included") }
         journeys?.truncateJourneys(at: world.currentTime)
         out.decisionsUsed = offset + world.decisionIndex
+        out.breakers = safety.map { BreakerLog($0.suite) }
         return out
-    }
-
-    /// `transfer` (blueprint section 10): agent A trains on the source world for
-    /// `training.episodes` decisions, then fine-tunes `fine_tune_episodes` on the target world;
-    /// agent B trains on the target world alone for the same total. Both are evaluated on the
-    /// scenario's evaluation world; transfer = mean reward of A / mean reward of B. The interval
-    /// is a cluster bootstrap (users) of each evaluation, independently, of the ratio.
-    static func transfer(_ spec: AgentSpec, scenario: Scenario, transfer tr: TransferConfig, seeds: SeedTree,
-                         generator: GeneratorKind, progress: Progress?) throws -> MetricValue {
-        switch spec {
-        case .epsilonGreedy, .pacedBandit, .ppo:
-            return try transferMeasured(spec, scenario: scenario, transfer: tr, seeds: seeds, generator: generator, progress: progress)
-        case .random, .oracle, .lookahead:
-            return MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
-                               note: "not measured: \(spec.name) does not learn")
-        case .offline:
-            return MetricValue(name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, count: 0,
-                               note: "not measured: \(spec.name) learns offline, from logged journeys")
-        }
-    }
-
-    static func transferMeasured(_ spec: AgentSpec, scenario: Scenario, transfer tr: TransferConfig, seeds: SeedTree,
-                                 generator: GeneratorKind, progress: Progress?) throws -> MetricValue {
-        let name = spec.name
-        let n = scenario.training.episodes, f = tr.fineTuneEpisodes
-        let threshold = scenario.sim.pairing.matchThreshold
-        let base = seeds.child("transfer").child(name)
-        // A: source, then fine-tune on the target.
-        let source = JourneyWorld(config: tr.sourceSim)
-        source.generator = generator
-        let target = JourneyWorld(config: scenario.sim)
-        target.generator = generator
-        let a = makePolicy(spec, layout: target.observationLayout, actions: target.actionLayout, seeds: base.child("A"),
-                           generator: generator, trainingDecisions: n + f, discount: scenario.sim.journeyDiscount)
-        let ta = try train(a, world: source, worldSeed: seeds.child("sim.transfer.source"), decisions: n, matchThreshold: threshold,
-                           scenario: scenario.name, label: "\(name) transfer: source", progress: progress)
-        _ = try train(a, world: target, worldSeed: seeds.child("sim.transfer.target"), decisions: f, matchThreshold: threshold,
-                      scenario: scenario.name, label: "\(name) transfer: fine-tune", progress: progress, startIndex: ta.decisionsUsed)
-        // B: target alone, the same total budget.
-        let b = makePolicy(spec, layout: target.observationLayout, actions: target.actionLayout, seeds: base.child("B"),
-                           generator: generator, trainingDecisions: n + f, discount: scenario.sim.journeyDiscount)
-        _ = try train(b, world: target, worldSeed: seeds.child("sim.transfer.target"), decisions: n + f, matchThreshold: threshold,
-                      scenario: scenario.name, label: "\(name) transfer: target only", progress: progress)
-        func evaluate(_ p: Policy) throws -> RunRecords {
-            p.learning = false
-            target.recording = true
-            target.reset(seed: seeds.child("sim.eval"))
-            if target.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "evaluation") }
-            var k = 0
-            while k < scenario.evaluation.episodes && !target.isDone {
-                let c = p.act(observation: target.observation, mask: target.actionMask, decision: target.decisionIndex, truth: nil)
-                _ = target.step(c)
-                k += 1
-            }
-            return target.finish(surveySeed: seeds.child("sim.survey"))
-        }
-        let ra = try evaluate(a), rb = try evaluate(b)
-        let evaluator = Evaluator(config: scenario.evaluation.eval, matchThreshold: threshold)
-        var m = evaluator.transferRatio(transferred: ra, targetOnly: rb, fineTune: f,
-                                        stream: seeds.child("eval.transfer").child(name).stream(generator))
-        if case .ppo(let c) = spec, f < c.updateEvery + c.rewardLag {
-            m.note = (m.note.map { $0 + "; " } ?? "") + "PPO's fine-tuning of \(f) decisions is shorter than update_every + reward_lag (\(c.updateEvery + c.rewardLag)): its updates during fine-tuning train on source decisions"
-        }
-        return m
     }
 
     /// The evaluation phase of one policy (learning frozen) on the `sim.eval` world, with its metrics.
@@ -260,14 +207,20 @@ public enum Runner {
         if world.isDone { throw RunError.noDecisions(scenario: scenario.name, phase: "evaluation") }
         var contexts: [String] = []
         var detectors = makeDetectors(scenario, world: world)
+        let safety = SafetyMonitor(scenario, world: world, ownDetectors: false)
         var k = 0
         while k < nEval && !world.isDone {
             if captureContexts { contexts.append(world.contextSnapshot()) }
-            let choice = policy.act(observation: world.observation, mask: world.actionMask, decision: world.decisionIndex,
+            let mask = safety?.mask(world.actionMask, decision: k) ?? world.actionMask
+            let choice = policy.act(observation: world.observation, mask: mask, decision: world.decisionIndex,
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
             let r = world.step(choice)
             policy.observe(r.feedback)
+            let alarmsBefore = detectors?.alarms.count ?? 0
             if detectors != nil { observe(&detectors!, world: world, decision: k, feedback: r.feedback) }
+            if let safety {
+                safety.after(decision: k, world: world, result: r, feedback: r.feedback, alarms: detectors.map { $0.alarms[alarmsBefore...].map(\.detector) } ?? [])
+            }
             k += 1
             if k % 2000 == 0 {
                 if scenario.evaluation.wholeHorizon {
@@ -297,6 +250,7 @@ public enum Runner {
                            trainingPairGood: training.pairGood, epsilons: training.epsilons, evaluation: records, contexts: contexts,
                            metrics: metrics, notes: notes)
         run.anomalies = detectors.map { var d = $0; return d.finish(lastDecision: max(0, k - 1)) }
+        run.breakers = safety.map { BreakerLog($0.suite) }
         if let learner = policy as? Checkpointable {
             run.updates = learner.updates
             if learner.updates.isEmpty && !training.rewards.isEmpty {
@@ -366,7 +320,7 @@ public enum Runner {
             let upper = runs[i].isUpperBound
             runs[i].metrics = MetricCatalog.ordered(runs[i].metrics + extra) { name in
                 Runner.notMeasured(name, scenario: scenario, isUpperBound: upper, hasOracle: target != nil)
-            }
+            } + safetyMetrics(runs[i])
         }
         let targetValue = target.map { Stats.mean($0.trainingRewards) }
         return (runs, targetValue)
@@ -427,6 +381,7 @@ public enum Runner {
                          wallTimeSeconds: wallTime, runID: runID, agents: agents, verdict: verdict, targetPerformance: target,
                          settings: settings, files: files)
         report.confidence = scenario.evaluation.eval.confidence
+        report.breakers = runs.compactMap { r in r.breakers.map { breakerSummary($0, agent: r.name) } }
         report.populationSource = population.source
         report.population = population.metrics
         if let f = population.fidelity {

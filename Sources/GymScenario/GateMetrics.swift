@@ -15,7 +15,10 @@ public enum GateMetrics {
     /// all alarms, per detector, and the outlier users flagged for review.
     public static let anomalies = ["anomalies.alarms", "anomalies.reward_shift", "anomalies.action_drift", "anomalies.group_drift",
                                    "anomalies.outlier_users"]
-    public static var extra: [String] { population + ope + anomalies }
+    /// The circuit breakers over an agent's evaluation (`safety.breakers`): trips, and the share of
+    /// decisions made under the fallback.
+    public static let breakers = ["breakers.trips", "breakers.fallback_share"]
+    public static var extra: [String] { population + ope + anomalies + breakers }
     /// Metrics a regression rule can compare on paired users.
     public static let paired = Evaluator.pairedMetrics
 

@@ -62,6 +62,8 @@ public struct Scenario: Sendable, Equatable {
     public var logging = LoggingConfig()
     /// Measure `transfer` from this source world (nil: not measured).
     public var transfer: TransferConfig? = nil
+    /// Circuit breakers and their fallback (none by default).
+    public var safety = SafetyConfig()
     public init(name: String) { self.name = name }
 }
 

@@ -24,6 +24,7 @@ extension ScenarioSchema {
         ("discount", "Returns in simulated time: a user's successive decisions are one journey (an episode), discounted per simulated day."),
         ("training", "The training phase."),
         ("evaluation", "The evaluation phase and the statistics of every metric."),
+        ("safety", "Circuit breakers: declarative safety constraints checked online during training and evaluation, and the fallback that decides while one is open."),
         ("logging", "What a run writes besides the report."),
     ]
 
@@ -247,6 +248,12 @@ extension ScenarioSchema {
                      "Evaluation decisions before the anomaly detectors start (the world settling from its fresh start: statistical process control's phase I)."),
             .flag("evaluation.detectors", \.evaluation.eval.detectorsOn,
                   "Run the anomaly detectors over every agent's evaluation (as `run --detect`): a shift of the mean reward signal, drift of the action shares and of each group's positive-signal rate, outlier users for review; alarms in `anomalies/<agent>.jsonl`."),
+
+            // safety
+            .choice("safety.fallback", \.safety.fallback,
+                    "What decides while a breaker is open: `no_action` (nothing is suggested), or `no_intervention` (the agent decides with every intervention masked out). The acting policy sees the restricted mask, so the logged propensities stay true."),
+            .integer("safety.chart_every", \.safety.chartEvery, 1...10_000_000, "Decisions per point of the breaker-state chart (`breakers.svg`)."),
+            breakersField,
 
             // logging
             .flag("logging.episodes", \.logging.episodes,

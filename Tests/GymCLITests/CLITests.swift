@@ -110,6 +110,38 @@ final class CLITests: CLITestCase {
         XCTAssertTrue(bad.stdout.contains("anomalies.alarms"), bad.stdout)
     }
 
+    /// Circuit breakers (scenarios/breakers.yaml): every agent's trips in breakers/<agent>.jsonl
+    /// (training and evaluation), the open shares in breakers.csv and breakers.svg, the same with
+    /// 1 and 2 threads; a gate rule on `breakers.fallback_share` fails the random agent (exit 1).
+    func testBreakersAreReportedAndGateable() throws {
+        var outputs: [[String]] = []
+        for t in ["1", "2"] {
+            let dir = tmp.appendingPathComponent("b\(t)")
+            let r = try run(["run", "scenarios/breakers.yaml", "--threads", t, "--no-store", "--no-logs", "--out", dir.path, "--quiet"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            outputs.append(try ["breakers/random.jsonl", "breakers/oracle.jsonl", "breakers.csv", "breakers.svg", "metrics.csv"].map {
+                try read(dir.appendingPathComponent($0))
+            })
+            let md = try read(dir.appendingPathComponent("report.md"))
+            XCTAssertTrue(md.contains("## Circuit breakers"), md)
+            XCTAssertTrue(md.contains("circuit breakers (training): "), md)
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        var phases: Set<String> = []
+        for line in outputs[0][0].split(separator: "\n") {
+            let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+            for key in ["agent", "phase", "breaker", "opened_after", "closed_at", "statistic", "fallback", "reason"] { XCTAssertNotNil(o[key], "\(key) in \(line)") }
+            phases.insert(o["phase"] as? String ?? "")
+        }
+        XCTAssertEqual(phases, ["training", "evaluation"])
+        XCTAssertTrue(outputs[0][4].contains("random,breakers.fallback_share,"), outputs[0][4])
+        let rules = tmp.appendingPathComponent("breakers.yaml")
+        try "gate:\n  - {metric: breakers.fallback_share, agent: random, max: 0.5}\n".write(to: rules, atomically: true, encoding: .utf8)
+        let gate = try run(["gate", tmp.appendingPathComponent("b1").path, "--rules", rules.path, "--no-store"])
+        XCTAssertEqual(gate.code, 1, gate.stdout + gate.stderr)
+        XCTAssertTrue(gate.stdout.contains("breakers.fallback_share"), gate.stdout)
+    }
+
     /// Every agent with a checkpoint gets a model card beside it, in Mitchell et al. 2019's
     /// sections, naming its checkpoint id, its metrics with intervals, its groups and the gate's
     /// verdicts on it; the upper-bound reference's card rules out deployment.

@@ -220,6 +220,33 @@ final class ValidationTests: XCTestCase {
         assertSingle(diagnostics("interventions:\n  tones: []\n"), keyPath: "interventions.tones", contains: ["1 to 64 tones, got 0"])
     }
 
+    func testBreakers() throws {
+        let s = try ScenarioLoader.parse(text: """
+            safety:
+              fallback: no_intervention
+              breakers:
+                - {kind: intervention_fpr, threshold: 0.1, window: 500, min_decisions: 100, cooldown: 2000}
+                - {kind: detector, detector: action_drift}
+            """, file: "x.yaml")
+        XCTAssertEqual(s.safety.fallback, .noIntervention)
+        XCTAssertEqual(s.safety.breakers.map(\.label), ["intervention_fpr", "detector"])
+        XCTAssertEqual(s.safety.breakers[0].window, 500)
+        XCTAssertEqual(s.safety.breakers[1].detector, "action_drift")
+        assertSingle(diagnostics("safety:\n  breakers:\n    - {kind: group_parity}\n"), line: 3, keyPath: "safety.breakers[0].threshold",
+                     contains: ["needs a threshold", "0.9"])
+        assertSingle(diagnostics("safety:\n  breakers:\n    - {kind: opt_out_rate, threshold: 0.01, window: 10, min_decisions: 20}\n"),
+                     keyPath: "safety.breakers[0].min_decisions", contains: ["min_decisions (20) must be at most window (10)"])
+        assertSingle(diagnostics("safety:\n  breakers:\n    - {kind: detector, threshold: 0.5}\n"), keyPath: "safety.breakers[0].threshold",
+                     contains: ["no threshold"])
+        assertSingle(diagnostics("safety:\n  breakers:\n    - {kind: intervention_fp, threshold: 0.1}\n"), keyPath: "safety.breakers[0].kind",
+                     contains: ["intervention_fpr"])
+        assertSingle(diagnostics("safety:\n  breakers:\n    - {kind: detector}\n    - {kind: detector, detector: group_drift}\n"), line: 4,
+                     keyPath: "safety.breakers[1].name", contains: ["already defined at line 3"])
+        assertSingle(diagnostics("safety:\n  fallback: champion\n"), keyPath: "safety.fallback", contains: ["no_action"])
+        assertSingle(diagnostics("safety:\n  breakers:\n    - {kind: intervention_fpr, threshold: 1.5}\n"), keyPath: "safety.breakers[0].threshold",
+                     contains: ["1.5"])
+    }
+
     // MARK: agents
 
     func testAgents() throws {
