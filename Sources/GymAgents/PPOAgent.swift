@@ -171,10 +171,16 @@ public final class PPOAgent: Policy {
     public private(set) var obsMean: [Double]
     public private(set) var obsM2: [Double]
     var normalized: [Double]
+    /// The spaces it acts in (explanations name the inputs).
+    let observationLayout: ObservationLayout
+    let actionLayout: ActionLayout
+    var actionCount: Int { actionLayout.count }
 
     public init(config: PPOAgentConfig, layout: ObservationLayout, actions: ActionLayout, trainingDecisions: Int,
                 initStream: RandomStream, shuffle: RandomStream, sampler: RandomStream, gemm: GemmBackend = Gemm.preferred) {
         self.config = config
+        observationLayout = layout
+        actionLayout = actions
         let p = config.resolved(trainingDecisions: trainingDecisions)
         ppo = PPO(config: p, obsDim: layout.dimension, actDim: actions.count, initStream: initStream, shuffle: shuffle,
                   sampler: sampler, gemm: gemm,

@@ -36,22 +36,27 @@ struct BenchSimCommand: ParsableCommand {
     @Flag(help: "Feed the anomaly detectors of `run --detect` with every decision and the signals that arrive (their cost).")
     var detect = false
 
+    @Option(help: "Explain every decision as `run --explain` does, with an untrained model of this kind: linear (the bandits' exact attributions) or ppo (integrated gradients of PPO's actor). The acting agent stays the random one, so the simulated stream is the same.")
+    var explain: String?
+
     func validate() throws {
         guard decisions >= 1000 else { throw ValidationError("--decisions must be at least 1000, got \(decisions)") }
+        if let e = explain, ExplainerKind(rawValue: e) == nil { throw ValidationError("--explain must be linear or ppo, got '\(e)'") }
         guard rounds >= 1 && rounds <= 100 else { throw ValidationError("--rounds must be between 1 and 100, got \(rounds)") }
     }
 
     func run() throws {
         defer { fflush(stdout) }
         let T = threads.threads
-        let r = try SimBenchmark.run(scenarioPath: scenario, decisions: decisions, rounds: rounds, threads: T, seed: seed.seed ?? 1, detect: detect) { k, one, all in
+        let r = try SimBenchmark.run(scenarioPath: scenario, decisions: decisions, rounds: rounds, threads: T, seed: seed.seed ?? 1, detect: detect,
+                                     explain: explain.flatMap(ExplainerKind.init(rawValue:))) { k, one, all in
             print(String(format: "round %d: %.0f decisions/s on 1 thread, %.0f on %d threads", k + 1, one, all, T))
             fflush(stdout)
         }
         print(String(format: "%.0f gaussian draws/s (GSL %@ gsl_ran_gaussian_ziggurat, %@, 1 thread; checksum %.3f)", r.gaussiansPerSecond, GSL.version as NSString, r.generator as NSString, r.checksum))
         let rate1 = median(r.single), rateN = median(r.multi)
         print(String(format: "%.0f decisions/s (random agent, %@, 1 thread; median of %d rounds of %d decisions%@)", rate1, scenario as NSString, rounds, decisions,
-                     (detect ? "; anomaly detectors on" : "") as NSString))
+                     ((detect ? "; anomaly detectors on" : "") + (explain.map { "; explained by a \($0) model" } ?? "")) as NSString))
         let ceiling = r.gaussiansPerSecond / r.drawsPerDecision
         print(String(format: "%.1f gaussian draws/decision; RNG ceiling %.0f decisions/s; at %.0f%% of it", r.drawsPerDecision, ceiling, 100 * rate1 / ceiling))
         print(String(format: "%.0f decisions/s (random agent, %d threads; median of %d rounds; %.2fx one thread)", rateN, T, rounds, rateN / rate1))

@@ -21,6 +21,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "YAML file with gate rules (default: the scenario's rules for the checkpoint's agent).")
     var rules: String?
 
+    @Flag(help: "Write a TrainingExplanation for every evaluation decision to explanations/<agent>.jsonl (as `run --explain`).")
+    var explain = false
+
     @Flag(help: "Do not write the episode logs.")
     var noLogs = false
 
@@ -31,6 +34,7 @@ struct EvaluateCommand: ParsableCommand {
         var request = EvaluateRequest(checkpointPath: checkpoint, scenarioPath: scenario, seed: seed.seed, freshSeed: freshSeed(),
                                       out: output.out, rulesPath: rules)
         request.noLogs = noLogs
+        request.explain = explain
         request.storePath = store.path
         let outcome = try RunJob.evaluate(request, progress: Progress(enabled: !quiet.quiet))
         print("checkpoint \(checkpoint) on scenario \(outcome.report.scenario), seed \(outcome.seed): report in \(outcome.destination.path)/report.md")

@@ -42,6 +42,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Run the anomaly detectors over every agent's evaluation: a shift of the mean reward signal (self-starting CUSUM on batches of 100), drift of the action shares (chi-squared, windows of 5,000), drift of each group's positive-signal rate (windows of 10,000), and outlier users (robust z-scores) for review. Writes anomalies/<agent>.jsonl and a line per agent in the report.")
     var detect = false
 
+    @Flag(help: "Write a TrainingExplanation for every evaluation decision to explanations/<agent>.jsonl: the user's context in words and numbers, the action and the features behind it (exact attributions of the bandits' linear models; integrated gradients of PPO's actor, complete within 0.2%), the model's expected outcome, the actual outcome per signal, and the model adjustment. `optima-gym explain RUN --user ID` reads them.")
+    var explain = false
+
     func validate() throws {
         if logObservations && noLogs { throw ValidationError("--log-observations has no effect with --no-logs") }
         if from != nil && store.noStore { throw ValidationError("--from reads the model registry: it cannot be used with --no-store") }
@@ -52,6 +55,7 @@ struct RunCommand: ParsableCommand {
         request.noLogs = noLogs
         request.logObservations = logObservations
         request.detect = detect
+        request.explain = explain
         request.storePath = store.path
         request.from = from
         let outcome = try RunJob.run(request, progress: Progress(enabled: !quiet.quiet))

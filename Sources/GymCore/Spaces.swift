@@ -28,6 +28,13 @@ public struct ObservationLayout: Sendable, Equatable {
         self.dimension = segments.last.map { $0.offset + $0.count } ?? 0
     }
     public func segment(_ name: String) -> ObservationSegment? { segments.first { $0.name == name } }
+    /// The name of observation entry `index`: `segment.feature`, or `segment[slot].feature` in a
+    /// segment of several slots.
+    public func name(of index: Int) -> String {
+        guard let s = segments.first(where: { index >= $0.offset && index < $0.offset + $0.count }) else { return "x\(index)" }
+        let slot = (index - s.offset) / max(1, s.width), j = (index - s.offset) % max(1, s.width)
+        return s.slots > 1 ? "\(s.name)[\(slot)].\(s.features[j])" : "\(s.name).\(s.features[j])"
+    }
 }
 
 /// A family of discrete actions (for example `suggest_pairing`, one action per candidate slot).

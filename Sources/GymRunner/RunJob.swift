@@ -24,6 +24,8 @@ public struct RunRequest: Sendable {
     public var logObservations = false
     /// `--detect`: the anomaly detectors over every evaluation (the scenario's settings, else the defaults).
     public var detect = false
+    /// `--explain`: a TrainingExplanation per evaluation decision (`logging.explanations`).
+    public var explain = false
     public var started = Date()
     /// The store the run is registered in (nil: none).
     public var storePath: String? = Store.defaultPath
@@ -47,6 +49,8 @@ public struct EvaluateRequest: Sendable {
     public var noLogs = false
     public var started = Date()
     public var storePath: String? = Store.defaultPath
+    /// `--explain`: a TrainingExplanation per evaluation decision.
+    public var explain = false
 
     public init(checkpointPath: String, scenarioPath: String, seed: UInt64?, freshSeed: UInt64, out: String?, rulesPath: String?) {
         self.checkpointPath = checkpointPath; self.scenarioPath = scenarioPath; self.seed = seed; self.freshSeed = freshSeed
@@ -67,6 +71,7 @@ public enum RunJob {
     public static func run(_ request: RunRequest, progress: Progress) throws -> RunOutcome {
         var sc = try ScenarioBinding.load(path: request.scenarioPath)
         if request.detect && sc.evaluation.eval.detectors == nil { sc.evaluation.eval.detectors = DetectorConfig() }
+        if request.explain { sc.logging.explanations = true }
         let rootSeed = request.seed ?? sc.seed ?? request.freshSeed
         var runID = makeRunID(started: request.started, seed: rootSeed)
         let scenarioText = (try? String(contentsOfFile: request.scenarioPath, encoding: .utf8)) ?? ""
@@ -97,6 +102,7 @@ public enum RunJob {
         if sc.sim.population.fromModel?.realPath != nil { files.append("population.svg") }
         for r in result.runs where r.checkpoint != nil { files += ["checkpoints/\(r.name).json", "checkpoints/\(r.name).card.md"] }
         files += try Runner.writeSafetyOutputs(&result.runs, to: dir)
+        files += try Runner.writeExplanations(result.runs, scenario: sc, seed: rootSeed, to: dir)
         if writeLogs { for r in result.runs { files += ["logs/\(r.name)/training_episodes.jsonl", "logs/\(r.name)/reward_signals.jsonl"] } }
         // Logs first, so that the wall time in the report covers everything but the report itself.
         if writeLogs {
@@ -140,7 +146,8 @@ public enum RunJob {
     }
 
     public static func evaluate(_ request: EvaluateRequest, progress: Progress) throws -> RunOutcome {
-        let sc = try ScenarioBinding.load(path: request.scenarioPath)
+        var sc = try ScenarioBinding.load(path: request.scenarioPath)
+        if request.explain { sc.logging.explanations = true }
         let rootSeed = request.seed ?? sc.seed ?? request.freshSeed
         let store = try request.storePath.map { try Store(path: $0) }
         // A checkpoint file, else a registered model (alias or id).
@@ -176,6 +183,7 @@ public enum RunJob {
         var safetyRuns = [run]
         files += try Runner.writeSafetyOutputs(&safetyRuns, to: dir)
         run = safetyRuns[0]
+        files += try Runner.writeExplanations([run], scenario: sc, seed: rootSeed, to: dir)
         if writeLogs {
             files += ["logs/\(run.name)/training_episodes.jsonl", "logs/\(run.name)/reward_signals.jsonl"]
             try dir.writeLogs(run, seed: rootSeed, actionLabel: { layout.label(of: $0) })

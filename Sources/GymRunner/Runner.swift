@@ -47,6 +47,8 @@ public struct AgentRun: Sendable {
     /// What the circuit breakers did in evaluation and in training (nil: the scenario has none).
     public var breakers: BreakerLog?
     public var trainingBreakers: BreakerLog?
+    /// One explanation per evaluation decision (nil: not asked for, `run --explain`).
+    public var explanations: [ExplanationRow]?
 }
 
 /// Runs a scenario: each agent trains on the training world, then is evaluated with learning
@@ -208,12 +210,19 @@ public enum Runner {
         var contexts: [String] = []
         var detectors = makeDetectors(scenario, world: world)
         let safety = SafetyMonitor(scenario, world: world, ownDetectors: false)
+        let explaining = scenario.logging.explanations, explainer = explaining ? policy as? Explaining : nil
+        var explanations: [ExplanationRow] = []
         var k = 0
         while k < nEval && !world.isDone {
             if captureContexts { contexts.append(world.contextSnapshot()) }
             let mask = safety?.mask(world.actionMask, decision: k) ?? world.actionMask
             let choice = policy.act(observation: world.observation, mask: mask, decision: world.decisionIndex,
                                     truth: policy.isUpperBound ? world.hiddenTruth : nil)
+            if explaining {
+                let o = world.observation
+                explanations.append(explanationRow(k, observation: o, layout: world.observationLayout,
+                                                   explanation: explainer?.explain(observation: o, mask: mask, action: choice.action, propensity: choice.propensity)))
+            }
             let r = world.step(choice)
             policy.observe(r.feedback)
             let alarmsBefore = detectors?.alarms.count ?? 0
@@ -251,6 +260,7 @@ public enum Runner {
                            metrics: metrics, notes: notes)
         run.anomalies = detectors.map { var d = $0; return d.finish(lastDecision: max(0, k - 1)) }
         run.breakers = safety.map { BreakerLog($0.suite) }
+        if explaining { run.explanations = explanations }
         if let learner = policy as? Checkpointable {
             run.updates = learner.updates
             if learner.updates.isEmpty && !training.rewards.isEmpty {

@@ -30,6 +30,8 @@ public struct EvaluationConfig: Sendable, Equatable {
 public struct LoggingConfig: Sendable, Equatable {
     /// Write the evaluation episodes as JSONL (`training_episodes` and `reward_signals` schema).
     public var episodes = true
+    /// Write a TrainingExplanation per evaluation decision (`run --explain`).
+    public var explanations = false
     public init() {}
 }
 

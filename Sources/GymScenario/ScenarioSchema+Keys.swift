@@ -258,6 +258,8 @@ extension ScenarioSchema {
             // logging
             .flag("logging.episodes", \.logging.episodes,
                   "Write the evaluation episodes as JSONL (`training_episodes` and `reward_signals` schema)."),
+            .flag("logging.explanations", \.logging.explanations,
+                  "Write a TrainingExplanation for every evaluation decision (as `run --explain`): the user's context in words and numbers, the action and the features behind it (exact attributions of the bandits' linear models, integrated gradients of PPO's actor), the model's expected outcome, the actual outcome per signal, and the model adjustment; `explanations/<agent>.jsonl`, read by `optima-gym explain`."),
         ]
         let rules: [CrossRule<Scenario>] = [
             CrossRule(keys: ["rewards.engagement_weight", "rewards.resonance_weight", "rewards.explicit_weight"],
