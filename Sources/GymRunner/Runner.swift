@@ -94,7 +94,9 @@ public enum Runner {
             t = try train(policy, world: world, worldSeed: seeds.child("sim.train"), decisions: scenario.training.episodes,
                           matchThreshold: scenario.sim.pairing.matchThreshold, scenario: scenario.name,
                           label: "\(name) training", progress: progress, honourOptOut: scenario.training.honourOptOut,
-                          safety: SafetyMonitor(scenario, world: world, ownDetectors: true))
+                          safety: SafetyMonitor(scenario, world: world, ownDetectors: true),
+                          disputes: (scenario.training.disputeProbability, scenario.training.disputeBadOutcome, scenario.training.honourDisputes,
+                                     seeds.child("disputes").child(name)))
         }
         // Evaluation: learning frozen, fresh world.
         policy.learning = false
@@ -129,7 +131,8 @@ public enum Runner {
     /// `worldSeed/<k>` when one ends), numbering decisions from `startIndex`.
     public static func train(_ policy: Policy, world: JourneyWorld, worldSeed: SeedTree, decisions nTrain: Int,
                              matchThreshold threshold: Double, scenario: String, label: String, progress: Progress?,
-                             startIndex: Int = 0, honourOptOut: Bool = false, safety: SafetyMonitor? = nil) throws -> Training {
+                             startIndex: Int = 0, honourOptOut: Bool = false, safety: SafetyMonitor? = nil,
+                             disputes: (base: Double, badOutcome: Double, honour: Bool, seeds: SeedTree)? = nil) throws -> Training {
         var out = Training()
         let exploring = policy as? Exploring
         out.epsilons = exploring == nil ? nil : []
@@ -147,6 +150,7 @@ public enum Runner {
         // journeys end, and when a world's open journeys are cut (truncated).
         let journeys = policy as? JourneyAware
         var exclusion = OptOutExclusion(policy, enabled: honourOptOut)
+        var disputed = disputes.flatMap { d in Disputes(base: d.base, badOutcome: d.badOutcome, honour: d.honour, stream: d.seeds.stream(world.generator)) }
         while done < nTrain {
             if world.isDone {
                 journeys?.truncateJourneys(at: world.currentTime)
@@ -171,9 +175,11 @@ public enum Runner {
             out.times.append(worldIndex == 0 ? e.time : -1)
             out.pairGood.append(e.kind == .suggestPairing ? e.trueResonance >= threshold : nil)
             if !r.feedback.isEmpty {
-                if offset == 0 { policy.observe(r.feedback) } else {
-                    shifted = r.feedback.map { var f = $0; f.episode += offset; return f }
+                let delivered = disputed == nil ? r.feedback : disputed!.filter(r.feedback)
+                if offset == 0 { policy.observe(delivered) } else {
+                    shifted = delivered.map { var f = $0; f.episode += offset; return f }
                     policy.observe(shifted)
+                    if safety != nil { shifted = r.feedback.map { var f = $0; f.episode += offset; return f } }
                 }
             }
             // The breakers number decisions across worlds, as the learner does.
@@ -182,6 +188,7 @@ public enum Runner {
             if done % 2000 == 0 { progress?.update(label, done: done, total: nTrain) }
         }
         progress?.update(label, done: nTrain, total: nTrain)
+        if let d = disputed { out.notes.append(d.note) }
         if let e = exclusion { out.notes.append(e.note) } else if honourOptOut && policy is PPOAgent { out.notes.append("training.honour_opt_out: \(policy.name) cannot forget yet, so it trained on every decision, opted-out users' included") }
         journeys?.truncateJourneys(at: world.currentTime)
         out.decisionsUsed = offset + world.decisionIndex

@@ -12,6 +12,12 @@ public struct TrainingConfig: Sendable, Equatable {
     /// When a user opts out during training, their decisions leave the training data of every
     /// agent that can forget (the bandits) and are never used again.
     public var honourOptOut = false
+    /// Users dispute a training signal with probability `disputeProbability + disputeBadOutcome *
+    /// max(0, -value)` (clipped to 1): a bad outcome raises it.
+    public var disputeProbability = 0.0
+    public var disputeBadOutcome = 0.0
+    /// Disputed signals are excluded from training (never delivered to the learner).
+    public var honourDisputes = false
     public init() {}
 }
 

@@ -231,6 +231,13 @@ extension ScenarioSchema {
             .flag("training.honour_opt_out", \.training.honourOptOut,
                   "When a user opts out during training, remove their decisions from the training data of every agent that can forget (the bandits: their ridge statistics are rebuilt without them) and never use them again; the report counts them. PPO does not forget yet."),
 
+            .number("training.dispute_probability", \.training.disputeProbability, unitInterval,
+                    "Probability that a user disputes a reward signal of a training decision (the blueprint's feedback loop); see `dispute_bad_outcome`."),
+            .number("training.dispute_bad_outcome", \.training.disputeBadOutcome, unitInterval,
+                    "How much a bad outcome raises it: a signal of value v in [-1, 1] is disputed with probability `dispute_probability + dispute_bad_outcome * max(0, -v)`, clipped to 1."),
+            .flag("training.honour_disputes", \.training.honourDisputes,
+                  "Exclude disputed signals from training: the learner never receives them (its target for that decision lacks their contribution). The report counts the signals disputed either way."),
+
             // evaluation
             .integer("evaluation.episodes", \.evaluation.episodes, 1...100_000_000,
                      "Held-out decisions each agent is evaluated on (fresh seeds, learning frozen)."),
