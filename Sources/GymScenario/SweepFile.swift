@@ -371,3 +371,34 @@ public enum SweepLoader {
         return ""
     }
 }
+
+extension SweepFile {
+    /// Sets the value at dotted key path `key` of a YAML document to `scalar` (parsed as YAML).
+    public static func setValue(_ node: inout Node, path key: String, scalar: String) {
+        set(&node, path: key.split(separator: ".").map(String.init), scalar: scalar)
+    }
+
+    /// The scenario `text` (of file `file`) with `overrides` (key path, YAML scalar) applied,
+    /// validated: the same mechanism as a sweep cell's overrides.
+    public static func scenario(text: String, file: String, overrides: [(String, String)]) throws -> Scenario {
+        var root = try Yams.compose(yaml: text, .default, .default, .utf8) ?? Node.mapping([:])
+        for (k, v) in overrides { set(&root, path: k.split(separator: ".").map(String.init), scalar: v) }
+        return try ScenarioLoader.parse(text: try Yams.serialize(node: root), file: file)
+    }
+}
+
+extension ScenarioSchema {
+    /// The type (`integer`, `number`, ...) and allowed values of a scenario key, or nil when it is
+    /// not a key of the scenario schema.
+    public static func keyType(_ key: String) -> (type: String, allowed: String)? {
+        scenario.fields.first { $0.key == key }.map { ($0.type, $0.allowed) }
+    }
+
+    /// A did-you-mean among the number and integer keys, or nil.
+    public static func closestNumericKey(to key: String) -> String? { Suggestions.closest(to: key, among: numericKeys) }
+
+    /// Every number or integer key (what `stress --over` can vary).
+    public static var numericKeys: [String] {
+        scenario.fields.filter { $0.type == "number" || $0.type == "integer" }.map(\.key)
+    }
+}
