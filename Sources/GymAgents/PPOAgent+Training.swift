@@ -148,6 +148,8 @@ extension PPOAgent: JourneyAware {
         for d in (end - n)..<end where ringDecision[d % capacity] != d { return }   // not in memory (should not happen)
         var slots = (0..<n).map { (end - n + $0) % capacity }
         if config.returns == .decision {
+            slots = dropForgotten(slots, slots: slots).slots
+            let n = slots.count
             load(slots)
             let v = ppo.obs.withUnsafeBufferPointer { Array(ppo.value($0.baseAddress!, batch: n)) }
             for i in 0..<n {
@@ -160,11 +162,13 @@ extension PPOAgent: JourneyAware {
         }
         let blockRewards = slots.map { ringReward[$0] }
         let (targets, trainedSlots) = blockTargets(end: end)
-        slots = trainedSlots
-        let corrected = correctionTargets(limit: n, blockStart: end - n)
+        let block = dropForgotten(targets, slots: trainedSlots)
+        slots = block.slots
+        let fixes = correctionTargets(limit: n, blockStart: end - n)
+        let corrected = dropForgotten(fixes.targets, slots: fixes.slots)
         slots += corrected.slots
         load(slots)
-        let all = targets + corrected.targets
+        let all = block.rows + corrected.rows
         for (i, t) in all.enumerated() {
             ppo.values[i] = t.value
             ppo.advantages[i] = t.advantage

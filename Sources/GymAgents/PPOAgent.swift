@@ -171,6 +171,12 @@ public final class PPOAgent: Policy {
     public private(set) var obsMean: [Double]
     public private(set) var obsM2: [Double]
     var normalized: [Double]
+    /// Opt-out exclusion (PPOAgent+Forgetting.swift): each ring slot's user, the users forgotten,
+    /// and the decisions dropped from updates because of them.
+    var forgetting = false
+    var ringUser: [Int] = []
+    var forgottenUsers: Set<Int> = []
+    public internal(set) var forgottenDecisions = 0
     /// The spaces it acts in (explanations name the inputs).
     let observationLayout: ObservationLayout
     let actionLayout: ActionLayout
@@ -261,6 +267,7 @@ public final class PPOAgent: Policy {
         guard !ringDecision.isEmpty else { return }
         for f in feedback {
             let slot = f.episode % capacity
+            if ringDecision[slot] == f.episode && isForgotten(slot) { continue }
             guard ringDecision[slot] == f.episode else {
                 if config.returns == .journey { droppedCorrections += 1 }
                 continue

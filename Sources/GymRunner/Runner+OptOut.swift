@@ -1,4 +1,5 @@
 import Foundation
+import GymAgents
 import GymCore
 
 /// `training.honour_opt_out` in the training loop: each decision is attributed to its user (a key
@@ -29,6 +30,9 @@ struct OptOutExclusion {
     }
 
     var note: String {
-        "honouring opt-out: \(users) user\(users == 1 ? "" : "s") opted out during training; their \(decisions) decisions were removed from its training data"
+        if let p = learner as? PPOAgent {
+            return "honouring opt-out: \(users) user\(users == 1 ? "" : "s") opted out during training (\(decisions) decisions); \(p.forgottenDecisions) of their decisions not yet trained were dropped from PPO's updates (updates already made keep the rest)"
+        }
+        return "honouring opt-out: \(users) user\(users == 1 ? "" : "s") opted out during training; their \(decisions) decisions were removed from its training data"
     }
 }

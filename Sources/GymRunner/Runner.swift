@@ -189,7 +189,7 @@ public enum Runner {
         }
         progress?.update(label, done: nTrain, total: nTrain)
         if let d = disputed { out.notes.append(d.note) }
-        if let e = exclusion { out.notes.append(e.note) } else if honourOptOut && policy is PPOAgent { out.notes.append("training.honour_opt_out: \(policy.name) cannot forget yet, so it trained on every decision, opted-out users' included") }
+        if let e = exclusion { out.notes.append(e.note) }
         journeys?.truncateJourneys(at: world.currentTime)
         out.decisionsUsed = offset + world.decisionIndex
         out.breakers = safety.map { BreakerLog($0.suite) }

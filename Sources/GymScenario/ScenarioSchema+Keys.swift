@@ -229,7 +229,7 @@ extension ScenarioSchema {
             .integer("training.episodes", \.training.episodes, 1...100_000_000, "Decisions (training episodes) each agent trains for."),
             .integer("training.curve_window", \.training.curveWindow, 1...100_000_000, "Decisions per point of the learning curve."),
             .flag("training.honour_opt_out", \.training.honourOptOut,
-                  "When a user opts out during training, remove their decisions from the training data of every agent that can forget (the bandits: their ridge statistics are rebuilt without them) and never use them again; the report counts them. PPO does not forget yet."),
+                  "When a user opts out during training, remove their decisions from the training data of every agent that can forget (the bandits: their ridge statistics are rebuilt without them) and never use them again; PPO drops their decisions not yet trained from its updates (updates already made stay); the report counts them."),
 
             .number("training.dispute_probability", \.training.disputeProbability, unitInterval,
                     "Probability that a user disputes a reward signal of a training decision (the blueprint's feedback loop); see `dispute_bad_outcome`."),
