@@ -75,4 +75,63 @@ final class DetectorWorldTests: XCTestCase {
         let drift = try XCTUnwrap(alarms.first { $0.detector == "action_drift" }, "\(alarms)")
         XCTAssertEqual(drift.decision, 84_999, drift.reason)
     }
+
+    /// The random agent, overridden for some users: `rule(user, group, decision, mask)` returns
+    /// an action to take instead, or nil.
+    final class SelectiveAgent: Policy {
+        let name = "random", isUpperBound = false
+        var learning = false
+        let inner: RandomAgent
+        unowned let world: JourneyWorld
+        let rule: (Int, Int, Int, [Bool]) -> Int?
+        init(_ inner: RandomAgent, world: JourneyWorld, rule: @escaping (Int, Int, Int, [Bool]) -> Int?) {
+            self.inner = inner; self.world = world; self.rule = rule
+        }
+        func act(observation: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice {
+            let u = world.decisionContext.user
+            if let a = rule(u, Int(world.population.group[u]), decision, mask) { return ActionChoice(action: a, propensity: 1) }
+            return inner.act(observation: observation, mask: mask, decision: decision, truth: truth)
+        }
+        func observe(_ feedback: [Feedback]) {}
+    }
+
+    func evaluate(_ sc: Scenario, rule: @escaping (Int, Int, Int, [Bool]) -> Int?) throws -> AgentRun {
+        let world = JourneyWorld(config: sc.sim)
+        world.generator = .mt19937
+        let seeds = SeedTree(root: sc.seed ?? 1)
+        let random = RandomAgent(layout: world.observationLayout, actions: world.actionLayout, stream: seeds.child("agent").stream(.mt19937))
+        return try Runner.evaluate(SelectiveAgent(random, world: world, rule: rule), spec: .random, scenario: sc, seeds: seeds, generator: .mt19937,
+                                   world: world, captureContexts: false, progress: nil, trainingDate: "", training: ([], [], nil, []))
+    }
+
+    /// From decision 80,000 the agent sends group B (index 1) an intervention whenever it may
+    /// (mostly false positives, whose signals are negative): group B's positive-signal rate falls,
+    /// and group drift raises it within two of its 10,000-decision windows; no drift alarm comes
+    /// before the change.
+    func testGroupChangeIsFound() throws {
+        let run = try evaluate(try stationary()) { _, group, decision, mask in
+            decision >= 80_000 && group == 1 ? (0..<mask.count).last { mask[$0] } : nil   // the last actions are the interventions
+        }
+        let alarms = try XCTUnwrap(run.anomalies).filter { $0.detector != "outlier_user" }
+        XCTAssertTrue(alarms.allSatisfy { $0.decision >= 80_000 }, "\(alarms)")
+        let drift = try XCTUnwrap(alarms.first { $0.detector == "group_drift" && $0.reason.hasPrefix("group B") }, "\(alarms)")
+        XCTAssertLessThanOrEqual(drift.decision - 80_000, 20_000, drift.reason)
+        print("group drift raised at decision \(drift.decision): \(drift.reason)")
+    }
+
+    /// One user receives an intervention at every decision they may get one: the outlier screen
+    /// flags that user for their intervention share, where the same run without the change did not.
+    func testOutlierUserIsFlagged() throws {
+        var sc = try stationary()
+        sc.evaluation.episodes = 60_000
+        let target = 17
+        let plain = try evaluate(sc) { _, _, _, _ in nil }
+        let run = try evaluate(sc) { user, _, _, mask in
+            user == target ? (0..<mask.count).last { mask[$0] } : nil
+        }
+        let flagged = { (r: AgentRun) in try XCTUnwrap(r.anomalies).filter { $0.detector == "outlier_user" && $0.reason.hasPrefix("user \(target):") } }
+        XCTAssertEqual(try flagged(plain), [], "not an outlier without the change")
+        let flags = try flagged(run)
+        XCTAssertTrue(flags.contains { $0.reason.hasPrefix("user \(target): intervention share") }, "\(flags)")
+    }
 }
