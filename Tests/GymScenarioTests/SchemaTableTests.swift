@@ -92,12 +92,14 @@ final class SchemaTableTests: XCTestCase {
             XCTAssertTrue(keys.contains("evaluation.\(snake(property))"), property)
         }
         for property in labels(EvalConfig()) { XCTAssertTrue(keys.contains("evaluation.\(snake(property))"), property) }
-        for property in labels(Scenario(name: "x")) where !["sim", "training", "evaluation", "logging"].contains(property) {
+        for property in labels(SafetyConfig()) { XCTAssertTrue(keys.contains("safety.\(snake(property))"), property) }
+        for property in labels(Scenario(name: "x")) where !["sim", "training", "evaluation", "logging", "safety"].contains(property) {
             XCTAssertTrue(keys.contains(property), "Scenario.\(property) has no YAML key")
         }
         let sub: [(String, [String], Set<String>)] = [
             ("group", labels(GroupConfig(name: "g", share: 1)), Set(ScenarioSchema.groupSchema.fields.map(\.key)).union(["name"])),
             ("tone", labels(ToneConfig(name: "t", traitLoadings: [])), Set(ScenarioSchema.toneSchema.fields.map(\.key))),
+            ("breaker", labels(BreakerConfig()), Set(ScenarioSchema.breakerSchema.fields.map(\.key))),
             ("epsilon_greedy", labels(EpsilonGreedyConfig()), Set(ScenarioSchema.epsilonGreedySchema.fields.map(\.key))),
             // paced_bandit: the bandit's keys, and its own.
             ("paced_bandit", labels(EpsilonGreedyConfig()) + labels(PacedBanditConfig()).filter { $0 != "bandit" },
