@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         // The embedded SQLite store (issue 13): migrations, WAL readers beside one writer, typed rows.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // `optima-gym serve` (issue 17): the /api/ml endpoints and the dashboard over the store.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -43,8 +45,9 @@ let package = Package(
         .target(name: "GymRunner", dependencies: [
             "GymData", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore", "GymSynth", "GymStore",
         ]),
+        .target(name: "GymServer", dependencies: ["GymCore", "GymStore", "GymReports", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "GymCLI", dependencies: [
-            "GymCore", "GymData", "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymSynth", "GymStore",
+            "GymCore", "GymData", "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymSynth", "GymStore", "GymServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "GymTestSupport", dependencies: ["GymCore", "GymSim", "GymRandom"]),
@@ -55,6 +58,8 @@ let package = Package(
         .testTarget(name: "GymSynthTests", dependencies: ["GymData", "GymSynth", "GymEval", "GymTestSupport"]),
         .testTarget(name: "GymScenarioTests", dependencies: ["GymRunner", "GymScenario", "GymSynth", "GymSim", "GymTestSupport"]),
         .testTarget(name: "GymCLITests", dependencies: ["GymTestSupport"]),
+        .testTarget(name: "GymServerTests", dependencies: ["GymServer", "GymStore", "GymTestSupport",
+                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore", "GymTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -13,7 +13,7 @@ struct OptimaGym: ParsableCommand {
         version: projectVersion,
         subcommands: [RunCommand.self, SweepCommand.self, EvaluateCommand.self, CheckCommand.self, GateCommand.self, SynthCommand.self,
                       PrivacyCommand.self, OPECommand.self, DatasetCommand.self, TrainOfflineCommand.self, ExportCommand.self, BenchCommand.self, RunsCommand.self, ModelsCommand.self,
-                      EpisodesCommand.self, MetricsCommand.self, ExplainCommand.self, StressCommand.self]
+                      EpisodesCommand.self, MetricsCommand.self, ExplainCommand.self, StressCommand.self, ServeCommand.self]
     )
 
     /// Parses, runs, and maps every error to one exit code in one place (`ExitStatus`).

@@ -1,0 +1,129 @@
+import Foundation
+import GymStore
+import Hummingbird
+
+/// `optima-gym serve`: the blueprint's /api/ml endpoints (section 6) and a dashboard over the
+/// SQLite store. This first part serves what the store holds, read-only: the registry's models, a
+/// model's metrics, a user's episodes, the OpenAPI document and the dashboard's pages.
+public struct ServeOptions: Sendable {
+    public var storePath: String
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public init(storePath: String) { self.storePath = storePath }
+}
+
+public enum MLServer {
+    /// Ids in paths (model ids, aliases, user ids, run ids): 1 to 128 of letters, digits and
+    /// `.`, `_`, `-`, `:`; never a path separator, so no id can reach outside the store.
+    static func checkID(_ s: String, field: String) throws -> String {
+        let ok = (1...128).contains(s.count) && s.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-:".unicodeScalars.contains($0))
+        } && s != "." && s != ".."
+        guard ok else {
+            throw HTTPError(.badRequest, message: "\(field): expected 1 to 128 letters, digits, '.', '_', '-' or ':', got '\(s.prefix(64))'")
+        }
+        return s
+    }
+
+    /// A query parameter that must be an integer in `range` (absent: `fallback`).
+    static func intParameter(_ request: Request, _ name: String, _ range: ClosedRange<Int>, fallback: Int) throws -> Int {
+        guard let text = request.uri.queryParameters.get(name) else { return fallback }
+        guard let n = Int(text), range.contains(n) else {
+            throw HTTPError(.badRequest, message: "\(name): expected an integer in [\(range.lowerBound), \(range.upperBound)], got '\(text.prefix(32))'")
+        }
+        return n
+    }
+
+    /// A store error as an HTTP error: not found 404, anything else about the request 400.
+    static func mapped(_ error: Error) -> Error {
+        guard let e = error as? StoreError else { return error }
+        // The messages name what was asked for, never the store's path on the server.
+        switch e {
+        case let .notFound(_, what): return HTTPError(.notFound, message: what)
+        case let .ambiguous(_, what, candidates):
+            return HTTPError(.badRequest, message: "\(what) is ambiguous: it matches \(candidates.prefix(5).joined(separator: ", "))")
+        default: return HTTPError(.internalServerError, message: "the store cannot answer")
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Whether `path` is one of the served paths (all of them GET only, for now).
+    static func isServedPath(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        switch parts.count {
+        case 0: return true
+        case 1: return parts[0] == "openapi.json"
+        case 2: return parts[0] == "runs"
+        case 3: return parts[0] == "api" && parts[1] == "ml" && parts[2] == "models"
+        case 4: return parts[0] == "api" && parts[1] == "ml" && (parts[2] == "metrics" || parts[2] == "episodes")
+        default: return false
+        }
+    }
+
+    /// 405 with `Allow: GET` for another method on a served path (RFC 9110 15.5.6).
+    struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            if request.method != .get && request.method != .head && MLServer.isServedPath(request.uri.path) {
+                throw HTTPError(.methodNotAllowed, headers: [.allow: "GET"], message: "\(request.method.rawValue) \(request.uri.path): only GET is served here")
+            }
+            return try await next(request, context)
+        }
+    }
+
+    /// The routes over `store`.
+    public static func router(store: Store) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: MethodNotAllowed())
+        router.get("/api/ml/models") { request, _ -> Response in
+            let limit = try intParameter(request, "limit", 1...1000, fallback: 100)
+            do { return try json(ModelList(models: try store.models(limit: limit).map(ModelBody.init))) } catch { throw mapped(error) }
+        }
+        router.get("/api/ml/metrics/:modelId") { _, context -> Response in
+            let ref = try checkID(try context.parameters.require("modelId"), field: "modelId")
+            do {
+                let model = try store.model(ref)
+                let rows = try store.metrics(model: model.id)
+                return try json(ModelMetrics(modelId: model.id, agent: model.agent, modelType: model.modelType,
+                                             metrics: rows.map { MetricBody(runId: $0.runID, $0.metric) }))
+            } catch { throw mapped(error) }
+        }
+        router.get("/api/ml/episodes/:userId") { request, context -> Response in
+            let user = try checkID(try context.parameters.require("userId"), field: "userId")
+            let limit = try intParameter(request, "limit", 1...10_000, fallback: 1000)
+            do {
+                let rows = try store.episodes(user: user, limit: limit)
+                return try json(UserEpisodes(userId: user, episodes: rows.map { EpisodeBody(runId: $0.runID, $0.episode) }))
+            } catch { throw mapped(error) }
+        }
+        router.get("/openapi.json") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
+        router.get("/") { _, _ -> Response in
+            do { return html(try Dashboard.index(store: store)) } catch { throw mapped(error) }
+        }
+        router.get("/runs/:runId") { _, context -> Response in
+            let ref = try checkID(try context.parameters.require("runId"), field: "runId")
+            do { return html(try Dashboard.run(store: store, ref: ref)) } catch { throw mapped(error) }
+        }
+        return router
+    }
+
+    /// Serves until SIGTERM or SIGINT (graceful shutdown: requests in flight finish).
+    public static func run(_ o: ServeOptions) async throws {
+        let store = try Store(path: o.storePath)
+        let app = Application(router: router(store: store),
+                              configuration: .init(address: .hostname(o.host, port: o.port), serverName: "optima-gym"))
+        try await app.runService()
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import GymStore
+import GymTestSupport
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+@testable import GymServer
+
+/// The server's routes over a store holding one run (HummingbirdTesting's router and live modes).
+final class ServerTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("optima-server-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// A store with one run: model m-0001-aaaa (alias champion), user u1's three episodes, metrics
+    /// (one not measured), and a report directory with a chart.
+    func store() throws -> Store {
+        let s = try Store(path: dir.appendingPathComponent("s.sqlite").path)
+        let report = dir.appendingPathComponent("report")
+        try FileManager.default.createDirectory(at: report, withIntermediateDirectories: true)
+        try "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><title>curve</title></svg>\n"
+            .write(to: report.appendingPathComponent("learning_curve.svg"), atomically: true, encoding: .utf8)
+        var r = RunImport(runID: "20261207-120000-seed1", kind: "run", scenario: "baseline", scenarioFile: "scenarios/baseline.yaml",
+                          scenarioText: "name: baseline\n", seed: 1, startedAt: "2026-12-07T12:00:00Z", wallTimeSeconds: 2.5,
+                          projectVersion: "test", reportDir: report.path, gatePassed: false)
+        r.agents = [.init(name: "epsilon_greedy", checkpointID: "m-0001-aaaa", isUpperBound: false, trainingDecisions: 10, evaluationDecisions: 3)]
+        r.checkpoints = [.init(id: "m-0001-aaaa", modelType: "epsilon_greedy", agent: "epsilon_greedy", weightsURL: "inline", performanceMetrics: "{\"mean_reward\":0.25}",
+                               trainingDate: "2026-12-07T12:00:00Z", lineage: "{}", parentID: nil, payload: Data("{}".utf8))]
+        r.metrics = [.init(agent: "epsilon_greedy", name: "mean_reward", value: 0.25, ciLow: 0.2, ciHigh: 0.3, n: 3, note: nil),
+                     .init(agent: "epsilon_greedy", name: "transfer", value: .nan, ciLow: .nan, ciHigh: .nan, n: 0, note: "not measured")]
+        for i in 0..<3 {
+            r.episodes.append(.init(episodeID: "e\(i)", userID: "u1", contextSnapshot: "{\"i\":\(i)}", actionTaken: "no_action", outcome: "neutral",
+                                    rewardScore: Double(i) / 10, timestamp: "2026-01-05T00:00:0\(i)Z", modelVersion: "m-0001-aaaa", propensity: 0.5, journeyStep: i))
+        }
+        try s.register(r)
+        _ = try s.setAlias("champion", to: "m-0001-aaaa", reason: "test")
+        return s
+    }
+
+    func app(_ s: Store) -> some ApplicationProtocol { Application(router: MLServer.router(store: s)) }
+
+    func object(_ b: ByteBuffer) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(buffer: b)) as? [String: Any], String(buffer: b))
+    }
+
+    func testEndpointsWithValidInput() async throws {
+        let s = try store()
+        try await app(s).test(.router) { client in
+            try await client.execute(uri: "/api/ml/models", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                XCTAssertEqual(r.headers[.contentType], "application/json")
+                let models = try XCTUnwrap(try self.object(r.body)["models"] as? [[String: Any]])
+                XCTAssertEqual(models.count, 1)
+                XCTAssertEqual(models[0]["id"] as? String, "m-0001-aaaa")
+                XCTAssertEqual(models[0]["aliases"] as? [String], ["champion"])
+                XCTAssertEqual(models[0]["model_type"] as? String, "epsilon_greedy")
+            }
+            for ref in ["m-0001-aaaa", "m-0001", "champion"] {
+                try await client.execute(uri: "/api/ml/metrics/\(ref)", method: .get) { r in
+                    XCTAssertEqual(r.status, .ok, ref)
+                    let o = try self.object(r.body)
+                    XCTAssertEqual(o["model_id"] as? String, "m-0001-aaaa", ref)
+                    let metrics = try XCTUnwrap(o["metrics"] as? [[String: Any]])
+                    XCTAssertEqual(metrics.count, 2)
+                    let mean = try XCTUnwrap(metrics.first { $0["name"] as? String == "mean_reward" })
+                    XCTAssertEqual(mean["value"] as? Double, 0.25)
+                    XCTAssertEqual(mean["ci_low"] as? Double, 0.2)
+                    let transfer = try XCTUnwrap(metrics.first { $0["name"] as? String == "transfer" })
+                    XCTAssertNil(transfer["value"], "not measured: no value")
+                }
+            }
+            try await client.execute(uri: "/api/ml/episodes/u1?limit=2", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                let episodes = try XCTUnwrap(try self.object(r.body)["episodes"] as? [[String: Any]])
+                XCTAssertEqual(episodes.map { $0["episode_id"] as? String }, ["e0", "e1"])
+                XCTAssertEqual(episodes[1]["reward_score"] as? Double, 0.1)
+            }
+            try await client.execute(uri: "/api/ml/episodes/nobody", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                XCTAssertEqual((try self.object(r.body)["episodes"] as? [Any])?.count, 0)
+            }
+            try await client.execute(uri: "/openapi.json", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                XCTAssertEqual(try self.object(r.body)["openapi"] as? String, "3.1.0")
+            }
+            try await client.execute(uri: "/", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                let html = String(buffer: r.body)
+                XCTAssertTrue(html.contains("<a href=\"/runs/20261207-120000-seed1\">"), html)
+                XCTAssertTrue(html.contains("<span class=\"failed\">FAILED</span>"), html)
+                XCTAssertTrue(html.contains("champion"), html)
+            }
+            try await client.execute(uri: "/runs/20261207-120000", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                let html = String(buffer: r.body)
+                XCTAssertTrue(html.contains("<td>mean_reward</td><td class=\"num\">0.2500</td><td class=\"num\">[0.2000, 0.3000]</td>"), html)
+                XCTAssertTrue(html.contains("<div class=\"chart\" id=\"learning_curve\"><svg"), html)
+            }
+        }
+    }
+
+    /// Invalid input: 4xx naming the field, never a 5xx; ids cannot reach outside the store.
+    func testInvalidInputGets4xxNamingTheField() async throws {
+        let s = try store()
+        try await app(s).test(.router) { client in
+            let cases: [(String, HTTPResponse.Status, String)] = [
+                ("/api/ml/models?limit=0", .badRequest, "limit"),
+                ("/api/ml/models?limit=abc", .badRequest, "limit"),
+                ("/api/ml/metrics/unknown-model", .notFound, "unknown-model"),
+                ("/api/ml/metrics/..", .badRequest, "modelId"),
+                ("/api/ml/metrics/a%2F..%2F..%2Fetc%2Fpasswd", .badRequest, "modelId"),
+                ("/api/ml/metrics/" + String(repeating: "x", count: 200), .badRequest, "modelId"),
+                ("/api/ml/episodes/u1?limit=100000", .badRequest, "limit"),
+                ("/api/ml/episodes/%00", .badRequest, "userId"),
+                ("/runs/nope", .notFound, "nope"),
+            ]
+            for (uri, status, field) in cases {
+                try await client.execute(uri: uri, method: .get) { r in
+                    XCTAssertEqual(r.status, status, uri)
+                    let message = (try? self.object(r.body)["error"] as? [String: Any])?["message"] as? String ?? ""
+                    XCTAssertTrue(message.contains(field), "\(uri): \(message)")
+                }
+            }
+            try await client.execute(uri: "/api/ml/nothing", method: .get) { r in XCTAssertEqual(r.status, .notFound) }
+            for method in [HTTPRequest.Method.post, .delete, .put] {
+                try await client.execute(uri: "/api/ml/models", method: method) { r in
+                    XCTAssertEqual(r.status, .methodNotAllowed, "\(method)")
+                    XCTAssertEqual(r.headers[.allow], "GET")
+                }
+            }
+        }
+    }
+
+    /// The served document is the repository's docs/openapi.json.
+    func testOpenAPIDocumentIsTheRepositoryCopy() throws {
+        let repo = try String(contentsOf: repositoryRoot().appendingPathComponent("docs/openapi.json"), encoding: .utf8)
+        XCTAssertEqual(OpenAPIDocument.text, repo)
+    }
+
+    /// A real server on loopback (an ephemeral port), spoken to over TCP.
+    func testLiveServerOnLoopback() async throws {
+        let s = try store()
+        try await app(s).test(.live) { client in
+            try await client.execute(uri: "/api/ml/metrics/champion", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                XCTAssertEqual(try self.object(r.body)["model_id"] as? String, "m-0001-aaaa")
+            }
+        }
+    }
+}
