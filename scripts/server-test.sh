@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks `optima-gym serve` against its own OpenAPI document with Schemathesis (from PyPI, in a
 # virtualenv under .build-test): makes a small run in a fresh store, serves it on a free loopback
-# port, runs every check (no 5xx, responses match the schema, 405 for undeclared methods, ...),
-# then stops the server with SIGTERM and requires a clean exit. When Schemathesis cannot be
+# port with a bearer token, runs every check (no 5xx, responses match the schema, 405 for
+# undeclared methods, ...) on every operation, the writes included, then stops the server with
+# SIGTERM and requires a clean exit. When Schemathesis cannot be
 # installed it prints why and exits 0 (skipped).
 # Usage: scripts/server-test.sh [path/to/optima-gym]
 set -euo pipefail
@@ -36,7 +37,9 @@ gate:
 YAML
 "$bin" run "$work/run.yaml" --store "$work/store.sqlite" --out "$work/run" --quiet >/dev/null
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" serve --store "$work/store.sqlite" --port "$port" > "$work/serve.log" 2>&1 &
+token="server-test-$(date +%s)-$$-token"
+printf '%s\n' "$token" > "$work/token"
+"$bin" serve --store "$work/store.sqlite" --port "$port" --token-file "$work/token" > "$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 50); do
   curl -sf "http://127.0.0.1:$port/openapi.json" >/dev/null 2>&1 && break
@@ -44,7 +47,8 @@ for _ in $(seq 1 50); do
 done
 status=0
 # Run from the work directory: Schemathesis keeps its cache (.schemathesis/) in the current one.
-(cd "$work" && "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" --checks all --max-examples 50 --seed 1) > "$work/st.log" 2>&1 || status=$?
+(cd "$work" && "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" --checks all --max-examples 50 --seed 1 \
+  --header "Authorization: Bearer $token") > "$work/st.log" 2>&1 || status=$?
 tail -n 12 "$work/st.log" | sed 's/^/server-test: /'
 if [ "$status" -ne 0 ]; then
   echo "server-test: FAILED: schemathesis found problems (exit $status)"

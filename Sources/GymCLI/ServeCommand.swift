@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GymData
 import GymServer
 
 struct ServeCommand: ParsableCommand {
@@ -7,7 +8,7 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve the /api/ml endpoints and the dashboard over the store.",
         discussion: """
-            Binds to loopback (127.0.0.1) by default. GET /api/ml/models, /api/ml/metrics/{modelId}, /api/ml/episodes/{userId}; the OpenAPI 3.1 document at /openapi.json (docs/openapi.json); the dashboard at / (runs and sweeps with their gate verdicts, the registry) and /runs/{runId} (a run's metrics with intervals, verdicts and charts). Read-only for now. Stops gracefully on SIGTERM or SIGINT: requests in flight finish.
+            Binds to loopback (127.0.0.1) by default. GET /api/ml/models, /api/ml/metrics/{modelId}, /api/ml/episodes/{userId}; the OpenAPI 3.1 document at /openapi.json (docs/openapi.json); the dashboard at / (runs and sweeps with their gate verdicts, the registry) and /runs/{runId} (a run's metrics with intervals, verdicts and charts). POST /api/ml/episode and /api/ml/reward log the live system's episodes and signals when a bearer token is configured (--token-file or OPTIMA_GYM_TOKEN); without one the server is read-only. Stops gracefully on SIGTERM or SIGINT: requests in flight finish.
             """
     )
 
@@ -20,6 +21,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port (1-65535; 0 picks a free one).")
     var port = 8080
 
+    @Option(help: "A file holding the bearer token that POST /api/ml/episode and /reward need (default: $OPTIMA_GYM_TOKEN). Without a token the server is read-only: writes get 403.")
+    var tokenFile: String?
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in [0, 65535], got \(port)") }
         if host.isEmpty { throw ValidationError("--host must not be empty") }
@@ -29,7 +33,20 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         var o = ServeOptions(storePath: store ?? defaultStorePath())
         o.host = host; o.port = port
-        print("optima-gym serve: store \(o.storePath) on http://\(host):\(port)/")
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw DataError(file: tokenFile, message: "cannot read the token file")
+            }
+            let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard t.count >= 16, !t.contains(where: { $0.isWhitespace }) else {
+                throw DataError(file: tokenFile, message: "the token must be at least 16 characters with no whitespace")
+            }
+            o.token = t
+        } else if let t = ProcessInfo.processInfo.environment["OPTIMA_GYM_TOKEN"], !t.isEmpty {
+            guard t.count >= 16 else { throw ValidationError("OPTIMA_GYM_TOKEN must be at least 16 characters") }
+            o.token = t
+        }
+        print("optima-gym serve: store \(o.storePath) on http://\(host):\(port)/ (\(o.token == nil ? "read-only" : "writes need the bearer token"))")
         fflush(stdout)
         // The command line is synchronous; the server runs on Swift concurrency until it stops.
         final class Outcome: @unchecked Sendable { var error: Error? }

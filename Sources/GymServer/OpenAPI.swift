@@ -7,7 +7,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "OptimaGym /api/ml",
     "version": "0.1.0",
-    "description": "The learning loop's endpoints over the OptimaGym store (blueprint section 6). This version serves the store read-only: the model registry, a model's metrics, a user's episodes, and the dashboard."
+    "description": "The learning loop's endpoints over the OptimaGym store (blueprint section 6): the model registry, a model's metrics, a user's episodes, logging the live system's episodes and reward signals (bearer token), and the dashboard."
   },
   "servers": [
     {
@@ -221,6 +221,182 @@ enum OpenAPIDocument {
           },
           "404": {
             "description": "No such run",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/ml/episode": {
+      "post": {
+        "operationId": "logEpisode",
+        "summary": "Log one episode of the live system (a training_episodes row)",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/NewEpisode"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Stored (committed before this answer)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Stored"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A missing or invalid field (the message names it), or a body that is not a JSON object",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "No valid bearer token",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The server is read-only (no token configured)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "Posted before (the same id)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "A body larger than 64 KiB",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/ml/reward": {
+      "post": {
+        "operationId": "postReward",
+        "summary": "Post one reward signal for a logged live episode (a reward_signals row)",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/NewSignal"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Stored (committed before this answer)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Stored"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A missing or invalid field (the message names it), or a body that is not a JSON object",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "No valid bearer token",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The server is read-only (no token configured)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "Posted before (the same id)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "A body larger than 64 KiB",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No live episode with this episode_id",
             "content": {
               "application/json": {
                 "schema": {
@@ -485,6 +661,141 @@ enum OpenAPIDocument {
             }
           }
         }
+      },
+      "NewEpisode": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "episode_id",
+          "user_id",
+          "action_taken",
+          "outcome",
+          "reward_score",
+          "timestamp",
+          "model_version"
+        ],
+        "properties": {
+          "episode_id": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "user_id": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "context_snapshot": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "The user's context as a JSON object (at most 16 KiB)"
+          },
+          "action_taken": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          },
+          "outcome": {
+            "type": "string",
+            "enum": [
+              "success",
+              "neutral",
+              "failure"
+            ]
+          },
+          "reward_score": {
+            "type": "number",
+            "minimum": -1,
+            "maximum": 1
+          },
+          "timestamp": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "model_version": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "propensity": {
+            "type": [
+              "number",
+              "null"
+            ],
+            "exclusiveMinimum": 0,
+            "maximum": 1
+          },
+          "journey_step": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "maximum": 1000000000
+          }
+        }
+      },
+      "NewSignal": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "signal_id",
+          "episode_id",
+          "signal_type",
+          "value",
+          "latency",
+          "confidence"
+        ],
+        "properties": {
+          "signal_id": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "episode_id": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "signal_type": {
+            "type": "string",
+            "enum": [
+              "engagement",
+              "resonance",
+              "explicit_feedback"
+            ]
+          },
+          "value": {
+            "type": "number",
+            "minimum": -1,
+            "maximum": 1
+          },
+          "latency": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 31536000,
+            "description": "Seconds from the action to the signal"
+          },
+          "confidence": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          }
+        }
+      },
+      "Stored": {
+        "type": "object",
+        "required": [
+          "id",
+          "stored"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "stored": {
+            "type": "boolean"
+          }
+        }
+      }
+    },
+    "securitySchemes": {
+      "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token given to `optima-gym serve --token-file` (or OPTIMA_GYM_TOKEN); without one the server is read-only and writes get 403."
       }
     }
   }

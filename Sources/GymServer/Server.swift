@@ -3,22 +3,27 @@ import GymStore
 import Hummingbird
 
 /// `optima-gym serve`: the blueprint's /api/ml endpoints (section 6) and a dashboard over the
-/// SQLite store. This first part serves what the store holds, read-only: the registry's models, a
-/// model's metrics, a user's episodes, the OpenAPI document and the dashboard's pages.
+/// SQLite store: the registry's models, a model's metrics, a user's episodes, logging episodes and
+/// reward signals (with a bearer token), the OpenAPI document and the dashboard's pages.
 public struct ServeOptions: Sendable {
     public var storePath: String
     public var host = "127.0.0.1"
     public var port = 8080
+    /// The bearer token the mutating endpoints need (nil: the server is read-only).
+    public var token: String?
     public init(storePath: String) { self.storePath = storePath }
 }
 
 public enum MLServer {
-    /// Ids in paths (model ids, aliases, user ids, run ids): 1 to 128 of letters, digits and
-    /// `.`, `_`, `-`, `:`; never a path separator, so no id can reach outside the store.
-    static func checkID(_ s: String, field: String) throws -> String {
+    /// Ids (model ids, aliases, user ids, run ids, episode and signal ids): 1 to 128 of letters,
+    /// digits and `.`, `_`, `-`, `:`; never a path separator. Ids are only ever SQL parameters,
+    /// never file names, so no id can reach outside the store.
+    static func checkID(_ raw: String, field: String) throws -> String {
+        // Path parameters arrive percent-encoded (`m%3A1` is `m:1`).
+        let s = raw.removingPercentEncoding ?? raw
         let ok = (1...128).contains(s.count) && s.unicodeScalars.allSatisfy {
             $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-:".unicodeScalars.contains($0))
-        } && s != "." && s != ".."
+        }
         guard ok else {
             throw HTTPError(.badRequest, message: "\(field): expected 1 to 128 letters, digits, '.', '_', '-' or ':', got '\(s.prefix(64))'")
         }
@@ -58,33 +63,37 @@ public enum MLServer {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// Whether `path` is one of the served paths (all of them GET only, for now).
-    static func isServedPath(_ path: String) -> Bool {
+    /// The methods a served path allows (nil: not a served path).
+    static func allowedMethods(_ path: String) -> String? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         switch parts.count {
-        case 0: return true
-        case 1: return parts[0] == "openapi.json"
-        case 2: return parts[0] == "runs"
-        case 3: return parts[0] == "api" && parts[1] == "ml" && parts[2] == "models"
-        case 4: return parts[0] == "api" && parts[1] == "ml" && (parts[2] == "metrics" || parts[2] == "episodes")
-        default: return false
+        case 0: return "GET"
+        case 1: return parts[0] == "openapi.json" ? "GET" : nil
+        case 2: return parts[0] == "runs" ? "GET" : nil
+        case 3:
+            guard parts[0] == "api" && parts[1] == "ml" else { return nil }
+            switch parts[2] { case "models": return "GET"; case "episode", "reward": return "POST"; default: return nil }
+        case 4: return parts[0] == "api" && parts[1] == "ml" && (parts[2] == "metrics" || parts[2] == "episodes") ? "GET" : nil
+        default: return nil
         }
     }
 
-    /// 405 with `Allow: GET` for another method on a served path (RFC 9110 15.5.6).
+    /// 405 with `Allow` for a method a served path does not take (RFC 9110 15.5.6).
     struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
         func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-            if request.method != .get && request.method != .head && MLServer.isServedPath(request.uri.path) {
-                throw HTTPError(.methodNotAllowed, headers: [.allow: "GET"], message: "\(request.method.rawValue) \(request.uri.path): only GET is served here")
+            if let allowed = MLServer.allowedMethods(request.uri.path), request.method.rawValue != allowed,
+               !(allowed == "GET" && request.method == .head) {
+                throw HTTPError(.methodNotAllowed, headers: [.allow: allowed], message: "\(request.method.rawValue) \(request.uri.path): only \(allowed) is served here")
             }
             return try await next(request, context)
         }
     }
 
     /// The routes over `store`.
-    public static func router(store: Store) -> Router<BasicRequestContext> {
+    public static func router(store: Store, token: String? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MethodNotAllowed())
+        addMutations(router, store: store, token: token)
         router.get("/api/ml/models") { request, _ -> Response in
             let limit = try intParameter(request, "limit", 1...1000, fallback: 100)
             do { return try json(ModelList(models: try store.models(limit: limit).map(ModelBody.init))) } catch { throw mapped(error) }
@@ -122,7 +131,7 @@ public enum MLServer {
     /// Serves until SIGTERM or SIGINT (graceful shutdown: requests in flight finish).
     public static func run(_ o: ServeOptions) async throws {
         let store = try Store(path: o.storePath)
-        let app = Application(router: router(store: store),
+        let app = Application(router: router(store: store, token: o.token),
                               configuration: .init(address: .hostname(o.host, port: o.port), serverName: "optima-gym"))
         try await app.runService()
     }

@@ -60,7 +60,7 @@ final class ServerTests: XCTestCase {
                 XCTAssertEqual(models[0]["aliases"] as? [String], ["champion"])
                 XCTAssertEqual(models[0]["model_type"] as? String, "epsilon_greedy")
             }
-            for ref in ["m-0001-aaaa", "m-0001", "champion"] {
+            for ref in ["m-0001-aaaa", "m-0001", "champion", "m%2D0001"] {
                 try await client.execute(uri: "/api/ml/metrics/\(ref)", method: .get) { r in
                     XCTAssertEqual(r.status, .ok, ref)
                     let o = try self.object(r.body)
@@ -112,7 +112,7 @@ final class ServerTests: XCTestCase {
                 ("/api/ml/models?limit=0", .badRequest, "limit"),
                 ("/api/ml/models?limit=abc", .badRequest, "limit"),
                 ("/api/ml/metrics/unknown-model", .notFound, "unknown-model"),
-                ("/api/ml/metrics/..", .badRequest, "modelId"),
+                ("/api/ml/metrics/..", .notFound, "'..'"),
                 ("/api/ml/metrics/a%2F..%2F..%2Fetc%2Fpasswd", .badRequest, "modelId"),
                 ("/api/ml/metrics/" + String(repeating: "x", count: 200), .badRequest, "modelId"),
                 ("/api/ml/episodes/u1?limit=100000", .badRequest, "limit"),
