@@ -101,8 +101,7 @@ public enum MLServer {
         router.get("/api/ml/metrics/:modelId") { _, context -> Response in
             let ref = try checkID(try context.parameters.require("modelId"), field: "modelId")
             do {
-                let model = try store.model(ref)
-                let rows = try store.metrics(model: model.id)
+                let (model, rows) = try store.modelWithMetrics(ref)
                 return try json(ModelMetrics(modelId: model.id, agent: model.agent, modelType: model.modelType,
                                              metrics: rows.map { MetricBody(runId: $0.runID, $0.metric) }))
             } catch { throw mapped(error) }

@@ -61,10 +61,14 @@ extension Store {
         try read { db in try String.fetchOne(db, sql: "SELECT checkpoint_id FROM model_aliases WHERE name = ?", arguments: [name]) }
     }
 
+    /// A model's columns but its payload (the checkpoint file, up to megabytes: listings and
+    /// lookups never need it).
+    static let entryColumns = "c.checkpoint_id, c.model_type, c.agent, c.run_id, c.scenario, c.seed, c.training_date, c.active, c.lineage, c.parent_id, c.performance_metrics"
+
     /// Every registered model, newest first.
     public func models(limit: Int = 100) throws -> [ModelEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT c.* FROM model_checkpoints c JOIN runs r ON r.run_id = c.run_id ORDER BY r.run_key DESC, c.rowid DESC LIMIT ?",
+            try Row.fetchAll(db, sql: "SELECT \(Store.entryColumns) FROM model_checkpoints c JOIN runs r ON r.run_id = c.run_id ORDER BY r.run_key DESC, c.rowid DESC LIMIT ?",
                              arguments: [limit]).map { try entry($0, db) }
         }
     }
@@ -72,12 +76,16 @@ extension Store {
     /// One model by reference.
     public func model(_ ref: String) throws -> ModelEntry {
         try read { db in
-            let id = try resolveModel(ref, db)
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM model_checkpoints WHERE checkpoint_id = ?", arguments: [id]) else {
-                throw StoreError.notFound(path: path, what: "no model '\(id)'")
-            }
-            return try entry(row, db)
+            try model(ref, db)
         }
+    }
+
+    func model(_ ref: String, _ db: Database) throws -> ModelEntry {
+        let id = try resolveModel(ref, db)
+        guard let row = try Row.fetchOne(db, sql: "SELECT \(Store.entryColumns) FROM model_checkpoints c WHERE c.checkpoint_id = ?", arguments: [id]) else {
+            throw StoreError.notFound(path: path, what: "no model '\(id)'")
+        }
+        return try entry(row, db)
     }
 
     func entry(_ r: Row, _ db: Database) throws -> ModelEntry {

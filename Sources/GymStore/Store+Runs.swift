@@ -281,12 +281,21 @@ extension Store {
 
     /// Every metric recorded for one model, run by run (`metrics --model`).
     public func metrics(model: String) throws -> [(runID: String, metric: RunImport.Metric)] {
-        let id = try resolveModel(model)
-        return try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT m.* FROM metrics m JOIN runs r ON r.run_id = m.run_id WHERE m.model_id = ?
-                ORDER BY r.run_key, m.rowid
-                """, arguments: [id]).map { ($0["run_id"], Store.metric($0)) }
+        try read { db in try metrics(modelID: try resolveModel(model, db), db) }
+    }
+
+    func metrics(modelID id: String, _ db: Database) throws -> [(runID: String, metric: RunImport.Metric)] {
+        try Row.fetchAll(db, sql: """
+            SELECT m.* FROM metrics m JOIN runs r ON r.run_id = m.run_id WHERE m.model_id = ?
+            ORDER BY r.run_key, m.rowid
+            """, arguments: [id]).map { ($0["run_id"], Store.metric($0)) }
+    }
+
+    /// A model and its metrics, read in one transaction (one snapshot).
+    public func modelWithMetrics(_ ref: String) throws -> (model: ModelEntry, metrics: [(runID: String, metric: RunImport.Metric)]) {
+        try read { db in
+            let m = try model(ref, db)
+            return (m, try metrics(modelID: m.id, db))
         }
     }
 
