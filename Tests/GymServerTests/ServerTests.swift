@@ -136,10 +136,11 @@ final class ServerTests: XCTestCase {
         }
     }
 
-    /// The served document is the repository's docs/openapi.json.
+    /// The served document is the repository's docs/openapi.json (the same JSON, compact).
     func testOpenAPIDocumentIsTheRepositoryCopy() throws {
-        let repo = try String(contentsOf: repositoryRoot().appendingPathComponent("docs/openapi.json"), encoding: .utf8)
-        XCTAssertEqual(OpenAPIDocument.text, repo)
+        let repo = try Data(contentsOf: repositoryRoot().appendingPathComponent("docs/openapi.json"))
+        let served = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(OpenAPIDocument.text.utf8)) as? NSDictionary)
+        XCTAssertEqual(served, try XCTUnwrap(JSONSerialization.jsonObject(with: repo) as? NSDictionary))
     }
 
     /// A real server on loopback (an ephemeral port), spoken to over TCP.
