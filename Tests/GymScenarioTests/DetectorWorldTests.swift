@@ -17,35 +17,8 @@ final class DetectorWorldTests: XCTestCase {
         try ScenarioBinding.bind(try ScenarioBinding.load(path: repositoryRoot().appendingPathComponent("scenarios/stationary.yaml").path))
     }
 
-    /// The random agent, which from decision `breakAt` on intervenes whenever it may.
-    final class BreakingAgent: Policy {
-        let name = "random", isUpperBound = false
-        var learning = false
-        let inner: RandomAgent, breakAt: Int, interventions: Set<Int>
-        init(_ inner: RandomAgent, breakAt: Int, interventions: Set<Int>) { self.inner = inner; self.breakAt = breakAt; self.interventions = interventions }
-        func act(observation: [Double], mask: [Bool], decision: Int, truth: HiddenTruth?) -> ActionChoice {
-            if decision >= breakAt, let a = (0..<mask.count).first(where: { mask[$0] && interventions.contains($0) }) {
-                return ActionChoice(action: a, propensity: 1)
-            }
-            return inner.act(observation: observation, mask: mask, decision: decision, truth: truth)
-        }
-        func observe(_ feedback: [Feedback]) {}
-    }
-
-    func evaluate(_ sc: Scenario, breakAt: Int? = nil) throws -> AgentRun {
-        let world = JourneyWorld(config: sc.sim)
-        world.generator = .mt19937
-        let seeds = SeedTree(root: sc.seed ?? 1)
-        let random = RandomAgent(layout: world.observationLayout, actions: world.actionLayout, stream: seeds.child("agent").stream(.mt19937))
-        random.learning = false
-        let interventions = Set((0..<world.actionLayout.count).filter { world.actionLayout.label(of: $0).hasPrefix("intervention") })
-        let policy: Policy = breakAt.map { BreakingAgent(random, breakAt: $0, interventions: interventions) } ?? random
-        return try Runner.evaluate(policy, spec: .random, scenario: sc, seeds: seeds, generator: .mt19937, world: world, captureContexts: false,
-                                   progress: nil, trainingDate: "", training: ([], [], nil, []))
-    }
-
     func testSilentOnTheStationaryWorld() throws {
-        let run = try evaluate(try stationary())
+        let run = try evaluate(try stationary()) { _, _, _, _ in nil }
         XCTAssertEqual(run.evaluation.episodes.count, 130_000)
         let alarms = try XCTUnwrap(run.anomalies).filter { $0.detector != "outlier_user" }
         XCTAssertEqual(alarms, [], "alarms on the stationary world")
@@ -57,7 +30,7 @@ final class DetectorWorldTests: XCTestCase {
     func testRewardWeightShiftIsFound() throws {
         var sc = try stationary()
         sc.sim.rewards.shiftAtDay = 60
-        let run = try evaluate(sc)
+        let run = try evaluate(sc) { _, _, _, _ in nil }
         let first = try XCTUnwrap(run.evaluation.episodes.firstIndex { $0.time >= 60 * 86_400 })
         let alarms = try XCTUnwrap(run.anomalies).filter { $0.detector != "outlier_user" }
         let shift = alarms.filter { $0.detector == "reward_shift" }
@@ -69,7 +42,13 @@ final class DetectorWorldTests: XCTestCase {
     /// The agent breaks at decision 80,000 (it intervenes whenever it may): action-share drift
     /// raises it at the end of that 5,000-decision window, and nothing comes before it.
     func testBrokenAgentIsFound() throws {
-        let run = try evaluate(try stationary(), breakAt: 80_000)
+        // From decision 80,000: the first intervention action that is allowed.
+        let sc = try stationary()
+        let layout = JourneyWorld(config: sc.sim).actionLayout
+        let interventions = (0..<layout.count).filter { layout.label(of: $0).hasPrefix("intervention") }
+        let run = try evaluate(sc) { _, _, decision, mask in
+            decision >= 80_000 ? interventions.first { mask[$0] } : nil
+        }
         let alarms = try XCTUnwrap(run.anomalies).filter { $0.detector != "outlier_user" }
         XCTAssertTrue(alarms.allSatisfy { $0.decision >= 80_000 }, "\(alarms)")
         let drift = try XCTUnwrap(alarms.first { $0.detector == "action_drift" }, "\(alarms)")
