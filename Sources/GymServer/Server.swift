@@ -51,12 +51,32 @@ public enum MLServer {
         }
     }
 
-    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    static func encode<T: Encodable>(_ value: T) throws -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        let data = try encoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return ByteBuffer(bytes: try encoder.encode(value))
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        jsonResponse(try encode(value), status: status)
+    }
+
+    static func jsonResponse(_ body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+    }
+
+    /// A GET answer from `cache` while the store is unchanged since it was made (the key is the
+    /// request's path and query); otherwise made by `make` and kept. Errors are never kept.
+    static func cached(_ cache: ResponseCache, _ request: Request, store: Store, _ make: () throws -> ByteBuffer) throws -> Response {
+        let key = request.uri.description
+        let version: Int64
+        do { version = try store.dataVersion() } catch { throw mapped(error) }
+        if let hit = cache.get(key, version: version) { return jsonResponse(hit) }
+        let body: ByteBuffer
+        do { body = try make() } catch { throw mapped(error) }
+        cache.put(key, version: version, body)
+        return jsonResponse(body)
     }
 
     static func html(_ text: String) -> Response {
@@ -94,25 +114,26 @@ public enum MLServer {
         let router = Router()
         router.add(middleware: MethodNotAllowed())
         addMutations(router, store: store, token: token)
+        let cache = ResponseCache()
         router.get("/api/ml/models") { request, _ -> Response in
             let limit = try intParameter(request, "limit", 1...1000, fallback: 100)
-            do { return try json(ModelList(models: try store.models(limit: limit).map(ModelBody.init))) } catch { throw mapped(error) }
+            return try cached(cache, request, store: store) { try encode(ModelList(models: try store.models(limit: limit).map(ModelBody.init))) }
         }
-        router.get("/api/ml/metrics/:modelId") { _, context -> Response in
+        router.get("/api/ml/metrics/:modelId") { request, context -> Response in
             let ref = try checkID(try context.parameters.require("modelId"), field: "modelId")
-            do {
+            return try cached(cache, request, store: store) {
                 let (model, rows) = try store.modelWithMetrics(ref)
-                return try json(ModelMetrics(modelId: model.id, agent: model.agent, modelType: model.modelType,
-                                             metrics: rows.map { MetricBody(runId: $0.runID, $0.metric) }))
-            } catch { throw mapped(error) }
+                return try encode(ModelMetrics(modelId: model.id, agent: model.agent, modelType: model.modelType,
+                                               metrics: rows.map { MetricBody(runId: $0.runID, $0.metric) }))
+            }
         }
         router.get("/api/ml/episodes/:userId") { request, context -> Response in
             let user = try checkID(try context.parameters.require("userId"), field: "userId")
             let limit = try intParameter(request, "limit", 1...10_000, fallback: 1000)
-            do {
+            return try cached(cache, request, store: store) {
                 let rows = try store.episodes(user: user, limit: limit)
-                return try json(UserEpisodes(userId: user, episodes: rows.map { EpisodeBody(runId: $0.runID, $0.episode) }))
-            } catch { throw mapped(error) }
+                return try encode(UserEpisodes(userId: user, episodes: rows.map { EpisodeBody(runId: $0.runID, $0.episode) }))
+            }
         }
         router.get("/openapi.json") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
@@ -133,5 +154,28 @@ public enum MLServer {
         let app = Application(router: router(store: store, token: o.token),
                               configuration: .init(address: .hostname(o.host, port: o.port), serverName: "optima-gym"))
         try await app.runService()
+    }
+}
+
+/// The GET answers made since the store last changed (`Store.dataVersion`), at most `capacity`
+/// of them; all are dropped when the store changes or the cache is full.
+final class ResponseCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var version: Int64 = .min
+    private var entries: [String: ByteBuffer] = [:]
+    let capacity: Int
+    init(capacity: Int = 4096) { self.capacity = capacity }
+
+    func get(_ key: String, version v: Int64) -> ByteBuffer? {
+        lock.lock(); defer { lock.unlock() }
+        return v == version ? entries[key] : nil
+    }
+
+    func put(_ key: String, version v: Int64, _ body: ByteBuffer) {
+        lock.lock(); defer { lock.unlock() }
+        // An answer made under an older version than the cache holds is not kept.
+        guard v >= version else { return }
+        if v != version || entries.count >= capacity { entries.removeAll(keepingCapacity: true); version = v }
+        entries[key] = body
     }
 }

@@ -54,6 +54,8 @@ public final class Store: @unchecked Sendable {
 
     public let path: String
     let pool: DatabasePool
+    /// One read-only connection that asks `PRAGMA data_version` (Store+Version.swift).
+    let versionProbe: VersionProbe
 
     /// Opens (and creates, unless `mustExist`) the store at `path`, applying pending migrations.
     public init(path: String, mustExist: Bool = false) throws {
@@ -85,6 +87,7 @@ public final class Store: @unchecked Sendable {
                 _ = try Row.fetchAll(db, sql: "SELECT name FROM sqlite_master")
             }
             try Store.migrator.migrate(pool)
+            versionProbe = try VersionProbe(path: path)
         } catch let e as StoreError {
             throw e
         } catch let e as DatabaseError {

@@ -104,6 +104,57 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    /// The GET answers are cached, and a commit by another connection (here a second Store on the
+    /// same file, as `optima-gym run` in another process would be) is seen by the next request.
+    func testCachedAnswersFollowTheStore() async throws {
+        let s = try store()
+        try await app(s).test(.router) { client in
+            for _ in 0..<2 {
+                try await client.execute(uri: "/api/ml/metrics/champion", method: .get) { r in
+                    XCTAssertEqual(try self.object(r.body)["model_id"] as? String, "m-0001-aaaa")
+                }
+                try await client.execute(uri: "/api/ml/models", method: .get) { r in
+                    XCTAssertEqual((try self.object(r.body)["models"] as? [Any])?.count, 1)
+                }
+            }
+            let other = try Store(path: self.dir.appendingPathComponent("s.sqlite").path)
+            var r = RunImport(runID: "20261207-130000-seed2", kind: "run", scenario: "baseline", scenarioFile: "scenarios/baseline.yaml",
+                              scenarioText: "name: baseline\n", seed: 2, startedAt: "2026-12-07T13:00:00Z", wallTimeSeconds: 1,
+                              projectVersion: "test", reportDir: "", gatePassed: true)
+            r.agents = [.init(name: "ppo", checkpointID: "m-0002-bbbb", isUpperBound: false, trainingDecisions: 10, evaluationDecisions: 3)]
+            r.checkpoints = [.init(id: "m-0002-bbbb", modelType: "ppo", agent: "ppo", weightsURL: "inline", performanceMetrics: "{}",
+                                   trainingDate: "2026-12-07T13:00:00Z", lineage: "{}", parentID: nil, payload: Data("{}".utf8))]
+            r.metrics = [.init(agent: "ppo", name: "mean_reward", value: 0.5, ciLow: 0.4, ciHigh: 0.6, n: 3, note: nil)]
+            try other.register(r)
+            _ = try other.setAlias("champion", to: "m-0002-bbbb", reason: "test")
+            try await client.execute(uri: "/api/ml/metrics/champion", method: .get) { r in
+                let o = try self.object(r.body)
+                XCTAssertEqual(o["model_id"] as? String, "m-0002-bbbb")
+                XCTAssertEqual((o["metrics"] as? [[String: Any]])?.first?["value"] as? Double, 0.5)
+            }
+            try await client.execute(uri: "/api/ml/models", method: .get) { r in
+                XCTAssertEqual((try self.object(r.body)["models"] as? [Any])?.count, 2)
+            }
+        }
+    }
+
+    func testResponseCacheKeepsOnlyTheCurrentVersion() {
+        let c = ResponseCache(capacity: 2)
+        c.put("a", version: 5, ByteBuffer(string: "A5"))
+        XCTAssertEqual(c.get("a", version: 5).map { String(buffer: $0) }, "A5")
+        XCTAssertNil(c.get("a", version: 6), "another version: a miss")
+        c.put("b", version: 4, ByteBuffer(string: "B4"))
+        XCTAssertNil(c.get("b", version: 4), "made under an older version: not kept")
+        XCTAssertEqual(c.get("a", version: 5).map { String(buffer: $0) }, "A5")
+        c.put("b", version: 5, ByteBuffer(string: "B5"))
+        c.put("c", version: 5, ByteBuffer(string: "C5"))
+        XCTAssertNil(c.get("a", version: 5), "full: emptied")
+        XCTAssertEqual(c.get("c", version: 5).map { String(buffer: $0) }, "C5")
+        c.put("a", version: 7, ByteBuffer(string: "A7"))
+        XCTAssertNil(c.get("c", version: 5))
+        XCTAssertEqual(c.get("a", version: 7).map { String(buffer: $0) }, "A7")
+    }
+
     /// Invalid input: 4xx naming the field, never a 5xx; ids cannot reach outside the store.
     func testInvalidInputGets4xxNamingTheField() async throws {
         let s = try store()
