@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "GymRunner", dependencies: [
             "GymData", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore", "GymSynth", "GymStore",
         ]),
-        .target(name: "GymServer", dependencies: ["GymCore", "GymStore", "GymReports", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "GymServer", dependencies: ["GymCore", "GymStore", "GymReports", "GymRunner", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "GymCLI", dependencies: [
             "GymCore", "GymData", "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymSynth", "GymStore", "GymServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -8,7 +8,7 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve the /api/ml endpoints and the dashboard over the store.",
         discussion: """
-            Binds to loopback (127.0.0.1) by default. GET /api/ml/models, /api/ml/metrics/{modelId}, /api/ml/episodes/{userId}; the OpenAPI 3.1 document at /openapi.json (docs/openapi.json); the dashboard at / (runs and sweeps with their gate verdicts, the registry) and /runs/{runId} (a run's metrics with intervals, verdicts and charts). POST /api/ml/episode and /api/ml/reward log the live system's episodes and signals when a bearer token is configured (--token-file or OPTIMA_GYM_TOKEN); without one the server is read-only. Stops gracefully on SIGTERM or SIGINT: requests in flight finish.
+            Binds to loopback (127.0.0.1) by default. GET /api/ml/models, /api/ml/metrics/{modelId}, /api/ml/episodes/{userId}; the OpenAPI 3.1 document at /openapi.json (docs/openapi.json); the dashboard at / (runs and sweeps with their gate verdicts, the registry) and /runs/{runId} (a run's metrics with intervals, verdicts and charts). POST /api/ml/episode and /api/ml/reward log the live system's episodes and signals; POST /api/ml/train queues a run or sweep (by name, from --scenarios) as a background job whose state is at GET /api/ml/jobs/{jobId}; POST /api/ml/deploy/{checkpointId} moves champion to the model when the release gate passes on a named run. Writes need a bearer token (--token-file or OPTIMA_GYM_TOKEN); without one the server is read-only. Stops gracefully on SIGTERM or SIGINT: requests in flight finish, the running job gets --shutdown-grace seconds, and any job left is marked interrupted (its report is written atomically, so none is half-written).
             """
     )
 
@@ -24,7 +24,31 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "A file holding the bearer token that POST /api/ml/episode and /reward need (default: $OPTIMA_GYM_TOKEN). Without a token the server is read-only: writes get 403.")
     var tokenFile: String?
 
+    @Option(help: "POST /api/ml/train runs scenarios DIR/<name>.yaml and sweeps DIR/sweeps/<name>.yaml, named without a path.")
+    var scenarios = "scenarios"
+
+    @Option(help: "A job's report goes to DIR/server-jobs/<job id>.")
+    var reports = "reports"
+
+    @Option(help: "POST /api/ml/deploy reads gate files DIR/<name>.yaml, named without a path.")
+    var gates = "gates"
+
+    @Option(name: .customLong("job-threads"), help: "Threads of a training job (jobs run one at a time).")
+    var jobThreads = 1
+
+    @Option(name: .customLong("max-queued"), help: "Jobs that may wait behind the running one; more get 429.")
+    var maxQueued = 16
+
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds a stopping server waits for the running job before marking it interrupted.")
+    var shutdownGrace: Double = 30
+
     func validate() throws {
+        guard (1...256).contains(jobThreads) else { throw ValidationError("--job-threads must be in [1, 256], got \(jobThreads)") }
+        guard (0...10_000).contains(maxQueued) else { throw ValidationError("--max-queued must be in [0, 10000], got \(maxQueued)") }
+        guard shutdownGrace.isFinite, (0...3600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be in [0, 3600] seconds, got \(shutdownGrace)") }
+        for (flag, dir) in [("--scenarios", scenarios), ("--reports", reports), ("--gates", gates)] where dir.isEmpty {
+            throw ValidationError("\(flag) must not be empty")
+        }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in [0, 65535], got \(port)") }
         if host.isEmpty { throw ValidationError("--host must not be empty") }
         if let store, store.isEmpty { throw ValidationError("--store must not be empty") }
@@ -33,6 +57,8 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         var o = ServeOptions(storePath: store ?? defaultStorePath())
         o.host = host; o.port = port
+        o.jobs.scenariosDir = scenarios; o.jobs.reportsDir = reports; o.jobs.threads = jobThreads
+        o.jobs.maxQueued = maxQueued; o.jobs.shutdownGrace = shutdownGrace; o.gatesDir = gates
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
                 throw DataError(file: tokenFile, message: "cannot read the token file")

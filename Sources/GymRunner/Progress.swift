@@ -6,6 +6,8 @@ public final class Progress: @unchecked Sendable {
     let lock = NSLock()
     let live: Bool
     let enabled: Bool
+    /// Counts progress without printing it (`enabled` false), for `fraction` (a server job's status).
+    let tracking: Bool
     var lastPrinted: [String: Int] = [:]
     var states: [String: String] = [:]
     var order: [String] = []
@@ -30,18 +32,27 @@ public final class Progress: @unchecked Sendable {
         return String(format: "overall %.0f%%, ETA %.0fs", 100 * f, eta)
     }
 
-    public init(enabled: Bool = true) {
+    public init(enabled: Bool = true, tracking: Bool = false) {
         self.enabled = enabled
+        self.tracking = tracking
         live = isatty(STDERR_FILENO) == 1
+    }
+
+    /// The share of the units announced by `begin` done so far (nil before `begin`).
+    public var fraction: Double? {
+        lock.lock(); defer { lock.unlock() }
+        guard overallTotal > 0 else { return nil }
+        return min(1, Double(doneByTask.values.reduce(0, +)) / Double(overallTotal))
     }
 
     /// Reports `done` of `total` units for `task` (e.g. "epsilon_greedy training"); `detail` names
     /// what was just finished or is running (e.g. a sweep cell).
     public func update(_ task: String, done: Int, total: Int, detail: String? = nil) {
-        guard enabled, total > 0 else { return }
+        guard enabled || tracking, total > 0 else { return }
         lock.lock(); defer { lock.unlock() }
         let pct = done * 100 / total
         doneByTask[task] = done
+        guard enabled else { return }
         let suffix = detail.map { " " + $0 } ?? ""
         if live {
             if states[task] == nil { order.append(task) }

@@ -32,7 +32,10 @@ enum Dashboard {
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
         .passed { color: #1a7f37; font-weight: 600; } .failed { color: #cf222e; font-weight: 600; }
         .chart svg { max-width: 100%; height: auto; }
-        @media print { a { color: inherit; text-decoration: none; } .chart { page-break-inside: avoid; } }
+        .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; } .pair > * { min-width: 0; }
+        form.compare label { margin-right: 1em; } form.compare select { max-width: 22em; }
+        @media (max-width: 760px) { .pair { grid-template-columns: 1fr; } }
+        @media print { a { color: inherit; text-decoration: none; } .chart { page-break-inside: avoid; } .pair { grid-template-columns: 1fr; } form { display: none; } }
         </style></head>
         <body>
         \(body)
@@ -54,6 +57,14 @@ enum Dashboard {
         return String(format: "%.\(digits)f", x)
     }
 
+    /// A chart of a run's report (`file` in `reportDir`) from its `<svg` on, ready to inline; nil
+    /// when the report's directory or the chart is gone. The charts are the reports' own files.
+    static func reportChart(_ reportDir: String, _ file: String) -> String? {
+        let path = URL(fileURLWithPath: reportDir).appendingPathComponent(file).path
+        guard let svg = try? String(contentsOfFile: path, encoding: .utf8), let start = svg.range(of: "<svg") else { return nil }
+        return String(svg[start.lowerBound...])
+    }
+
     /// `/`: the runs and sweeps with their gate verdicts, and the registry.
     static func index(store: Store) throws -> String {
         let runs = try store.runs(limit: 200)
@@ -64,7 +75,17 @@ enum Dashboard {
             b += "<td>\(esc(r.startedAt))</td><td class=\"verdict\">\(verdict(r.gatePassed))</td><td class=\"num\">\(r.agents)</td>"
             b += "<td class=\"num\">\(r.episodes)</td><td class=\"num\">\(num(r.wallTimeSeconds, 1))</td></tr>\n"
         }
-        b += "</table>\n<h2>Model registry</h2>\n<table id=\"models\"><tr><th>model</th><th>type</th><th>agent</th><th>aliases</th><th>run</th><th>trained</th></tr>\n"
+        b += "</table>\n"
+        if runs.count >= 2 {
+            // A plain GET form: the browser sends /compare?a=<id>&b=<id>. B defaults to the newest run.
+            func options(_ selected: String) -> String {
+                runs.map { "<option value=\"\(esc($0.runID))\"\($0.runID == selected ? " selected" : "")>\(esc($0.runID)) (\(esc($0.scenario)))</option>" }.joined()
+            }
+            b += "<form class=\"compare\" id=\"compare-form\" method=\"get\" action=\"/compare\"><b>Compare two runs:</b> "
+            b += "<label>run A <select name=\"a\">\(options(runs[1].runID))</select></label>"
+            b += "<label>run B <select name=\"b\">\(options(runs[0].runID))</select></label><button type=\"submit\">Compare</button></form>\n"
+        }
+        b += "<h2>Model registry</h2>\n<table id=\"models\"><tr><th>model</th><th>type</th><th>agent</th><th>aliases</th><th>run</th><th>trained</th></tr>\n"
         for m in try store.models(limit: 200) {
             b += "<tr class=\"model\"><td><code>\(esc(m.id))</code></td><td>\(esc(m.modelType))</td><td>\(esc(m.agent))</td>"
             b += "<td>\(esc(m.aliases.joined(separator: ", ")))</td><td><a href=\"/runs/\(esc(m.runID))\">\(esc(m.runID))</a></td><td>\(esc(m.trainingDate))</td></tr>\n"
@@ -94,9 +115,7 @@ enum Dashboard {
         b += "</table>\n"
         // The report's own charts, when its directory is still there.
         for (file, title) in [("learning_curve.svg", "Learning curves"), ("parity.svg", "Success rate by group (parity)"), ("survival.svg", "Users still active")] {
-            let path = URL(fileURLWithPath: s.reportDir).appendingPathComponent(file).path
-            guard let svg = try? String(contentsOfFile: path, encoding: .utf8), svg.contains("<svg") else { continue }
-            let body = svg.range(of: "<svg").map { String(svg[$0.lowerBound...]) } ?? svg
+            guard let body = reportChart(s.reportDir, file) else { continue }
             b += "<h2>\(title)</h2>\n<div class=\"chart\" id=\"\(file.replacingOccurrences(of: ".svg", with: ""))\">\(body)</div>\n"
         }
         return page("Run \(s.runID)", b)

@@ -11,6 +11,10 @@ public struct ServeOptions: Sendable {
     public var port = 8080
     /// The bearer token the mutating endpoints need (nil: the server is read-only).
     public var token: String?
+    /// What `POST /api/ml/train` may run and where its reports go.
+    public var jobs = JobSettings()
+    /// `POST /api/ml/deploy` reads gate files `<dir>/<name>.yaml` by name.
+    public var gatesDir = "gates"
     public init(storePath: String) { self.storePath = storePath }
 }
 
@@ -24,7 +28,7 @@ public enum MLServer {
         let ok = (1...128).contains(s.count) && s.unicodeScalars.allSatisfy {
             $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-:".unicodeScalars.contains($0))
         }
-        guard ok else {
+        guard ok, !s.allSatisfy({ $0 == "." }) else {
             throw HTTPError(.badRequest, message: "\(field): expected 1 to 128 letters, digits, '.', '_', '-' or ':', got '\(s.prefix(64))'")
         }
         return s
@@ -92,8 +96,10 @@ public enum MLServer {
         case 2: return parts[0] == "runs" ? "GET" : nil
         case 3:
             guard parts[0] == "api" && parts[1] == "ml" else { return nil }
-            switch parts[2] { case "models": return "GET"; case "episode", "reward": return "POST"; default: return nil }
-        case 4: return parts[0] == "api" && parts[1] == "ml" && (parts[2] == "metrics" || parts[2] == "episodes") ? "GET" : nil
+            switch parts[2] { case "models": return "GET"; case "episode", "reward", "train": return "POST"; default: return nil }
+        case 4:
+            guard parts[0] == "api" && parts[1] == "ml" else { return nil }
+            switch parts[2] { case "metrics", "episodes", "jobs": return "GET"; case "deploy": return "POST"; default: return nil }
         default: return nil
         }
     }
@@ -110,10 +116,11 @@ public enum MLServer {
     }
 
     /// The routes over `store`.
-    public static func router(store: Store, token: String? = nil) -> Router<BasicRequestContext> {
+    public static func router(store: Store, token: String? = nil, jobs: JobQueue? = nil, gatesDir: String = "gates") -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MethodNotAllowed())
         addMutations(router, store: store, token: token)
+        addJobs(router, store: store, token: token, jobs: jobs, gatesDir: gatesDir)
         let cache = ResponseCache()
         router.get("/api/ml/models") { request, _ -> Response in
             let limit = try intParameter(request, "limit", 1...1000, fallback: 100)
@@ -151,9 +158,13 @@ public enum MLServer {
     /// Serves until SIGTERM or SIGINT (graceful shutdown: requests in flight finish).
     public static func run(_ o: ServeOptions) async throws {
         let store = try Store(path: o.storePath)
-        let app = Application(router: router(store: store, token: o.token),
+        let jobs = try JobQueue(store: store, settings: o.jobs)
+        let app = Application(router: router(store: store, token: o.token, jobs: jobs, gatesDir: o.gatesDir),
                               configuration: .init(address: .hostname(o.host, port: o.port), serverName: "optima-gym"))
         try await app.runService()
+        // Requests have finished; the running job gets the grace period, then anything
+        // unfinished is marked interrupted.
+        jobs.shutdown()
     }
 }
 

@@ -312,7 +312,7 @@ extension Store {
     /// Table sizes, for `runs show` and tests.
     public func count(_ table: String) throws -> Int {
         let allowed = ["runs", "run_agents", "metrics", "comparisons", "training_episodes", "reward_signals", "synthetic_profiles",
-                       "model_checkpoints", "model_aliases", "alias_events", "gate_verdicts", "gate_results", "sweep_cells"]
+                       "model_checkpoints", "model_aliases", "alias_events", "gate_verdicts", "gate_results", "sweep_cells", "jobs"]
         guard allowed.contains(table) else { throw StoreError.invalid(path: path, detail: "no table '\(table)'") }
         return try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
     }

@@ -121,6 +121,8 @@ public final class Store: @unchecked Sendable {
     static let migrator: DatabaseMigrator = {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in try Store.createVersion1(db) }
+        // `optima-gym serve`'s background jobs (POST /api/ml/train).
+        m.registerMigration("v2-jobs") { db in try Store.createJobs(db) }
         return m
     }()
 

@@ -163,7 +163,7 @@ final class ServerTests: XCTestCase {
                 ("/api/ml/models?limit=0", .badRequest, "limit"),
                 ("/api/ml/models?limit=abc", .badRequest, "limit"),
                 ("/api/ml/metrics/unknown-model", .notFound, "unknown-model"),
-                ("/api/ml/metrics/..", .notFound, "'..'"),
+                ("/api/ml/metrics/..", .badRequest, "modelId"),
                 ("/api/ml/metrics/a%2F..%2F..%2Fetc%2Fpasswd", .badRequest, "modelId"),
                 ("/api/ml/metrics/" + String(repeating: "x", count: 200), .badRequest, "modelId"),
                 ("/api/ml/episodes/u1?limit=100000", .badRequest, "limit"),

@@ -163,6 +163,6 @@ final class StoreTests: XCTestCase {
         let p = dir.appendingPathComponent("twice.sqlite").path
         _ = try Store(path: p)
         let s = try Store(path: p)
-        XCTAssertEqual(try s.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }, ["v1"])
+        XCTAssertEqual(try s.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }, ["v1", "v2-jobs"])
     }
 }
