@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "GymRunner", dependencies: [
             "GymData", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore", "GymSynth", "GymStore",
         ]),
-        .target(name: "GymServer", dependencies: ["GymCore", "GymStore", "GymReports", "GymRunner", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "GymServer", dependencies: ["GymCore", "GymData", "GymStore", "GymReports", "GymRunner", "GymSynth", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "GymCLI", dependencies: [
             "GymCore", "GymData", "GymRunner", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymSynth", "GymStore", "GymServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "GymSynthTests", dependencies: ["GymData", "GymSynth", "GymEval", "GymTestSupport"]),
         .testTarget(name: "GymScenarioTests", dependencies: ["GymRunner", "GymScenario", "GymSynth", "GymSim", "GymTestSupport"]),
         .testTarget(name: "GymCLITests", dependencies: ["GymTestSupport"]),
-        .testTarget(name: "GymServerTests", dependencies: ["GymServer", "GymStore", "GymTestSupport",
+        .testTarget(name: "GymServerTests", dependencies: ["GymServer", "GymStore", "GymRunner", "GymTestSupport",
                                                           .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore", "GymTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]

@@ -91,6 +91,16 @@ enum Dashboard {
             b += "<td>\(esc(m.aliases.joined(separator: ", ")))</td><td><a href=\"/runs/\(esc(m.runID))\">\(esc(m.runID))</a></td><td>\(esc(m.trainingDate))</td></tr>\n"
         }
         b += "</table>\n"
+        // The champion's history: every move with its reason, newest first.
+        let history = try store.aliasHistory(Store.championAlias)
+        if !history.isEmpty {
+            b += "<h2>Champion history</h2>\n<table id=\"champion-history\"><tr><th>when</th><th>model</th><th>was</th><th>run</th><th>why</th></tr>\n"
+            for e in history.reversed().prefix(100) {
+                b += "<tr class=\"alias-event\"><td>\(esc(e.at))</td><td><code>\(esc(e.checkpointID ?? "-"))</code></td><td><code>\(esc(e.previousID ?? "-"))</code></td>"
+                b += "<td>\(e.runID.map { "<a href=\"/runs/\(esc($0))\">\(esc($0))</a>" } ?? "")</td><td>\(esc(e.reason))</td></tr>\n"
+            }
+            b += "</table>\n"
+        }
         return page("OptimaGym runs", b)
     }
 

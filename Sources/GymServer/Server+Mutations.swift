@@ -39,10 +39,15 @@ extension MLServer {
     struct Fields {
         let o: [String: Any]
         let known: Set<String>
-        init(_ o: [String: Any], known: [String]) throws {
+        /// `nullable`: the optional fields that may also be given as null (as the schema says);
+        /// null for any other field is an error.
+        init(_ o: [String: Any], known: [String], nullable: Set<String> = []) throws {
             self.o = o; self.known = Set(known)
             if let extra = o.keys.sorted().first(where: { !self.known.contains($0) }) {
                 throw HTTPError(.badRequest, message: "\(extra.prefix(64)): unknown field (expected \(known.joined(separator: ", ")))")
+            }
+            if let null = o.keys.sorted().first(where: { o[$0] is NSNull && !nullable.contains($0) }) {
+                throw HTTPError(.badRequest, message: "\(null): null is not allowed (leave the field out instead)")
             }
         }
         func string(_ k: String, max: Int = 256, optional: Bool = false) throws -> String? {
@@ -72,6 +77,11 @@ extension MLServer {
             guard x.rounded() == x else { throw HTTPError(.badRequest, message: "\(k): expected an integer, got \(x)") }
             return Int(x)
         }
+        func bool(_ k: String) throws -> Bool? {
+            guard let v = o[k], !(v is NSNull) else { return nil }
+            guard let n = v as? NSNumber, String(cString: n.objCType) == "c" else { throw HTTPError(.badRequest, message: "\(k): expected true or false") }
+            return n.boolValue
+        }
         func choice(_ k: String, _ options: [String]) throws -> String {
             let s = try string(k, max: 64)!
             guard options.contains(s) else { throw HTTPError(.badRequest, message: "\(k): expected one of \(options.joined(separator: ", ")), got '\(s.prefix(64))'") }
@@ -94,7 +104,8 @@ extension MLServer {
         router.post("/api/ml/episode") { request, _ -> Response in
             try authorize(request, token: token)
             let f = try Fields(try await jsonObject(request), known: ["episode_id", "user_id", "context_snapshot", "action_taken", "outcome",
-                                                                     "reward_score", "timestamp", "model_version", "propensity", "journey_step"])
+                                                                     "reward_score", "timestamp", "model_version", "propensity", "journey_step"],
+                               nullable: ["context_snapshot", "propensity", "journey_step"])
             let context: String
             switch f.o["context_snapshot"] {
             case nil, is NSNull: context = "{}"

@@ -15,6 +15,8 @@ public struct ServeOptions: Sendable {
     public var jobs = JobSettings()
     /// `POST /api/ml/deploy` reads gate files `<dir>/<name>.yaml` by name.
     public var gatesDir = "gates"
+    /// Persona models and caps of the synthetic endpoints.
+    public var synthetic = SyntheticSettings()
     public init(storePath: String) { self.storePath = storePath }
 }
 
@@ -92,11 +94,14 @@ public enum MLServer {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         switch parts.count {
         case 0: return "GET"
-        case 1: return parts[0] == "openapi.json" ? "GET" : nil
+        case 1: return parts[0] == "openapi.json" || parts[0] == "compare" ? "GET" : nil
         case 2: return parts[0] == "runs" ? "GET" : nil
         case 3:
             guard parts[0] == "api" && parts[1] == "ml" else { return nil }
             switch parts[2] { case "models": return "GET"; case "episode", "reward", "train": return "POST"; default: return nil }
+        case 4 where parts[2] == "synthetic":
+            guard parts[0] == "api" && parts[1] == "ml" else { return nil }
+            switch parts[3] { case "stats": return "GET"; case "generate", "augment": return "POST"; default: return nil }
         case 4:
             guard parts[0] == "api" && parts[1] == "ml" else { return nil }
             switch parts[2] { case "metrics", "episodes", "jobs": return "GET"; case "deploy": return "POST"; default: return nil }
@@ -116,11 +121,13 @@ public enum MLServer {
     }
 
     /// The routes over `store`.
-    public static func router(store: Store, token: String? = nil, jobs: JobQueue? = nil, gatesDir: String = "gates") -> Router<BasicRequestContext> {
+    public static func router(store: Store, token: String? = nil, jobs: JobQueue? = nil, gatesDir: String = "gates",
+                              synthetic: SyntheticSettings = SyntheticSettings()) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MethodNotAllowed())
         addMutations(router, store: store, token: token)
         addJobs(router, store: store, token: token, jobs: jobs, gatesDir: gatesDir)
+        addSynthetic(router, store: store, token: token, settings: synthetic)
         let cache = ResponseCache()
         router.get("/api/ml/models") { request, _ -> Response in
             let limit = try intParameter(request, "limit", 1...1000, fallback: 100)
@@ -148,6 +155,17 @@ public enum MLServer {
         router.get("/") { _, _ -> Response in
             do { return html(try Dashboard.index(store: store)) } catch { throw mapped(error) }
         }
+        router.get("/compare") { request, _ -> Response in
+            // Both runs are required: a run id or a unique prefix of one, each.
+            func runRef(_ name: String) throws -> String {
+                guard let raw = request.uri.queryParameters.get(name) else {
+                    throw HTTPError(.badRequest, message: "\(name): required (a run id or a unique prefix of one)")
+                }
+                return try checkID(raw, field: name)
+            }
+            let a = try runRef("a"), b = try runRef("b")
+            do { return html(try Dashboard.compare(store: store, a: a, b: b)) } catch { throw mapped(error) }
+        }
         router.get("/runs/:runId") { _, context -> Response in
             let ref = try checkID(try context.parameters.require("runId"), field: "runId")
             do { return html(try Dashboard.run(store: store, ref: ref)) } catch { throw mapped(error) }
@@ -159,7 +177,7 @@ public enum MLServer {
     public static func run(_ o: ServeOptions) async throws {
         let store = try Store(path: o.storePath)
         let jobs = try JobQueue(store: store, settings: o.jobs)
-        let app = Application(router: router(store: store, token: o.token, jobs: jobs, gatesDir: o.gatesDir),
+        let app = Application(router: router(store: store, token: o.token, jobs: jobs, gatesDir: o.gatesDir, synthetic: o.synthetic),
                               configuration: .init(address: .hostname(o.host, port: o.port), serverName: "optima-gym"))
         try await app.runService()
         // Requests have finished; the running job gets the grace period, then anything

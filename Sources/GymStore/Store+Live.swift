@@ -8,13 +8,16 @@ extension Store {
     public static let liveRunID = "live"
 
     /// The live run's key, creating its row on first use.
-    func liveRunKey(_ db: Database) throws -> Int64 {
-        if let k = try Int64.fetchOne(db, sql: "SELECT run_key FROM runs WHERE run_id = ?", arguments: [Store.liveRunID]) { return k }
+    func liveRunKey(_ db: Database) throws -> Int64 { try serverRunKey(db, id: Store.liveRunID, kind: "live") }
+
+    /// The key of a run row the server writes under (`live`, `synthetic`), created on first use.
+    func serverRunKey(_ db: Database, id: String, kind: String) throws -> Int64 {
+        if let k = try Int64.fetchOne(db, sql: "SELECT run_key FROM runs WHERE run_id = ?", arguments: [id]) { return k }
         try db.execute(sql: """
             INSERT INTO runs (run_id, kind, scenario, scenario_file, scenario_text, seed, started_at, wall_time_seconds,
                               project_version, report_dir, gate_passed, logged_decisions, registered_at)
-            VALUES (?, 'live', 'live', '', '', '0', ?, 0, '', '', NULL, 0, ?)
-            """, arguments: [Store.liveRunID, Store.now(), Store.now()])
+            VALUES (?, ?, ?, '', '', '0', ?, 0, '', '', NULL, 0, ?)
+            """, arguments: [id, kind, kind, Store.now(), Store.now()])
         return db.lastInsertedRowID
     }
 

@@ -142,6 +142,7 @@ final class JobTests: XCTestCase {
                                        ([:], .badRequest, "scenario:"),
                                        (["scenario": "tiny", "seed": -1], .badRequest, "seed:"),
                                        (["scenario": "tiny", "seed": 1.5], .badRequest, "seed:"),
+                                       (["scenario": "tiny", "seed": NSNull()], .badRequest, "seed:"),
                                        (["scenario": "tiny", "threads": 8], .badRequest, "threads:")] as [([String: Any], HTTPResponse.Status, String)] {
                 try await client.execute(uri: "/api/ml/train", method: .post, headers: self.auth, body: try self.body(b)) { r in
                     XCTAssertEqual(r.status, status, "\(b): \(self.message(r.body))")

@@ -94,6 +94,7 @@ final class ServerTests: XCTestCase {
                 XCTAssertTrue(html.contains("<a href=\"/runs/20261207-120000-seed1\">"), html)
                 XCTAssertTrue(html.contains("<span class=\"failed\">FAILED</span>"), html)
                 XCTAssertTrue(html.contains("champion"), html)
+                XCTAssertTrue(html.contains("<table id=\"champion-history\">") && html.contains("<td>test</td>"), "the champion's history: \(html)")
             }
             try await client.execute(uri: "/runs/20261207-120000", method: .get) { r in
                 XCTAssertEqual(r.status, .ok)
@@ -134,6 +135,34 @@ final class ServerTests: XCTestCase {
             }
             try await client.execute(uri: "/api/ml/models", method: .get) { r in
                 XCTAssertEqual((try self.object(r.body)["models"] as? [Any])?.count, 2)
+            }
+        }
+    }
+
+    func testComparePage() async throws {
+        let s = try store()
+        var r = RunImport(runID: "20261207-130000-seed2", kind: "run", scenario: "baseline", scenarioFile: "scenarios/baseline.yaml",
+                          scenarioText: "name: baseline\n", seed: 2, startedAt: "2026-12-07T13:00:00Z", wallTimeSeconds: 1,
+                          projectVersion: "test", reportDir: "", gatePassed: true)
+        r.agents = [.init(name: "epsilon_greedy", checkpointID: nil, isUpperBound: false, trainingDecisions: 10, evaluationDecisions: 3)]
+        r.metrics = [.init(agent: "epsilon_greedy", name: "mean_reward", value: 0.5, ciLow: 0.4, ciHigh: 0.6, n: 3, note: nil)]
+        try s.register(r)
+        try await app(s).test(.router) { client in
+            try await client.execute(uri: "/compare?a=20261207-120000&b=20261207-130000", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                let html = String(buffer: r.body)
+                XCTAssertTrue(html.contains("<table id=\"compare\">"), html)
+                XCTAssertTrue(html.contains("+0.2500"), "B - A of mean_reward: \(html)")
+                XCTAssertTrue(html.contains("PASSED") && html.contains("FAILED"), html)
+            }
+            for (uri, status, field) in [("/compare?a=20261207-120000", HTTPResponse.Status.badRequest, "b:"),
+                                         ("/compare?a=nope&b=20261207-130000", .notFound, "nope"),
+                                         ("/compare?a=..&b=20261207-130000", .badRequest, "a:")] {
+                try await client.execute(uri: uri, method: .get) { r in
+                    XCTAssertEqual(r.status, status, uri)
+                    let message = (try? self.object(r.body)["error"] as? [String: Any])?["message"] as? String ?? ""
+                    XCTAssertTrue(message.contains(field), "\(uri): \(message)")
+                }
             }
         }
     }
