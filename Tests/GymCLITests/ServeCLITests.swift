@@ -9,10 +9,10 @@ import GymTestSupport
 /// middle of POST traffic (four clients at once) loses no acknowledged episode.
 final class ServeCLITests: CLITestCase {
     /// Starts `serve` on a free port (`--port 0`); returns the process and the port it logged.
-    func startServer(store: URL, token: URL) throws -> (Process, Int) {
+    func startServer(store: URL, token: URL, extra: [String] = []) throws -> (Process, Int) {
         let p = Process()
         p.executableURL = CLITestCase.binary
-        p.arguments = ["serve", "--store", store.path, "--port", "0", "--token-file", token.path]
+        p.arguments = ["serve", "--store", store.path, "--port", "0", "--token-file", token.path] + extra
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
@@ -30,21 +30,62 @@ final class ServeCLITests: CLITestCase {
     }
 
     /// POSTs `body`; the HTTP status, or nil when the connection failed.
-    func post(_ url: URL, _ body: Data, token: String) -> Int? {
+    func post(_ url: URL, _ body: Data, token: String) -> Int? { request(url, body, token: token).status }
+
+    /// GETs (no body) or POSTs `body`: the status and the answer's JSON object.
+    func request(_ url: URL, _ body: Data?, token: String) -> (status: Int?, object: [String: Any]) {
         var req = URLRequest(url: url)
-        req.httpMethod = "POST"
+        req.httpMethod = body == nil ? "GET" : "POST"
         req.httpBody = body
         req.timeoutInterval = 2
         req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        final class Box: @unchecked Sendable { var status: Int? }
+        final class Box: @unchecked Sendable { var status: Int?; var data: Data? }
         let box = Box(), done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: req) { _, response, _ in
+        URLSession.shared.dataTask(with: req) { data, response, _ in
             box.status = (response as? HTTPURLResponse)?.statusCode
+            box.data = data
             done.signal()
         }.resume()
         done.wait()
-        return box.status
+        return (box.status, box.data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:])
+    }
+
+    /// SIGTERM while a training job runs (grace 0): the server exits 0 at once, the job is
+    /// interrupted in the store, and no report of it appears.
+    func testSIGTERMDuringAJobMarksItInterrupted() throws {
+        let store = tmp.appendingPathComponent("jobs.sqlite"), tokenFile = tmp.appendingPathComponent("token")
+        let token = "job-test-token-0123456789"
+        try (token + "\n").write(to: tokenFile, atomically: true, encoding: .utf8)
+        let scenarios = tmp.appendingPathComponent("scenarios"), reports = tmp.appendingPathComponent("reports")
+        try FileManager.default.createDirectory(at: scenarios, withIntermediateDirectories: true)
+        // Long enough to be running when the signal comes (minutes), one agent.
+        try "name: long\nseed: 3\npopulation: {size: 2000}\ntraining: {episodes: 50000000}\nevaluation: {episodes: 1000}\nagents: [epsilon_greedy]\n"
+            .write(to: scenarios.appendingPathComponent("long.yaml"), atomically: true, encoding: .utf8)
+        let (server, port) = try startServer(store: store, token: tokenFile,
+                                             extra: ["--scenarios", scenarios.path, "--reports", reports.path, "--shutdown-grace", "0"])
+        let base = "http://127.0.0.1:\(port)/api/ml"
+        let queued = request(URL(string: "\(base)/train")!, Data(#"{"scenario":"long"}"#.utf8), token: token)
+        XCTAssertEqual(queued.status, 202)
+        let id = try XCTUnwrap(queued.object["job_id"] as? String)
+        var status = ""
+        for _ in 0..<200 where status != "running" {
+            status = request(URL(string: "\(base)/jobs/\(id)")!, nil, token: token).object["status"] as? String ?? ""
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertEqual(status, "running")
+        let stopping = Date()
+        kill(server.processIdentifier, SIGTERM)
+        server.waitUntilExit()
+        XCTAssertEqual(server.terminationStatus, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(stopping), 10, "grace 0: the server does not wait for the run")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: reports.appendingPathComponent("server-jobs/\(id)").path), "no report of an interrupted job")
+        // The store says so: a new server (read-only) answers with the job as the first one left it.
+        let (second, port2) = try startServer(store: store, token: tokenFile, extra: ["--scenarios", scenarios.path])
+        defer { kill(second.processIdentifier, SIGTERM); second.waitUntilExit() }
+        let job = request(URL(string: "http://127.0.0.1:\(port2)/api/ml/jobs/\(id)")!, nil, token: token).object
+        XCTAssertEqual(job["status"] as? String, "interrupted")
+        XCTAssertEqual(job["message"] as? String, "the server stopped before the job finished", "marked by the stopping server, not by the next one")
     }
 
     func testKillDuringPostsLosesNoAcknowledgedEpisode() throws {
