@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // `optima-gym serve` (issue 17): the /api/ml endpoints and the dashboard over the store.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // `export onnx` (issue 17): ONNX's ModelProto, from onnx.proto compiled once and committed.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -42,8 +44,9 @@ let package = Package(
             "GymData", "GymRandom", "GymSim", "GymAgents", "GymEval", "GymGate", "GymSynth",
             .product(name: "Yams", package: "Yams"),
         ]),
+        .target(name: "GymONNX", dependencies: ["GymAgents", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "GymRunner", dependencies: [
-            "GymData", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore", "GymSynth", "GymStore",
+            "GymONNX", "GymData", "GymScenario", "GymSim", "GymAgents", "GymEval", "GymGate", "GymReports", "GymRandom", "GymCore", "GymSynth", "GymStore",
         ]),
         .target(name: "GymServer", dependencies: ["GymCore", "GymData", "GymStore", "GymReports", "GymRunner", "GymSynth", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "GymCLI", dependencies: [

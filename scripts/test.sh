@@ -43,12 +43,13 @@ else
 fi
 # The cluster, notebook, server and dashboard checks run the same binary: a one-node Slurm cluster
 # running a sweep as a job array, exported notebooks executed by Jupyter, `serve` checked by
-# Schemathesis against its OpenAPI document, and the dashboard's pages loaded in headless Chromium
-# (screenshots in test-artifacts/dashboard/). Each skips, saying why, only when its packages cannot
-# be installed.
+# Schemathesis against its OpenAPI document, the dashboard's pages loaded in headless Chromium
+# (screenshots in test-artifacts/dashboard/), and exported ONNX policies checked by onnx.checker and
+# ONNX Runtime. Each skips, saying why, only when its packages cannot be installed.
 bin=$(swift build "${flags[@]}" --show-bin-path)/optima-gym
 ./scripts/slurm-test.sh "$bin" || status=1
 ./scripts/notebook-test.sh "$bin" || status=1
 ./scripts/server-test.sh "$bin" || status=1
 ./scripts/dashboard-test.sh "$bin" || status=1
+./scripts/onnx-test.sh "$bin" || status=1
 exit "$status"
