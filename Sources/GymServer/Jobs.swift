@@ -83,9 +83,10 @@ public final class JobQueue: @unchecked Sendable {
         do {
             let out = URL(fileURLWithPath: settings.reportsDir).appendingPathComponent("server-jobs").appendingPathComponent(j.jobID).path
             if j.kind == "sweep" {
-                let o = try SweepJob.run(file: file(kind: j.kind, name: j.target), out: out, shard: (1, 1), threads: settings.threads,
+                let o = try SweepJob.run(file: file(kind: j.kind, name: j.target), out: out, shard: (0, 1), threads: settings.threads,
                                          resume: false, progress: progress, storePath: store.path)
-                j.runID = try store.runID(reportDir: o.destination.path)
+                // A sweep's cells are registered as runs `<sweep id>/cell-NNNNNN`: the job names the sweep id.
+                j.runID = try store.runID(reportDir: o.destination.path)?.components(separatedBy: "/cell-").first
             } else {
                 var q = RunRequest(scenarioPath: file(kind: j.kind, name: j.target), seed: j.seed, freshSeed: UInt64.random(in: 1...UInt64(UInt32.max)),
                                    out: out, threads: settings.threads)

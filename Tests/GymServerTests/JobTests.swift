@@ -28,6 +28,15 @@ final class JobTests: XCTestCase {
         gate:
           - {metric: mean_reward, agent: epsilon_greedy, min: -1}
         """.write(to: dir.appendingPathComponent("scenarios/tiny.yaml"), atomically: true, encoding: .utf8)
+        try """
+        name: tiny_sweep
+        base: ../tiny.yaml
+        parameters:
+          pairing.daily_exposure_budget: [2, 3]
+        seeds: [1]
+        rank_by: [mean_reward]
+        rank_agent: epsilon_greedy
+        """.write(to: dir.appendingPathComponent("scenarios/sweeps/tiny_sweep.yaml"), atomically: true, encoding: .utf8)
         try "name: broken\npopulation: {size: -3}\n".write(to: dir.appendingPathComponent("scenarios/broken.yaml"), atomically: true, encoding: .utf8)
         try "gate:\n  - {metric: mean_reward, agent: epsilon_greedy, min: 10}\n"
             .write(to: dir.appendingPathComponent("gates/strict.yaml"), atomically: true, encoding: .utf8)
@@ -128,6 +137,25 @@ final class JobTests: XCTestCase {
             XCTAssertEqual(try s.aliasTarget(Store.championAlias), model)
         }
         XCTAssertEqual(jobs.shutdown(), 0, "nothing was left running")
+    }
+
+    func testTrainRunsASweep() async throws {
+        let s = try Store(path: dir.appendingPathComponent("s.sqlite").path)
+        let jobs = try JobQueue(store: s, settings: settings())
+        try await Application(router: MLServer.router(store: s, token: token, jobs: jobs)).test(.router) { client in
+            var id = ""
+            try await client.execute(uri: "/api/ml/train", method: .post, headers: self.auth, body: try self.body(["sweep": "tiny_sweep"])) { r in
+                XCTAssertEqual(r.status, .accepted, self.message(r.body))
+                id = try XCTUnwrap(try self.object(r.body)["job_id"] as? String)
+            }
+            let done = try await self.finished(client, id)
+            XCTAssertEqual(done["status"] as? String, "succeeded", "\(done)")
+            XCTAssertEqual(done["kind"] as? String, "sweep")
+            let sweep = try XCTUnwrap(done["run_id"] as? String)
+            XCTAssertTrue(sweep.hasPrefix("tiny_sweep-"), sweep)
+            XCTAssertEqual(try s.runs(limit: 10).filter { $0.runID.hasPrefix(sweep + "/cell-") }.count, 2, "both cells registered")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: self.dir.appendingPathComponent("reports/server-jobs/\(id)/report.md").path))
+        }
     }
 
     func testBadTrainRequestsAndFailedJobs() async throws {
