@@ -217,6 +217,16 @@ for spec in "index /" "run /runs/$id1" "compare /compare?a=$id1&b=$id2"; do
   python3 "$work/png.py" "$artifacts/$name-full.png" 1366 3600 15000 || { tail -n 5 "$work/chromium.log"; status=1; }
 done
 
+# Printable: the run and compare pages printed to PDF by the browser (the print stylesheet), kept
+# beside the screenshots; each must be a PDF of at least one page.
+for spec in "run /runs/$id1" "compare /compare?a=$id1&b=$id2"; do
+  name=${spec%% *}; url="$base${spec#* }"
+  rm -f "$artifacts/$name.pdf"
+  timeout 90 "${chrome[@]}" --no-pdf-header-footer --print-to-pdf="$artifacts/$name.pdf" "$url" >> "$work/chromium.log" 2>&1 || true
+  pages=$(python3 -c 'import re, sys; d = open(sys.argv[1], "rb").read(); print(len(re.findall(rb"/Type\s*/Page(?!s)", d)) if d.startswith(b"%PDF") else 0)' "$artifacts/$name.pdf" 2>/dev/null || echo 0)
+  if [ "$pages" -ge 1 ]; then echo "dashboard-test: $name.pdf: $pages printed page(s)"; else echo "dashboard-test: FAILED: page $name does not print to PDF"; tail -n 5 "$work/chromium.log"; status=1; fi
+done
+
 kill -TERM "$pid"
 if wait "$pid"; then echo "dashboard-test: the server stopped cleanly on SIGTERM"; else echo "dashboard-test: FAILED: the server exited $? on SIGTERM"; cat "$work/serve.log"; status=1; fi
 pid=""
