@@ -35,7 +35,7 @@ extension ExportJob {
         let sc = try ScenarioBinding.load(path: scenario)
         let loaded = try ModelEvaluation.load(data, label: checkpoint, scenario: sc, seed: seed)
         guard let agent = loaded.policy as? PPOAgent else {
-            throw DataError(file: checkpoint, message: "a \(loaded.modelType) checkpoint has no policy network: only ppo checkpoints export to ONNX")
+            throw DataError(file: checkpoint, message: "\(loaded.modelType) checkpoints have no policy network: only ppo checkpoints export to ONNX")
         }
         agent.learning = false
         let policy: ExportablePolicy
