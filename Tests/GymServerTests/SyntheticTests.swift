@@ -103,6 +103,20 @@ final class SyntheticTests: XCTestCase {
         XCTAssertEqual(try s.count("synthetic_profiles"), 15)
     }
 
+    /// The wait cap: work that outlives it gets 503 naming what, and its result is dropped.
+    func testOffloadAnswers503WhenTheWorkOutlivesTheTimeout() async throws {
+        let queue = DispatchQueue(label: "test.offload")
+        do {
+            _ = try await MLServer.offload(queue, timeout: 0.05, what: "generate") { () -> Int in Thread.sleep(forTimeInterval: 0.5); return 1 }
+            XCTFail("no 503")
+        } catch let e as HTTPError {
+            XCTAssertEqual(e.status, .serviceUnavailable)
+            XCTAssertTrue((e.body ?? "").contains("generate: not finished within 0.05 s"), e.body ?? "")
+        }
+        let quick = try await MLServer.offload(queue, timeout: 5, what: "generate") { 42 }
+        XCTAssertEqual(quick, 42, "in time: the result")
+    }
+
     func testBadSyntheticRequestsGet4xxNamingTheField() async throws {
         let s = try Store(path: dir.appendingPathComponent("s.sqlite").path)
         let rows: [[String: Any]] = [["age": 30, "colour": "red"]]
