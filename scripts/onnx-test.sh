@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks `optima-gym export onnx` with ONNX's own tools (from PyPI, in a virtualenv under
 # .build-test): trains two small PPO policies (the default shared action head with tanh, and a
-# normalised, one-network ReLU policy without exploration), exports each with 1,000 observations
+# normalised, one-network ReLU policy without exploration) and a discrete CQL policy from logged
+# journeys (greedy: a one-hot of the best allowed action), exports each with 1,000 observations
 # recorded on the scenario's evaluation world, runs onnx.checker on the file and ONNX Runtime on
 # the recorded observations and masks, and requires every probability to equal the Swift
 # network's within 1e-5 (scripts/onnx_check.py). When the packages cannot be installed it prints
@@ -42,9 +43,21 @@ evaluation: {episodes: 1000, bootstrap_samples: 50}
 agents:
   - ppo: {activation: relu, normalize_observations: true, shared_action_head: false, evaluation_epsilon: 0, update_every: 500, reward_lag: 250}
 YAML
-for name in shared plain; do
-  "$bin" run "$work/$name.yaml" --out "$work/$name" --no-store --quiet > /dev/null
-  "$bin" export onnx "$work/$name/checkpoints/ppo.json" --scenario "$work/$name.yaml" --out "$work/$name.onnx" --record 1000 | sed "s/^/onnx-test: $name: /"
+# An offline policy: discrete CQL learnt from journeys an epsilon-greedy bandit logged.
+cat > "$work/logged.yaml" <<YAML
+name: onnx_logged
+seed: 2
+population: {size: 200}
+training: {episodes: 2000, curve_window: 500}
+evaluation: {episodes: 1000, bootstrap_samples: 50}
+agents: [epsilon_greedy]
+YAML
+"$bin" dataset collect "$work/logged.yaml" --behaviour epsilon_greedy --behaviour-mix 0.3 --out "$work/data" --quiet > /dev/null
+"$bin" train-offline --data "$work/data" --algo cql --hidden 32,32 --steps 400 --validations 1 --out "$work/cql" --quiet > /dev/null
+for name in shared plain cql; do
+  if [ "$name" = cql ]; then checkpoint="$work/cql/checkpoint.json"; scenario="$work/logged.yaml"
+  else "$bin" run "$work/$name.yaml" --out "$work/$name" --no-store --quiet > /dev/null; checkpoint="$work/$name/checkpoints/ppo.json"; scenario="$work/$name.yaml"; fi
+  "$bin" export onnx "$checkpoint" --scenario "$scenario" --out "$work/$name.onnx" --record 1000 | sed "s/^/onnx-test: $name: /"
   "$venv/bin/python" scripts/onnx_check.py "$work/$name.onnx" "$work/$name.jsonl" 1e-5 | sed "s/^/onnx-test: $name: /" || status=1
 done
 [ "$status" -eq 0 ] && echo "onnx-test: passed" || echo "onnx-test: FAILED"

@@ -20,12 +20,23 @@ public struct ExportablePolicy: Sendable {
     public var actor: MLPShape
     public var parameters: [Double]
     public var epsilon: Double
+    /// The best-scoring allowed action with probability 1 (ties: the lowest index) instead of the
+    /// softmax: the offline policies (CQL's Q values, BC's logits), as they act.
+    public var greedy = false
 }
 
 public struct ExportError: Error, CustomStringConvertible {
     public let message: String
     public init(message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension OfflinePolicy {
+    /// The network as the policy acts: the best allowed action by its scores.
+    public func exportablePolicy() -> ExportablePolicy {
+        ExportablePolicy(observationDimension: net.shape.inputs, actionCount: net.shape.outputs, normalization: nil, features: nil,
+                         actor: net.shape, parameters: net.parameters, epsilon: 0, greedy: true)
+    }
 }
 
 extension PPOAgent {

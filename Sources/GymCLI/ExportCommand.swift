@@ -37,13 +37,13 @@ struct ExportNotebookCommand: ParsableCommand {
 struct ExportONNXCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onnx",
-        abstract: "Write a PPO checkpoint's policy network as a standard ONNX graph: observation and mask in, action probabilities out.",
+        abstract: "Write a checkpoint's policy network (ppo, cql or bc) as a standard ONNX graph: observation and mask in, action probabilities out.",
         discussion: """
-            The graph (opset 17) takes `observation` (float, batch x features) and `mask` (bool, batch x actions) and gives `probabilities` (float, batch x actions): the probabilities the agent draws from when evaluating, with the observation normalisation, the shared action head's features, the actor network, the masked softmax and the evaluation's exploration epsilon. --record N also runs the checkpoint on the scenario's evaluation world for N decisions and writes each observation, mask and the Swift network's probabilities as JSON Lines, to check another runtime against (scripts/onnx-test.sh does, with ONNX Runtime). Files are written atomically; existing ones are replaced only with --force.
+            The graph (opset 17) takes `observation` (float, batch x features) and `mask` (bool, batch x actions) and gives `probabilities` (float, batch x actions): the probabilities the agent draws from when evaluating, with the observation normalisation, the shared action head's features, the actor network, the masked softmax and the evaluation's exploration epsilon. A cql or bc checkpoint (from train-offline) acts greedily: its graph gives probability 1 to the best-scoring allowed action (ties: the lowest index). --record N also runs the checkpoint on the scenario's evaluation world for N decisions and writes each observation, mask and the Swift network's probabilities as JSON Lines, to check another runtime against (scripts/onnx-test.sh does, with ONNX Runtime). Files are written atomically; existing ones are replaced only with --force.
             """
     )
 
-    @Argument(help: "A ppo checkpoint (checkpoints/ppo.json of a run report).")
+    @Argument(help: "A ppo checkpoint (checkpoints/ppo.json of a run report), or a cql or bc one (checkpoint.json of train-offline).")
     var checkpoint: String
 
     @Option(help: "The scenario the checkpoint was trained for (its world's observation and action layout).")

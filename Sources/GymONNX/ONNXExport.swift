@@ -2,11 +2,11 @@ import Foundation
 import GymAgents
 import SwiftProtobuf
 
-/// Writes a frozen PPO policy as a standard ONNX graph (opset 17, IR version 8): inputs
+/// Writes a frozen policy (PPO, or an offline CQL or BC network) as a standard ONNX graph (opset 17, IR version 8): inputs
 /// `observation` (float, batch x observation dimension) and `mask` (bool, batch x actions), output
 /// `probabilities` (float, batch x actions), computed as `ExportablePolicy` describes with the
 /// standard operators Sub, Mul, Clip, MatMul, Add, Reshape, Gemm, Tanh or Relu, Where, Softmax,
-/// Cast, ReduceSum and Div. The message types come from ONNX's schema (onnx.proto), compiled by
+/// Cast, ReduceSum and Div (a greedy policy: ArgMax, Equal and Cast instead of the softmax). The message types come from ONNX's schema (onnx.proto), compiled by
 /// swift-protobuf into onnx.pb.swift (scripts/generate-onnx-swift.sh).
 public enum ONNXExport {
     public static let opset: Int64 = 17
@@ -115,9 +115,19 @@ public enum ONNXExport {
             g.node.append(node("Identity", [x], "logits"))
         }
         g.initializer.append(tensor("masked_out", [-Double.infinity], dims: []))
-        g.node += [node("Where", ["mask", "logits", "masked_out"], "masked_logits"),
-                   node("Softmax", ["masked_logits"], p.epsilon > 0 ? "policy" : "probabilities", attributes: [intAttribute("axis", -1)])]
-        if p.epsilon > 0 {
+        g.node.append(node("Where", ["mask", "logits", "masked_out"], "masked_logits"))
+        if p.greedy {
+            // One-hot of the best allowed action; ArgMax keeps the first of equal scores.
+            var cast = intAttribute("to", Int64(float))
+            cast.name = "to"
+            g.initializer.append(int64Tensor("action_index", (0..<Int64(A)).map { $0 }))
+            g.node += [node("ArgMax", ["masked_logits"], "best", attributes: [intAttribute("axis", 1), intAttribute("keepdims", 1)]),
+                       node("Equal", ["best", "action_index"], "is_best"),
+                       node("Cast", ["is_best"], "probabilities", attributes: [cast])]
+        } else {
+            g.node.append(node("Softmax", ["masked_logits"], p.epsilon > 0 ? "policy" : "probabilities", attributes: [intAttribute("axis", -1)]))
+        }
+        if p.epsilon > 0 && !p.greedy {
             // The evaluation's exploration: (1 - eps) p + eps / (allowed actions) on allowed ones.
             var cast = intAttribute("to", Int64(float))
             cast.name = "to"

@@ -8,7 +8,7 @@ import GymReports
 import GymScenario
 import GymSim
 
-/// `export onnx`: a PPO checkpoint's policy network as an ONNX graph, and optionally observations
+/// `export onnx`: a checkpoint's policy network (PPO, CQL or BC) as an ONNX graph, and optionally observations
 /// recorded on the scenario's evaluation world with the probabilities the Swift network gives
 /// them, so that another runtime can be checked against it.
 public struct ONNXExportOutcome: Sendable {
@@ -34,29 +34,36 @@ extension ExportJob {
         }
         let sc = try ScenarioBinding.load(path: scenario)
         let loaded = try ModelEvaluation.load(data, label: checkpoint, scenario: sc, seed: seed)
-        guard let agent = loaded.policy as? PPOAgent else {
-            throw DataError(file: checkpoint, message: "\(loaded.modelType) checkpoints have no policy network: only ppo checkpoints export to ONNX")
-        }
+        let agent = loaded.policy
         agent.learning = false
         let policy: ExportablePolicy
-        do { policy = try agent.exportablePolicy() } catch let e as ExportError { throw DataError(file: checkpoint, message: e.message) }
+        let probabilities: ([Double], [Bool]) -> [Double]
+        if let ppo = agent as? PPOAgent {
+            do { policy = try ppo.exportablePolicy() } catch let e as ExportError { throw DataError(file: checkpoint, message: e.message) }
+            probabilities = { ppo.evaluationProbabilities($0, mask: $1) }
+        } else if let offline = agent as? OfflinePolicy {
+            policy = offline.exportablePolicy()
+            probabilities = { o, m in var p = [Double](repeating: 0, count: m.count); offline.actionProbabilities(observation: o, mask: m, into: &p); return p }
+        } else {
+            throw DataError(file: checkpoint, message: "\(loaded.modelType) checkpoints have no policy network: ppo, cql and bc checkpoints export to ONNX")
+        }
         let bound = try ScenarioBinding.bind(sc)
         let world = JourneyWorld(config: bound.sim)
         let labels = (0..<world.actionLayout.count).map { world.actionLayout.label(of: $0) }
-        let doc = "OptimaGym PPO policy \(loaded.id) for scenario \(sc.name): observation (\(policy.observationDimension) features) and mask in, "
+        let doc = "OptimaGym \(loaded.modelType) policy \(loaded.id) for scenario \(sc.name): observation (\(policy.observationDimension) features) and mask in, "
             + "probabilities of the actions \(labels.joined(separator: ", ")) out."
         let bytes = try ONNXExport.model(policy, producerVersion: projectVersion, docString: doc)
         if let recordOut, record > 0 {
             // Observations of the evaluation world under the checkpoint's own policy.
             world.generator = try GeneratorKind.named(bound.generator)
             world.reset(seed: SeedTree(root: seed).child("sim.eval"))
-            agent.useSampler(SeedTree(root: seed).child("export.onnx").stream(world.generator))
+            (agent as? PPOAgent)?.useSampler(SeedTree(root: seed).child("export.onnx").stream(world.generator))
             var lines = ""
             var n = 0
             func list(_ xs: [Double]) -> String { "[" + xs.map { "\($0)" }.joined(separator: ",") + "]" }
             while n < record {
                 let o = world.observation, m = world.actionMask
-                let p = agent.evaluationProbabilities(o, mask: m)
+                let p = probabilities(o, m)
                 lines += "{\"observation\":\(list(o)),\"mask\":[\(m.map { $0 ? "true" : "false" }.joined(separator: ","))],\"probabilities\":\(list(p))}\n"
                 n += 1
                 let r = world.step(agent.act(observation: o, mask: m, decision: world.decisionIndex, truth: world.hiddenTruth))

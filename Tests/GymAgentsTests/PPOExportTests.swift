@@ -41,6 +41,11 @@ final class PPOExportTests: XCTestCase {
             return h
         }
         let logits = p.features != nil ? outs.map { $0[0] } : outs[0]
+        if p.greedy {
+            var best = -1
+            for a in 0..<A where mask[a] && (best < 0 || logits[a] > logits[best]) { best = a }
+            return (0..<A).map { $0 == best ? 1 : 0 }
+        }
         let mx = zip(logits, mask).filter { $0.1 }.map { $0.0 }.max()!
         let e = zip(logits, mask).map { $0.1 ? exp($0.0 - mx) : 0 }
         let total = e.reduce(0, +)
@@ -82,6 +87,25 @@ final class PPOExportTests: XCTestCase {
             _ = world.step(agent.act(observation: o, mask: m, decision: world.decisionIndex, truth: nil as HiddenTruth?))
         }
         XCTAssertLessThan(worst, 1e-12, "normalize \(normalize), shared \(shared), epsilon \(epsilon)", file: file, line: line)
+    }
+
+    /// An offline network (CQL or BC) exports as the greedy policy it acts by.
+    func testExportedOfflinePolicyIsGreedy() {
+        let world = JourneyWorld(config: smallSimConfig(users: 120))
+        world.reset(seed: SeedTree(root: 5))
+        let policy = OfflinePolicy(kind: "cql", inputs: world.observationLayout.dimension, actions: world.actionLayout.count,
+                                   seed: SeedTree(root: 8), hidden: [16, 16])
+        let p = policy.exportablePolicy()
+        XCTAssertTrue(p.greedy)
+        var differ = 0
+        for _ in 0..<300 {
+            let o = world.observation, m = world.actionMask
+            var want = [Double](repeating: 0, count: m.count)
+            policy.actionProbabilities(observation: o, mask: m, into: &want)
+            if probabilities(p, o, m) != want { differ += 1 }
+            _ = world.step(policy.act(observation: o, mask: m, decision: world.decisionIndex, truth: nil as HiddenTruth?))
+        }
+        XCTAssertEqual(differ, 0)
     }
 
     func testExportedPolicyReproducesTheAgent() throws {
