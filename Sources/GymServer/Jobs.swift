@@ -28,6 +28,8 @@ public final class JobQueue: @unchecked Sendable {
     private var waiting = 0
     private var stopping = false
     private var running: (id: String, progress: GymRunner.Progress)?
+    /// Queued jobs cancelled by request: skipped when their turn comes.
+    private var cancelled: Set<String> = []
     private let idle = DispatchGroup()
 
     public init(store: Store, settings: JobSettings) throws {
@@ -58,7 +60,7 @@ public final class JobQueue: @unchecked Sendable {
             defer { idle.leave() }
             lock.lock()
             waiting -= 1
-            let stop = stopping
+            let stop = stopping || cancelled.remove(job.jobID) != nil
             let progress = GymRunner.Progress(enabled: false, tracking: true)
             if !stop { running = (job.jobID, progress) }
             lock.unlock()
@@ -67,6 +69,23 @@ public final class JobQueue: @unchecked Sendable {
             lock.lock(); running = nil; lock.unlock()
         }
         return true
+    }
+
+    enum Cancellation { case cancelled(JobRecord), running, finished(String) }
+
+    /// Cancels a queued job: it is marked `cancelled` now and never starts. A running job cannot
+    /// be cancelled (it stops only with the server); a finished one stays as it is.
+    func cancel(_ id: String) throws -> Cancellation {
+        lock.lock(); defer { lock.unlock() }
+        var j = try store.job(id)
+        if running?.id == id || j.status == "running" { return .running }
+        guard j.status == "queued" else { return .finished(j.status) }
+        j.status = "cancelled"
+        j.finishedAt = Self.now()
+        j.message = "cancelled by request before it started"
+        guard try store.updateJob(j) else { return .finished(try store.job(id).status) }
+        cancelled.insert(id)
+        return .cancelled(j)
     }
 
     /// The running job's progress (0...1), when it is this one and has announced its size.
@@ -112,6 +131,13 @@ public final class JobQueue: @unchecked Sendable {
         lock.lock(); stopping = true; lock.unlock()
         _ = idle.wait(timeout: .now() + settings.shutdownGrace)
         return (try? store.interruptJobs(reason: "the server stopped before the job finished")) ?? 0
+    }
+
+    /// Holds the queue (tests): no job starts until the returned function is called.
+    func holdQueue() -> @Sendable () -> Void {
+        let gate = DispatchSemaphore(value: 0)
+        queue.async { gate.wait() }
+        return { gate.signal() }
     }
 
     /// Blocks until no job is queued or running (tests).

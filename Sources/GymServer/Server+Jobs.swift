@@ -5,6 +5,7 @@ import GymStore
 import Hummingbird
 
 /// `POST /api/ml/train` (a run or sweep queued as a background job), `GET /api/ml/jobs/{jobId}`,
+/// `POST /api/ml/jobs/{jobId}/cancel` (a queued job; the record stays, marked cancelled),
 /// and `POST /api/ml/deploy/{checkpointId}` (the release gate moves `champion`).
 extension MLServer {
     /// Work that blocks (a gate evaluating models) on a queue of its own, never on the threads
@@ -51,6 +52,18 @@ extension MLServer {
         router.get("/api/ml/jobs/:jobId") { _, context -> Response in
             let id = try checkID(try context.parameters.require("jobId"), field: "jobId")
             do { return try json(JobBody(try store.job(id), progress: jobs?.fraction(id))) } catch { throw mapped(error) }
+        }
+        router.post("/api/ml/jobs/:jobId/cancel") { request, context -> Response in
+            try authorize(request, token: token)
+            let id = try checkID(try context.parameters.require("jobId"), field: "jobId")
+            guard let jobs else { throw HTTPError(.serviceUnavailable, message: "jobId: this server runs no jobs") }
+            let outcome: JobQueue.Cancellation
+            do { outcome = try jobs.cancel(id) } catch { throw mapped(error) }
+            switch outcome {
+            case .cancelled(let j): return try json(JobBody(j, progress: nil))
+            case .running: throw HTTPError(.conflict, message: "jobId: job '\(id)' is running; a running job stops only when the server stops")
+            case .finished(let status): throw HTTPError(.conflict, message: "jobId: job '\(id)' has finished (\(status)); nothing to cancel")
+            }
         }
         let gateQueue = DispatchQueue(label: "optima-gym.deploy")
         router.post("/api/ml/deploy/:checkpointId") { request, context -> Response in

@@ -105,6 +105,7 @@ public enum MLServer {
         case 4:
             guard parts[0] == "api" && parts[1] == "ml" else { return nil }
             switch parts[2] { case "metrics", "episodes", "jobs": return "GET"; case "deploy": return "POST"; default: return nil }
+        case 5: return parts[0] == "api" && parts[1] == "ml" && parts[2] == "jobs" && parts[4] == "cancel" ? "POST" : nil
         default: return nil
         }
     }
@@ -112,8 +113,9 @@ public enum MLServer {
     /// 405 with `Allow` for a method a served path does not take (RFC 9110 15.5.6).
     struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
         func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-            if let allowed = MLServer.allowedMethods(request.uri.path), request.method.rawValue != allowed,
-               !(allowed == "GET" && request.method == .head) {
+            if let allowed = MLServer.allowedMethods(request.uri.path),
+               !allowed.components(separatedBy: ", ").contains(request.method.rawValue),
+               !(allowed.hasPrefix("GET") && request.method == .head) {
                 throw HTTPError(.methodNotAllowed, headers: [.allow: allowed], message: "\(request.method.rawValue) \(request.uri.path): only \(allowed) is served here")
             }
             return try await next(request, context)
@@ -186,14 +188,18 @@ public enum MLServer {
     }
 }
 
-/// The GET answers made since the store last changed (`Store.dataVersion`), at most `capacity`
-/// of them; all are dropped when the store changes or the cache is full.
+/// The GET answers made since the store last changed (`Store.dataVersion`): at most `capacity`
+/// of them and `maxBytes` in all, none larger than `maxEntryBytes`; all are dropped when the store
+/// changes or a limit would be passed.
 final class ResponseCache: @unchecked Sendable {
     private let lock = NSLock()
     private var version: Int64 = .min
     private var entries: [String: ByteBuffer] = [:]
-    let capacity: Int
-    init(capacity: Int = 4096) { self.capacity = capacity }
+    private var bytes = 0
+    let capacity: Int, maxBytes: Int, maxEntryBytes: Int
+    init(capacity: Int = 4096, maxBytes: Int = 64 << 20, maxEntryBytes: Int = 1 << 20) {
+        self.capacity = capacity; self.maxBytes = maxBytes; self.maxEntryBytes = maxEntryBytes
+    }
 
     func get(_ key: String, version v: Int64) -> ByteBuffer? {
         lock.lock(); defer { lock.unlock() }
@@ -201,10 +207,18 @@ final class ResponseCache: @unchecked Sendable {
     }
 
     func put(_ key: String, version v: Int64, _ body: ByteBuffer) {
+        let size = body.readableBytes + key.utf8.count
+        guard size <= maxEntryBytes else { return }
         lock.lock(); defer { lock.unlock() }
         // An answer made under an older version than the cache holds is not kept.
         guard v >= version else { return }
-        if v != version || entries.count >= capacity { entries.removeAll(keepingCapacity: true); version = v }
-        entries[key] = body
+        if v != version || entries.count >= capacity || bytes + size > maxBytes {
+            entries.removeAll(keepingCapacity: true); bytes = 0; version = v
+        }
+        if let old = entries.updateValue(body, forKey: key) { bytes -= old.readableBytes + key.utf8.count }
+        bytes += size
     }
+
+    /// Bytes held (tests).
+    var heldBytes: Int { lock.lock(); defer { lock.unlock() }; return bytes }
 }

@@ -12,7 +12,7 @@ public struct JobRecord: Sendable, Equatable {
     /// The scenario or sweep name the job was asked for.
     public var target: String
     public var seed: UInt64?
-    /// queued | running | succeeded | failed | interrupted
+    /// queued | running | succeeded | failed | interrupted | cancelled
     public var status: String
     public var createdAt: String
     public var startedAt: String?
@@ -27,7 +27,7 @@ public struct JobRecord: Sendable, Equatable {
         self.jobID = jobID; self.kind = kind; self.target = target; self.seed = seed; status = "queued"; self.createdAt = createdAt
     }
 
-    public var finished: Bool { ["succeeded", "failed", "interrupted"].contains(status) }
+    public var finished: Bool { ["succeeded", "failed", "interrupted", "cancelled"].contains(status) }
 }
 
 extension Store {
@@ -38,7 +38,7 @@ extension Store {
                 kind TEXT NOT NULL,              -- run | sweep
                 target TEXT NOT NULL,            -- the scenario or sweep name
                 seed TEXT,
-                status TEXT NOT NULL,            -- queued | running | succeeded | failed | interrupted
+                status TEXT NOT NULL,            -- queued | running | succeeded | failed | interrupted | cancelled
                 created_at TEXT NOT NULL,
                 started_at TEXT,
                 finished_at TEXT,

@@ -158,6 +158,42 @@ final class JobTests: XCTestCase {
         }
     }
 
+    /// POST /api/ml/jobs/{id}/cancel: a queued job is cancelled and never starts; a finished one is left.
+    func testCancelAQueuedJob() async throws {
+        let s = try Store(path: dir.appendingPathComponent("s.sqlite").path)
+        let jobs = try JobQueue(store: s, settings: settings())
+        let release = jobs.holdQueue()
+        try await Application(router: MLServer.router(store: s, token: token, jobs: jobs)).test(.router) { client in
+            var id = ""
+            try await client.execute(uri: "/api/ml/train", method: .post, headers: self.auth, body: try self.body(["scenario": "tiny"])) { r in
+                XCTAssertEqual(r.status, .accepted, self.message(r.body))
+                id = try XCTUnwrap(try self.object(r.body)["job_id"] as? String)
+            }
+            try await client.execute(uri: "/api/ml/jobs/\(id)/cancel", method: .post) { r in
+                XCTAssertEqual(r.status, .unauthorized, "a cancellation needs the token")
+            }
+            try await client.execute(uri: "/api/ml/jobs/\(id)/cancel", method: .post, headers: self.auth) { r in
+                XCTAssertEqual(r.status, .ok, self.message(r.body))
+                XCTAssertEqual(try self.object(r.body)["status"] as? String, "cancelled")
+            }
+            try await client.execute(uri: "/api/ml/jobs/\(id)/cancel", method: .post, headers: self.auth) { r in
+                XCTAssertEqual(r.status, .conflict)
+                XCTAssertTrue(self.message(r.body).hasPrefix("jobId:"), self.message(r.body))
+            }
+            try await client.execute(uri: "/api/ml/jobs/job-nope/cancel", method: .post, headers: self.auth) { r in XCTAssertEqual(r.status, .notFound) }
+            try await client.execute(uri: "/api/ml/jobs/\(id)/cancel", method: .get, headers: self.auth) { r in
+                XCTAssertEqual(r.status, .methodNotAllowed)
+                XCTAssertEqual(r.headers[.allow], "POST")
+            }
+            release()
+            jobs.waitUntilIdle()
+            let j = try s.job(id)
+            XCTAssertEqual(j.status, "cancelled")
+            XCTAssertNil(j.startedAt, "a cancelled job never starts")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: self.dir.appendingPathComponent("reports/server-jobs/\(id)").path))
+        }
+    }
+
     func testBadTrainRequestsAndFailedJobs() async throws {
         let s = try Store(path: dir.appendingPathComponent("s.sqlite").path)
         let jobs = try JobQueue(store: s, settings: settings())

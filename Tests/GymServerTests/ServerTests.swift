@@ -182,6 +182,19 @@ final class ServerTests: XCTestCase {
         c.put("a", version: 7, ByteBuffer(string: "A7"))
         XCTAssertNil(c.get("c", version: 5))
         XCTAssertEqual(c.get("a", version: 7).map { String(buffer: $0) }, "A7")
+        // Bytes: an answer over the entry limit is never kept; passing the total empties the cache.
+        let b = ResponseCache(capacity: 100, maxBytes: 30, maxEntryBytes: 20)
+        b.put("k1", version: 1, ByteBuffer(string: String(repeating: "x", count: 19)))
+        XCTAssertNil(b.get("k1", version: 1), "2 + 19 bytes is over the entry limit of 20")
+        b.put("k1", version: 1, ByteBuffer(string: String(repeating: "x", count: 10)))
+        b.put("k2", version: 1, ByteBuffer(string: String(repeating: "y", count: 10)))
+        XCTAssertEqual(b.heldBytes, 24)
+        b.put("k3", version: 1, ByteBuffer(string: String(repeating: "z", count: 10)))
+        XCTAssertNil(b.get("k1", version: 1), "36 bytes would pass 30: emptied first")
+        XCTAssertNotNil(b.get("k3", version: 1))
+        XCTAssertEqual(b.heldBytes, 12)
+        b.put("k3", version: 1, ByteBuffer(string: "zz"))
+        XCTAssertEqual(b.heldBytes, 4, "a replaced answer's bytes are given back")
     }
 
     /// Invalid input: 4xx naming the field, never a 5xx; ids cannot reach outside the store.
