@@ -188,8 +188,11 @@ public enum RunJob {
             files += ["logs/\(run.name)/training_episodes.jsonl", "logs/\(run.name)/reward_signals.jsonl"]
             try dir.writeLogs(run, seed: rootSeed, actionLabel: { layout.label(of: $0) })
         }
+        // The evaluated model's card: what it is, where it came from, and how it did here.
+        files.append("model_card.md")
         let report = Runner.report(scenario: evalScenario, scenarioFile: request.scenarioPath, seed: rootSeed, runs: [run], target: nil,
                                    wallTime: Date().timeIntervalSince(request.started), runID: runID, files: files)
+        try dir.write("model_card.md", Render.modelCard(report, agent: report.agents[0], checkpointID: run.checkpointID, modelType: run.checkpointType))
         try dir.writeReportAndCommit(report)
         if let store {
             var rows = StoreRegistration.rows(report: report, runs: [run], kind: "evaluate",

@@ -51,6 +51,10 @@ final class CheckpointTests: CLITestCase {
         let csv = try cli.read(ev.appendingPathComponent("metrics.csv"))
         XCTAssertTrue(csv.contains("ppo,mean_reward,"), csv)
         XCTAssertTrue(try cli.read(ev.appendingPathComponent("report.md")).contains("without retraining"))
+        // Its model card names the evaluated checkpoint.
+        let card = try cli.read(ev.appendingPathComponent("model_card.md"))
+        XCTAssertTrue(card.hasPrefix("# Model card: ppo"), card)
+        XCTAssertTrue(card.contains(j1["checkpoint_id"] as? String ?? "no id in the checkpoint"), card)
         // The evaluation of the run and of the checkpoint are the same computation: same numbers.
         func ppoRows(_ dir: URL) throws -> [String] {
             try cli.read(dir.appendingPathComponent("metrics.csv")).split(separator: "\n").map(String.init)

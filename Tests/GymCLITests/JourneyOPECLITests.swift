@@ -156,6 +156,7 @@ final class JourneyOPECLITests: CLITestCase {
         let ev = try run(["evaluate", "--checkpoint", ck, sc.path, "--out", tmp.appendingPathComponent("ev").path, "--no-store", "--quiet"])
         XCTAssertEqual(ev.code, 0, ev.stderr)
         XCTAssertTrue(try String(contentsOf: tmp.appendingPathComponent("ev/metrics.csv"), encoding: .utf8).contains("cql,user_return,"))
+        XCTAssertTrue(try String(contentsOf: tmp.appendingPathComponent("ev/model_card.md"), encoding: .utf8).hasPrefix("# Model card: cql"))
         let ope = try run(["ope", "estimate", "--logs", data.appendingPathComponent("journeys.jsonl").path, "--trajectories", "--policy", "checkpoint:" + ck,
                            "--scenario", sc.path, "--gamma-per-day", "0.98", "--resamples", "50", "--out", tmp.appendingPathComponent("ope").path])
         XCTAssertEqual(ope.code, 0, ope.stderr)
