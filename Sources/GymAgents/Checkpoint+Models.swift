@@ -249,7 +249,9 @@ public enum Checkpoints {
             if let p = o.problem(inputs: layout.dimension, actions: actions.count) { throw fail(p) }
             let net = MLP(shape: o.shape)
             net.parameters = o.parameters
-            policy = OfflinePolicy(kind: type, net: net); spec = .offline(type)
+            let offline = OfflinePolicy(kind: type, net: net)
+            offline.inputNames = (0..<layout.dimension).map { layout.name(of: $0) }
+            policy = offline; spec = .offline(type)
         default:
             throw fail("unknown model_type '\(type)' (one of ppo, epsilon_greedy, paced_bandit, random, oracle, lookahead, cql, bc)")
         }

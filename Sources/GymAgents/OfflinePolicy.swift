@@ -13,6 +13,8 @@ public final class OfflinePolicy: Policy, ActionDistribution {
     public var name: String { kind }
     public var isUpperBound: Bool { false }
     public var learning = false
+    /// The observation's feature names (explanations name the inputs by them; nil: x0, x1, ...).
+    public var inputNames: [String]?
 
     public init(kind: String, net: MLP) { self.kind = kind; self.net = net }
 
@@ -85,5 +87,36 @@ public struct OfflineNetwork: Codable, Equatable, Sendable {
             return "the network takes \(shape.inputs) features and scores \(shape.outputs) actions; this world has \(inputs) and \(actions)"
         }
         return nil
+    }
+}
+
+extension OfflinePolicy: Explaining {
+    /// Integrated gradients of the action's score (CQL's Q value, BC's logit) over the observation,
+    /// from observation 0. The expected outcome is the Q value (CQL) or the probability that the
+    /// logged behaviour takes the action (BC). An offline policy does not learn from the decisions
+    /// it takes, so its adjustment is 0.
+    public func explain(observation o: [Double], mask: [Bool], action a: Int, propensity: Double) -> ActionExplanation {
+        let x0 = [Double](repeating: 0, count: o.count)
+        let ig = net.integratedGradients(o, baseline: x0, output: a)
+        let names = inputNames ?? (0..<o.count).map { "x\($0)" }
+        let attributions = (0..<o.count).map { FeatureAttribution(name: names[$0], value: o[$0], baseline: 0, attribution: ig.attributions[$0]) }
+        let expected: Double, meaning: String
+        if kind == "bc" {
+            let v = net.forward(o)
+            let mx = (0..<v.count).filter { mask.isEmpty || mask[$0] }.map { v[$0] }.max() ?? 0
+            var total = 0.0
+            for j in 0..<v.count where mask.isEmpty || mask[j] { total += exp(v[j] - mx) }
+            expected = exp(v[a] - mx) / total
+            meaning = "the probability that the logged behaviour takes this action (BC's softmax over the allowed actions)"
+        } else {
+            expected = ig.score
+            meaning = "the Q value: expected discounted return of the user's journey after this action (as CQL learnt it offline)"
+        }
+        return ActionExplanation(method: "integrated gradients of the action's \(kind == "bc" ? "logit" : "Q value") (midpoint rule, \(ig.steps) steps)",
+                                 score: ig.score, baselineScore: ig.baselineScore, baselineMeaning: "observation 0",
+                                 attributions: attributions, completenessError: ig.completenessError, steps: ig.steps,
+                                 expectedOutcome: expected, expectedMeaning: meaning, probability: propensity,
+                                 adjustmentBase: 0, adjustmentSlope: 0, adjustmentTarget: .reward,
+                                 adjustmentMeaning: "none: an offline policy does not learn from the decisions it takes")
     }
 }

@@ -104,6 +104,35 @@ final class ExplanationTests: XCTestCase {
         }
     }
 
+    /// CQL and BC networks: integrated gradients of the action's score are complete within 1%,
+    /// the score is the network's, BC's expected outcome is a probability, and nothing adjusts.
+    func testOfflinePolicyIntegratedGradientsAreComplete() {
+        for kind in ["cql", "bc"] {
+            let w = world()
+            let policy = OfflinePolicy(kind: kind, inputs: w.observationLayout.dimension, actions: w.actionLayout.count,
+                                       seed: SeedTree(root: 21), hidden: [32, 32])
+            // Larger weights than the initial 0.01 head, so that scores vary between observations,
+            // and non-zero biases (with zero biases a ReLU network is homogeneous, f(a x) = a f(x),
+            // and the path integral would be trivially exact).
+            policy.net.parameters = policy.net.parameters.enumerated().map { $0.element * 3 + 0.05 * sin(Double($0.offset)) }
+            var worst = 0.0, measured = 0
+            drive(policy, world: w, n: 0, m: 200) { o, mask, choice in
+                let x = policy.explain(observation: o, mask: mask, action: choice.action, propensity: choice.propensity)
+                let delta = x.score - x.baselineScore
+                let sum = x.attributions.reduce(0) { $0 + $1.attribution }
+                if abs(delta) > 1e-3 { worst = max(worst, abs(sum - delta) / abs(delta)); measured += 1 }
+                XCTAssertLessThanOrEqual(abs(sum - delta), 0.01 * max(abs(delta), 1e-3))
+                XCTAssertEqual(x.score, policy.net.forward(o)[choice.action], accuracy: 1e-9 * max(1, abs(x.score)))
+                XCTAssertEqual(x.attributions.count, o.count)
+                XCTAssertEqual(x.adjustmentSlope, 0)
+                if kind == "bc" { XCTAssertTrue(x.expectedOutcome > 0 && x.expectedOutcome <= 1, "\(x.expectedOutcome)") } else { XCTAssertEqual(x.expectedOutcome, x.score) }
+            }
+            XCTAssertGreaterThanOrEqual(measured, 150, kind)
+            XCTAssertLessThan(worst, 0.01, "\(kind): worst completeness error \(worst)")
+            print("integrated gradients, \(kind): worst completeness error \(worst) over \(measured) decisions")
+        }
+    }
+
     /// The MLP's input gradients against central finite differences, tanh and ReLU.
     func testInputGradientsMatchFiniteDifferences() {
         for activation in Activation.allCases {

@@ -157,6 +157,12 @@ final class JourneyOPECLITests: CLITestCase {
         XCTAssertEqual(ev.code, 0, ev.stderr)
         XCTAssertTrue(try String(contentsOf: tmp.appendingPathComponent("ev/metrics.csv"), encoding: .utf8).contains("cql,user_return,"))
         XCTAssertTrue(try String(contentsOf: tmp.appendingPathComponent("ev/model_card.md"), encoding: .utf8).hasPrefix("# Model card: cql"))
+        // Explained: one record per evaluation decision, attributions named by the observation's features.
+        let ex = try run(["evaluate", "--checkpoint", ck, sc.path, "--explain", "--out", tmp.appendingPathComponent("ex").path, "--no-store", "--quiet"])
+        XCTAssertEqual(ex.code, 0, ex.stderr)
+        let lines = try String(contentsOf: tmp.appendingPathComponent("ex/explanations/cql.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertGreaterThan(lines.count, 0)
+        XCTAssertTrue(lines[0].contains("integrated gradients of the action's Q value"), String(lines[0].prefix(400)))
         let ope = try run(["ope", "estimate", "--logs", data.appendingPathComponent("journeys.jsonl").path, "--trajectories", "--policy", "checkpoint:" + ck,
                            "--scenario", sc.path, "--gamma-per-day", "0.98", "--resamples", "50", "--out", tmp.appendingPathComponent("ope").path])
         XCTAssertEqual(ope.code, 0, ope.stderr)
