@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates Sources/GymONNX/onnx.pb.swift, the Swift types of ONNX's schema (onnx.proto), with
+# Regenerates Sources/GymONNX/OnnxSchema*.swift, the Swift types of ONNX's schema (onnx.proto), with
 # protoc (Debian's protobuf-compiler) and swift-protobuf's plugin (protoc-gen-swift, built from the
 # swift-protobuf version Package.swift names; about 1 to 10 minutes). The schema comes from the
 # onnx package on PyPI (ONNX_VERSION, default the version the committed file was made from). CI
@@ -20,5 +20,7 @@ git clone -q https://github.com/apple/swift-protobuf "$work/swift-protobuf"
 git -C "$work/swift-protobuf" checkout -q "$protobuf_version"
 (cd "$work/swift-protobuf" && swift build -c release --product protoc-gen-swift)
 protoc --plugin="$work/swift-protobuf/.build/release/protoc-gen-swift" --swift_out="$work" --proto_path="$work" "$work/onnx.proto"
-cp "$work/onnx.pb.swift" "$root/Sources/GymONNX/onnx.pb.swift"
-echo "generate-onnx-swift: Sources/GymONNX/onnx.pb.swift from onnx $onnx_version's onnx.proto (protoc $(protoc --version | cut -d' ' -f2), swift-protobuf $protobuf_version)"
+# One generated file of about 4,000 lines, split into files of at most 480 lines.
+rm -f "$root"/Sources/GymONNX/OnnxSchema*.swift
+python3 "$root/scripts/split_generated_swift.py" "$work/onnx.pb.swift" "$root/Sources/GymONNX" OnnxSchema
+echo "generate-onnx-swift: Sources/GymONNX/OnnxSchema*.swift from onnx $onnx_version's onnx.proto (protoc $(protoc --version | cut -d' ' -f2), swift-protobuf $protobuf_version)"

@@ -7,7 +7,7 @@ import SwiftProtobuf
 /// `probabilities` (float, batch x actions), computed as `ExportablePolicy` describes with the
 /// standard operators Sub, Mul, Clip, MatMul, Add, Reshape, Gemm, Tanh or Relu, Where, Softmax,
 /// Cast, ReduceSum and Div (a greedy policy: ArgMax, Equal and Cast instead of the softmax). The message types come from ONNX's schema (onnx.proto), compiled by
-/// swift-protobuf into onnx.pb.swift (scripts/generate-onnx-swift.sh).
+/// swift-protobuf into OnnxSchema*.swift (scripts/generate-onnx-swift.sh).
 public enum ONNXExport {
     public static let opset: Int64 = 17
     public static let irVersion: Int64 = 8
