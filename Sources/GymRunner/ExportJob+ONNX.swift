@@ -53,6 +53,7 @@ extension ExportJob {
         let doc = "OptimaGym \(loaded.modelType) policy \(loaded.id) for scenario \(sc.name): observation (\(policy.observationDimension) features) and mask in, "
             + "probabilities of the actions \(labels.joined(separator: ", ")) out."
         let bytes = try ONNXExport.model(policy, producerVersion: projectVersion, docString: doc)
+        var recorded = 0
         if let recordOut, record > 0 {
             // Observations of the evaluation world under the checkpoint's own policy.
             world.generator = try GeneratorKind.named(bound.generator)
@@ -70,10 +71,9 @@ extension ExportJob {
                 if r.terminated || r.truncated { break }
             }
             try AtomicFile.write(lines, to: URL(fileURLWithPath: recordOut), overwrite: overwrite)
-            try AtomicFile.write(Array(bytes), to: URL(fileURLWithPath: out), overwrite: overwrite)
-            return ONNXExportOutcome(path: out, bytes: bytes.count, observationDimension: policy.observationDimension, actions: labels.count, recorded: n)
+            recorded = n
         }
         try AtomicFile.write(Array(bytes), to: URL(fileURLWithPath: out), overwrite: overwrite)
-        return ONNXExportOutcome(path: out, bytes: bytes.count, observationDimension: policy.observationDimension, actions: labels.count, recorded: 0)
+        return ONNXExportOutcome(path: out, bytes: bytes.count, observationDimension: policy.observationDimension, actions: labels.count, recorded: recorded)
     }
 }

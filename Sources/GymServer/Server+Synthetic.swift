@@ -26,7 +26,7 @@ final class SyntheticCounters: @unchecked Sendable {
     func snapshot() -> [String: Int] { lock.lock(); defer { lock.unlock() }; return values }
 }
 
-/// Runs `body` on `queue`; answers 503 when it has not finished within `timeout` seconds.
+/// A flag that is claimed once: whichever of the work and the timer finishes first answers.
 final class Once: @unchecked Sendable {
     private let lock = NSLock()
     private var done = false
@@ -34,6 +34,7 @@ final class Once: @unchecked Sendable {
 }
 
 extension MLServer {
+    /// Runs `body` on `queue`; answers 503 when it has not finished within `timeout` seconds.
     static func offload<T: Sendable>(_ queue: DispatchQueue, timeout: Double, what: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { c in
             let once = Once()
